@@ -1,0 +1,19 @@
+"""initlab: initialize neural networks well, see how signal and gradient flow at step 0, and fix
+what is wrong.
+
+``import initlab as init`` is a drop-in superset of ``torch.nn.init``.
+
+Examples:
+    >>> import torch, initlab
+    >>> w = initlab.kaiming_normal_(torch.empty(256, 128), nonlinearity="relu")
+    >>> initlab.fans(w)
+    Fans(fan_in=128, fan_out=256, blocks=1)
+"""
+
+from initlab import errors
+from initlab.core import *  # noqa: F403
+from initlab.core import __all__ as _core_all
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "errors", *_core_all]

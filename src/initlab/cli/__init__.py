@@ -1,0 +1,48 @@
+"""The ``initlab`` command line: typer + rich.
+
+Each command lives in its own module under ``initlab.cli`` and exposes ``register(app)``; this
+module builds the app from :data:`COMMAND_MODULES`. Exit codes: 0 ok, 1 the diagnosis found
+problems (``--strict``), 2 bad usage or input (one red line, never a traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from initlab.cli.common import console_err, fail
+from initlab.errors import InitError
+
+# One entry per module in initlab.cli that defines `register(app: typer.Typer) -> None`.
+COMMAND_MODULES: tuple[str, ...] = ("demo",)
+
+app = typer.Typer(
+    name="initlab",
+    help=(
+        "initlab: initialize neural networks well and see how signal and gradient flow at "
+        "step 0.\n\nStart with:  initlab demo"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"initlab.cli.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``initlab`` script: library errors become one red line and exit 2."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except InitError as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        console_err.print("[red]interrupted[/red]")
+        sys.exit(130)
+
+
+__all__ = ["COMMAND_MODULES", "app", "main"]

@@ -1,0 +1,208 @@
+"""Gains: the factor g in std = g / √fan, for any activation.
+
+Three kinds, because three different questions get called "the gain":
+
+* ``"torch"``: exactly ``torch.nn.init.calculate_gain`` (tanh 5/3 and selu 3/4 are empirical
+  choices, not derived), for code that must match torch bit for bit.
+* ``"variance"``: g = 1/√E[φ(z)²], z ~ N(0, 1). With std = g/√fan_in and unit-variance inputs,
+  the pre-activations keep variance 1 layer after layer (the second-moment argument of
+  He et al. 2015, eq. 10, for any φ). ReLU gives √2 exactly, SELU 1.
+* ``"critical"``: the edge-of-chaos gain g = 1/√E[φ'(√q* z)²] (Poole et al. 2016,
+  Schoenholz et al. 2017): σ_w² on the critical line χ₁ = 1 at bias variance ``sigma_b2``
+  (0 unless given), where q* is the fixed point of the length map.
+
+Examples:
+    >>> round(gain("relu"), 6), round(gain("tanh", kind="torch"), 6)
+    (1.414214, 1.666667)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+from scipy import optimize
+
+from initlab.core.activations import Activation, get_activation
+from initlab.errors import InitError
+
+GainKind = Literal["variance", "critical", "torch"]
+
+_TORCH_LINEAR = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+)
+TORCH_NONLINEARITIES = (*_TORCH_LINEAR, "sigmoid", "tanh", "relu", "leaky_relu", "selu")
+
+
+def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float:
+    """``torch.nn.init.calculate_gain``, same names, values and errors.
+
+    linear/conv/sigmoid 1, tanh 5/3, relu √2, leaky_relu √(2/(1+a²)) (a = 0.01 by default),
+    selu 3/4. For a derived gain for any activation use :func:`gain`.
+
+    Examples:
+        >>> calculate_gain("leaky_relu", 0.2) == (2 / (1 + 0.2**2)) ** 0.5
+        True
+    """
+    if nonlinearity in _TORCH_LINEAR or nonlinearity == "sigmoid":
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            negative_slope = 0.01
+        elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
+            negative_slope = param
+        else:
+            raise InitError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + negative_slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise InitError(
+        f"Unsupported nonlinearity {nonlinearity}: calculate_gain knows only torch's names "
+        f"{', '.join(TORCH_NONLINEARITIES)}; use initlab.gain({nonlinearity!r}) for any activation"
+    )
+
+
+def gain(
+    activation: str | Activation | Callable[..., Any] = "relu",
+    kind: GainKind = "variance",
+    *,
+    sigma_b2: float = 0.0,
+    **params: Any,
+) -> float:
+    """The initialization gain for ``activation``.
+
+    Args:
+        activation: a name (``"relu"``, ``"gelu"``, ``"swiglu"``...), a module or any callable.
+        kind: ``"variance"`` (1/√E[φ(z)²]), ``"critical"`` (edge of chaos) or ``"torch"``
+            (``calculate_gain``'s table).
+        sigma_b2: bias variance for ``kind="critical"``.
+        **params: the activation's parameters, e.g. ``negative_slope=0.2``.
+
+    Returns:
+        g such that std = g/√fan_in (for GLU units: the gain of the product φ(a)·b).
+
+    Raises:
+        InitError: unknown activation or kind, or (critical) no critical point at ``sigma_b2``.
+
+    Examples:
+        >>> round(gain("leaky_relu", negative_slope=0.2), 6)
+        1.38675
+        >>> round(gain("tanh", kind="critical"), 6)  # σ_b = 0: the critical point is σ_w² = 1
+        1.0
+    """
+    if kind == "torch":
+        if not isinstance(activation, str):
+            raise InitError(
+                "gain(kind='torch') takes one of torch's names "
+                f"({', '.join(TORCH_NONLINEARITIES)}); use kind='variance' for other activations"
+            )
+        name = activation.strip().lower()
+        if name == "identity":
+            name = "linear"
+        if name not in TORCH_NONLINEARITIES:
+            raise InitError(
+                f"gain(kind='torch'): torch has no gain for {activation!r} (it knows "
+                f"{', '.join(TORCH_NONLINEARITIES)}); use kind='variance' or kind='critical'"
+            )
+        param = params.pop("negative_slope", params.pop("param", None))
+        if params:
+            raise InitError(f"gain(kind='torch'): unexpected parameters {sorted(params)}")
+        return float(calculate_gain(name, param))
+    act = get_activation(activation, **params)
+    if kind == "variance":
+        m2 = float(act.second_moment(1.0))
+        if not (m2 > 0 and math.isfinite(m2)):
+            raise InitError(
+                f"gain: E[φ(z)²] = {m2} for activation {act.name!r}; no variance-preserving gain "
+                "exists (is the function zero or non-finite on N(0, 1) inputs?)"
+            )
+        return 1.0 / math.sqrt(m2)
+    if kind == "critical":
+        sigma_w2, _ = critical_point(act, sigma_b2)
+        return math.sqrt(sigma_w2)
+    raise InitError(f"gain: kind must be 'variance', 'critical' or 'torch', got {kind!r}")
+
+
+def _critical_sigma_b2(act: Activation, q: np.ndarray | float) -> np.ndarray | float:
+    """σ_b² on the critical line parametrized by q* (Xiao et al. 2018): σ_w² = 1/E[φ'(√q z)²],
+    σ_b² = q − σ_w² E[φ(√q z)²]."""
+    return q - np.asarray(act.second_moment(q)) / np.asarray(act.derivative_second_moment(q))
+
+
+def critical_point(
+    activation: str | Activation | Callable[..., Any], sigma_b2: float = 0.0, **params: Any
+) -> tuple[float, float]:
+    """(σ_w², q*) on the critical line χ₁ = 1 for a given bias variance.
+
+    The critical line is parametrized by q (Xiao et al. 2018, sec. 2): σ_w²(q) = 1/E[φ'(√q z)²],
+    σ_b²(q) = q − σ_w²(q) E[φ(√q z)²]. We solve σ_b²(q) = ``sigma_b2`` for the smallest q ≥ 0.
+
+    Examples:
+        >>> w2, q = critical_point("tanh", 0.05)
+        >>> round(w2, 5), round(q, 5)
+        (1.76096, 0.57005)
+    """
+    act = get_activation(activation, **params)
+    if sigma_b2 < 0 or not math.isfinite(sigma_b2):
+        raise InitError(f"critical_point: sigma_b2 must be a finite variance ≥ 0, got {sigma_b2}")
+    if act.glu:
+        raise InitError(
+            f"critical_point: {act.name!r} is a gated unit; the mean-field critical line is "
+            "defined for elementwise activations"
+        )
+    d0 = float(act.derivative_second_moment(1e-12))
+    if act.homogeneous:
+        # φ(c x) = c φ(x): σ_b²(q) = q (1 − E[φ²]/E[φ'²]) is 0 for every q when φ is in the
+        # ReLU family, so the only critical bias variance is 0.
+        slope = 1.0 - float(act.second_moment(1.0)) / float(act.derivative_second_moment(1.0))
+        if abs(slope) < 1e-12:
+            if sigma_b2 > 0:
+                raise InitError(
+                    f"critical_point: {act.name!r} (positively homogeneous) has a critical point "
+                    f"only at sigma_b2 = 0 (σ_w² = {1 / d0:.6g}); got sigma_b2 = {sigma_b2}"
+                )
+            return 1.0 / d0, 0.0
+        q = sigma_b2 / slope
+        if q < 0:
+            raise InitError(f"critical_point: no critical point for {act.name!r} at this σ_b²")
+        return 1.0 / d0, q
+    if sigma_b2 == 0.0:
+        f0 = float(_critical_sigma_b2(act, 1e-8))
+        if abs(f0) < 1e-6 and d0 > 0:
+            return 1.0 / d0, 0.0
+
+    def f(q: float) -> float:
+        return float(_critical_sigma_b2(act, q)) - sigma_b2
+
+    # Scan upward on a log grid for the first sign change, then refine with Brent's method.
+    grid = np.concatenate([[1e-10], np.logspace(-6, 3, 200)])
+    vals = np.asarray(_critical_sigma_b2(act, grid)) - sigma_b2
+    finite = np.isfinite(vals)
+    for i in range(len(grid) - 1):
+        if finite[i] and finite[i + 1] and vals[i] == 0.0:
+            q = float(grid[i])
+            break
+        if finite[i] and finite[i + 1] and vals[i] * vals[i + 1] < 0:
+            q = optimize.brentq(f, grid[i], grid[i + 1], xtol=1e-14, rtol=1e-13, maxiter=200)
+            break
+    else:
+        raise InitError(
+            f"critical_point: {act.name!r} has no critical point with sigma_b2 = {sigma_b2} for "
+            "q* in [1e-10, 1e3]; try a smaller sigma_b2 or kind='variance'"
+        )
+    return 1.0 / float(act.derivative_second_moment(q)), q
+
+
+__all__ = ["TORCH_NONLINEARITIES", "calculate_gain", "critical_point", "gain"]

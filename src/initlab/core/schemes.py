@@ -1,0 +1,916 @@
+"""Initialization schemes: in-place functions on tensors, torch-style.
+
+Every function takes the tensor first and ``generator=`` last, fills the tensor in place without
+recording autograd, and returns it. One general mechanism, :func:`variance_scaling_`, draws from a
+normal, truncated normal or uniform distribution of variance ``scale / n`` where ``n`` is a fan
+(JAX's ``variance_scaling``); Xavier/Glorot, He/Kaiming and LeCun are thin presets of it.
+
+This module is a drop-in superset of ``torch.nn.init``: every public function there exists here
+with the same name, signature, defaults and semantics (for the same generator state, the Xavier,
+Kaiming, normal and uniform functions give bit-identical values). Deliberate differences are named
+in each docstring: ``trunc_normal_`` uses the inverse CDF instead of rejection sampling (same
+distribution, different draws), ``sparse_`` draws its mask from ``generator=`` (torch uses the
+global RNG), and ``orthogonal_`` draws wide matrices in their transposed orientation.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import torch
+
+from initlab.core.activations import Activation
+from initlab.core.fans import Fans, fans
+from initlab.core import gains as _gains
+from initlab.core.gains import TORCH_NONLINEARITIES, calculate_gain
+from initlab.core.samplers import (
+    check_float,
+    check_number,
+    normal_fill,
+    orthogonal_matrix,
+    skip,
+    truncated_normal_fill,
+    truncated_std,
+    uniform_fill,
+)
+from initlab.errors import InitError
+
+Mode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
+Distribution = Literal["normal", "truncated_normal", "uniform"]
+_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+_DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
+Generator = torch.Generator | None
+
+
+# ------------------------------------------------------------------------- plain fills -------
+def zeros_(tensor: torch.Tensor) -> torch.Tensor:
+    """Fill with 0 (any dtype). Biases; the last layer of a residual branch (zero-init).
+
+    Examples:
+        >>> zeros_(torch.empty(2, 3)).sum().item()
+        0.0
+    """
+    if not isinstance(tensor, torch.Tensor):
+        raise InitError(f"zeros_: expected a torch.Tensor, got {type(tensor).__name__}")
+    with torch.no_grad():
+        return tensor.zero_()
+
+
+def ones_(tensor: torch.Tensor) -> torch.Tensor:
+    """Fill with 1 (any dtype). Norm scales.
+
+    Examples:
+        >>> ones_(torch.empty(3)).tolist()
+        [1.0, 1.0, 1.0]
+    """
+    return constant_(tensor, 1.0)
+
+
+def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
+    """Fill with ``val`` (any dtype). Every unit then computes the same thing: symmetry is not
+    broken, so only use it where that is the point (biases, norm scales, zero-init).
+
+    Examples:
+        >>> constant_(torch.empty(2), 0.3).tolist()
+        [0.30000001192092896, 0.30000001192092896]
+    """
+    if not isinstance(tensor, torch.Tensor):
+        raise InitError(f"constant_: expected a torch.Tensor, got {type(tensor).__name__}")
+    with torch.no_grad():
+        return tensor.fill_(val)
+
+
+def uniform_(
+    tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Generator = None
+) -> torch.Tensor:
+    """U(a, b).
+
+    Raises:
+        InitError: ``a > b`` (bounds reversed), non-finite bounds, integer tensor.
+
+    Examples:
+        >>> w = uniform_(torch.empty(100), -0.1, 0.1, generator=torch.Generator().manual_seed(0))
+        >>> bool(w.abs().max() <= 0.1)
+        True
+    """
+    check_float(tensor, "uniform_")
+    a = check_number(a, "a", "uniform_")
+    b = check_number(b, "b", "uniform_")
+    if a > b:
+        raise InitError(f"uniform_: lower bound a={a} is above upper bound b={b}; swap them")
+    if skip(tensor):
+        return tensor
+    return uniform_fill(tensor, a, b, generator)
+
+
+def normal_(
+    tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator = None
+) -> torch.Tensor:
+    """N(mean, std²).
+
+    Raises:
+        InitError: negative or non-finite ``std``, integer tensor.
+
+    Examples:
+        >>> w = normal_(torch.empty(3, 4), std=0.02, generator=torch.Generator().manual_seed(0))
+        >>> w.shape
+        torch.Size([3, 4])
+    """
+    check_float(tensor, "normal_")
+    mean = check_number(mean, "mean", "normal_")
+    std = check_number(std, "std", "normal_", positive=True)
+    if skip(tensor):
+        return tensor
+    return normal_fill(tensor, mean, std, generator)
+
+
+def small_random_(
+    tensor: torch.Tensor, std: float = 0.01, generator: Generator = None
+) -> torch.Tensor:
+    """``0.01 * N(0, 1)``: the seeds' naive "small random numbers" scheme (CS231n's
+    ``W = 0.01 * np.random.randn(D, H)``). It breaks symmetry, but in a deep net the signal
+    shrinks by ~``std·√fan_in·gain`` per layer: see ``initlab demo``.
+
+    Examples:
+        >>> w = small_random_(torch.empty(256, 256), generator=torch.Generator().manual_seed(0))
+        >>> round(w.std().item(), 2)
+        0.01
+    """
+    return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(
+    tensor: torch.Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Generator = None,
+) -> torch.Tensor:
+    """N(mean, std²) truncated to the *absolute* interval [a, b] (torch semantics: the resulting
+    std is below ``std``; for σ-relative bounds and a corrected std use
+    :func:`truncated_normal_`).
+
+    Differs from torch: sampled by the inverse CDF (one uniform per element, no rejection loop),
+    so the values differ from torch's for the same generator while the distribution is the same.
+
+    Raises:
+        InitError: ``a > b``, negative ``std``.
+
+    Examples:
+        >>> w = trunc_normal_(torch.empty(1000), std=0.02, a=-0.04, b=0.04)
+        >>> bool(w.abs().max() <= 0.04)
+        True
+    """
+    check_float(tensor, "trunc_normal_")
+    mean = check_number(mean, "mean", "trunc_normal_")
+    std = check_number(std, "std", "trunc_normal_", positive=True)
+    a = check_number(a, "a", "trunc_normal_") if not math.isinf(a) else a
+    b = check_number(b, "b", "trunc_normal_") if not math.isinf(b) else b
+    if a > b:
+        raise InitError(f"trunc_normal_: lower bound a={a} is above upper bound b={b}; swap them")
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
+    if skip(tensor):
+        return tensor
+    return truncated_normal_fill(tensor, mean, std, a, b, generator)
+
+
+def truncated_normal_(
+    tensor: torch.Tensor,
+    std: float = 1.0,
+    mean: float = 0.0,
+    lower: float = -2.0,
+    upper: float = 2.0,
+    *,
+    correct_std: bool = True,
+    generator: Generator = None,
+) -> torch.Tensor:
+    """Truncated normal with bounds in units of σ (JAX/Keras semantics).
+
+    Values lie in [mean + lower·σ', mean + upper·σ']. With ``correct_std=True`` (default, as in
+    JAX's and Keras's ``variance_scaling``) σ' = std / s where s is the std of N(0,1) truncated
+    to [lower, upper] (0.87962566 for ±2), so the sample std equals ``std``.
+
+    Examples:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> w = truncated_normal_(torch.empty(200_000), std=0.5, generator=g)
+        >>> abs(w.std().item() - 0.5) < 0.005
+        True
+    """
+    check_float(tensor, "truncated_normal_")
+    std = check_number(std, "std", "truncated_normal_", positive=True)
+    mean = check_number(mean, "mean", "truncated_normal_")
+    if not lower < upper:
+        raise InitError(
+            f"truncated_normal_: lower={lower} must be below upper={upper} (bounds in units "
+            "of std); swap them"
+        )
+    if skip(tensor):
+        return tensor
+    sigma = std / truncated_std(lower, upper) if correct_std else std
+    return truncated_normal_fill(
+        tensor, mean, sigma, mean + lower * sigma, mean + upper * sigma, generator
+    )
+
+
+# -------------------------------------------------------------------- variance scaling -------
+def _resolve_fans(
+    tensor: torch.Tensor, fn: str, given: Fans | tuple[float, float] | None, **layout: Any
+) -> Fans:
+    if given is not None:
+        if isinstance(given, Fans):
+            return given
+        try:
+            fi, fo = given
+        except (TypeError, ValueError) as e:
+            raise InitError(f"{fn}: fans must be a Fans or a (fan_in, fan_out) pair") from e
+        return Fans(fi, fo)
+    try:
+        return fans(tensor, **layout)
+    except InitError as e:
+        raise InitError(f"{fn}: {e}") from None
+
+
+def _std_for(fn: str, g: float, mode: str, f: Fans) -> float:
+    if mode not in _MODES:
+        raise InitError(f"{fn}: mode must be one of {', '.join(_MODES)}, got {mode!r}")
+    n = f.of(mode)
+    if n <= 0:
+        raise InitError(f"{fn}: {mode} is {n} (a dimension of size 0?); the std is undefined")
+    # Written exactly as torch.nn.init writes them, so that the presets match torch bit for bit.
+    if mode == "fan_avg":
+        return g * math.sqrt(2.0 / float(f.fan_in + f.fan_out))
+    return g / math.sqrt(n)
+
+
+def _draw(
+    tensor: torch.Tensor, std: float, distribution: str, generator: Generator, fn: str
+) -> torch.Tensor:
+    if distribution == "normal":
+        return normal_fill(tensor, 0.0, std, generator)
+    if distribution == "uniform":
+        bound = math.sqrt(3.0) * std
+        return uniform_fill(tensor, -bound, bound, generator)
+    if distribution == "truncated_normal":
+        sigma = std / truncated_std(-2.0, 2.0)
+        return truncated_normal_fill(tensor, 0.0, sigma, -2.0 * sigma, 2.0 * sigma, generator)
+    raise InitError(
+        f"{fn}: distribution must be one of {', '.join(_DISTRIBUTIONS)}, got {distribution!r}"
+    )
+
+
+def _scaled(
+    tensor: torch.Tensor,
+    fn: str,
+    g: float,
+    mode: str,
+    distribution: str,
+    generator: Generator,
+    fans_: Fans | tuple[float, float] | None = None,
+    **layout: Any,
+) -> torch.Tensor:
+    check_float(tensor, fn)
+    g = check_number(g, "gain", fn)
+    if tensor.numel() == 0:  # nothing to write (torch.nn.init: "a no-op"); fans may be 0 here
+        return tensor
+    f = _resolve_fans(tensor, fn, fans_, **layout)
+    std = _std_for(fn, g, mode, f)
+    if distribution not in _DISTRIBUTIONS:
+        raise InitError(
+            f"{fn}: distribution must be one of {', '.join(_DISTRIBUTIONS)}, got {distribution!r}"
+        )
+    if skip(tensor):
+        return tensor
+    return _draw(tensor, std, distribution, generator, fn)
+
+
+def variance_scaling_(
+    tensor: torch.Tensor,
+    scale: float = 1.0,
+    mode: Mode = "fan_in",
+    distribution: Distribution = "truncated_normal",
+    *,
+    fans: Fans | tuple[float, float] | None = None,
+    layout: str = "auto",
+    groups: int = 1,
+    stride: int | Sequence[int] | None = None,
+    in_axes: int | Sequence[int] | None = None,
+    out_axes: int | Sequence[int] | None = None,
+    blocks: int = 1,
+    generator: Generator = None,
+) -> torch.Tensor:
+    """The one general scheme: values of variance ``scale / n``, n chosen by ``mode``.
+
+    n = fan_in, fan_out, (fan_in + fan_out)/2 or √(fan_in·fan_out). ``normal``: std = √(scale/n);
+    ``uniform``: U(−√(3·scale/n), √(3·scale/n)); ``truncated_normal``: truncated at ±2σ with σ
+    corrected so the std is √(scale/n) (JAX ``jax.nn.initializers.variance_scaling``).
+    Xavier = (1, fan_avg), He = (2, fan_in), LeCun = (1, fan_in); ``scale = gain²``.
+
+    Args:
+        tensor: the weight.
+        scale: variance multiplier (≥ 0).
+        mode: which fan divides the variance.
+        distribution: ``"normal"``, ``"truncated_normal"`` or ``"uniform"``.
+        fans: fans to use instead of computing them from the shape.
+        layout, groups, stride, in_axes, out_axes, blocks: how to compute fans (see
+            :func:`initlab.fans`).
+        generator: the torch generator to draw from.
+
+    Raises:
+        InitError: negative scale, unknown mode/distribution, a tensor with no fans.
+
+    Examples:
+        >>> w = torch.empty(512, 1024)
+        >>> _ = variance_scaling_(w, 2.0, "fan_in", "normal", generator=torch.Generator().manual_seed(0))
+        >>> round(w.var().item() * 1024, 1)  # He: Var = 2 / fan_in
+        2.0
+    """
+    scale = check_number(scale, "scale", "variance_scaling_", positive=True)
+    return _scaled(
+        tensor,
+        "variance_scaling_",
+        math.sqrt(scale),
+        mode,
+        distribution,
+        generator,
+        fans,
+        layout=layout,
+        groups=groups,
+        stride=stride,
+        in_axes=in_axes,
+        out_axes=out_axes,
+        blocks=blocks,
+    )
+
+
+def _gain_of(
+    fn: str,
+    nonlinearity: str | Activation | Callable[..., Any],
+    param: float | None,
+    gain_override: float | None,
+) -> float:
+    if gain_override is not None:
+        return check_number(gain_override, "gain", fn)
+    if isinstance(nonlinearity, str) and nonlinearity in TORCH_NONLINEARITIES:
+        return float(calculate_gain(nonlinearity, param))
+    return _variance_gain(fn, nonlinearity, param, None)
+
+
+def _variance_gain(
+    fn: str,
+    activation: str | Activation | Callable[..., Any],
+    negative_slope: float | None,
+    gain_override: float | None,
+) -> float:
+    if gain_override is not None:
+        return check_number(gain_override, "gain", fn)
+    params = {}
+    if negative_slope is not None and isinstance(activation, str):
+        if activation in ("leaky_relu", "prelu"):
+            params = {"negative_slope" if activation == "leaky_relu" else "init": negative_slope}
+    try:
+        return _gains.gain(activation, "variance", **params)
+    except InitError as e:
+        raise InitError(f"{fn}: {e}") from None
+
+
+def xavier_uniform_(
+    tensor: torch.Tensor, gain: float = 1.0, generator: Generator = None, *, fans: Any = None
+) -> torch.Tensor:
+    """Glorot & Bengio 2010, eq. 16: U(−a, a), a = gain·√(6/(fan_in + fan_out)).
+
+    Fans from the torch layout ``(out, in, *kernel)``; pass ``fans=initlab.fans_of(module)`` for
+    transposed/grouped convs.
+
+    Examples:
+        >>> w = xavier_uniform_(torch.empty(512, 1024))
+        >>> bool(w.abs().max() <= (6 / 1536) ** 0.5)  # ±0.0625
+        True
+    """
+    return _scaled(tensor, "xavier_uniform_", gain, "fan_avg", "uniform", generator, fans)
+
+
+def xavier_normal_(
+    tensor: torch.Tensor, gain: float = 1.0, generator: Generator = None, *, fans: Any = None
+) -> torch.Tensor:
+    """Glorot & Bengio 2010: N(0, std²), std = gain·√(2/(fan_in + fan_out)).
+
+    Examples:
+        >>> w = xavier_normal_(torch.empty(512, 1024), generator=torch.Generator().manual_seed(0))
+        >>> round(w.var().item() / (2 / 1536), 1)
+        1.0
+    """
+    return _scaled(tensor, "xavier_normal_", gain, "fan_avg", "normal", generator, fans)
+
+
+def kaiming_uniform_(
+    tensor: torch.Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator = None,
+    *,
+    gain: float | None = None,
+    fans: Any = None,
+) -> torch.Tensor:
+    """He et al. 2015, eq. 10: U(−b, b), b = gain·√(3/fan_mode).
+
+    ``gain`` comes from ``calculate_gain(nonlinearity, a)`` for torch's names (torch semantics,
+    e.g. tanh 5/3); any other activation name or callable (``"gelu"``, ``"silu"``...) gets its
+    variance gain 1/√E[φ(z)²]. ``gain=`` overrides both.
+
+    Examples:
+        >>> w = kaiming_uniform_(torch.empty(512, 1024), nonlinearity="relu")
+        >>> bool(w.abs().max() <= (6 / 1024) ** 0.5)  # ±0.0765
+        True
+    """
+    g = _gain_of("kaiming_uniform_", nonlinearity, a, gain)
+    if mode not in ("fan_in", "fan_out"):
+        raise InitError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+    return _scaled(tensor, "kaiming_uniform_", g, mode, "uniform", generator, fans)
+
+
+def kaiming_normal_(
+    tensor: torch.Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator = None,
+    *,
+    gain: float | None = None,
+    fans: Any = None,
+) -> torch.Tensor:
+    """He et al. 2015, eq. 10: N(0, std²), std = gain/√fan_mode (ReLU: √(2/fan_in)).
+
+    Examples:
+        >>> w = kaiming_normal_(torch.empty(512, 1024), nonlinearity="relu",
+        ...                     generator=torch.Generator().manual_seed(0))
+        >>> round(w.var().item() * 1024, 1)
+        2.0
+    """
+    g = _gain_of("kaiming_normal_", nonlinearity, a, gain)
+    if mode not in ("fan_in", "fan_out"):
+        raise InitError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+    return _scaled(tensor, "kaiming_normal_", g, mode, "normal", generator, fans)
+
+
+def he_normal_(
+    tensor: torch.Tensor,
+    activation: str | Activation | Callable[..., Any] = "relu",
+    mode: Mode = "fan_in",
+    *,
+    negative_slope: float | None = None,
+    gain: float | None = None,
+    distribution: Distribution = "normal",
+    fans: Any = None,
+    generator: Generator = None,
+) -> torch.Tensor:
+    """He init with the *derived* variance gain of any activation: std = g/√fan, g =
+    1/√E[φ(z)²] (ReLU √2, leaky ReLU √(2/(1+a²)), GELU 1.5335, SiLU 1.6765...).
+
+    Examples:
+        >>> w = he_normal_(torch.empty(256, 512), "gelu", generator=torch.Generator().manual_seed(0))
+        >>> round(w.std().item() * 512 ** 0.5, 2)
+        1.53
+    """
+    g = _variance_gain("he_normal_", activation, negative_slope, gain)
+    return _scaled(tensor, "he_normal_", g, mode, distribution, generator, fans)
+
+
+def he_uniform_(
+    tensor: torch.Tensor,
+    activation: str | Activation | Callable[..., Any] = "relu",
+    mode: Mode = "fan_in",
+    *,
+    negative_slope: float | None = None,
+    gain: float | None = None,
+    fans: Any = None,
+    generator: Generator = None,
+) -> torch.Tensor:
+    """He init, uniform: U(−b, b), b = g·√(3/fan), g the variance gain of ``activation``.
+
+    Examples:
+        >>> w = he_uniform_(torch.empty(512, 1024))
+        >>> bool(w.abs().max() <= (6 / 1024) ** 0.5)
+        True
+    """
+    return he_normal_(
+        tensor,
+        activation,
+        mode,
+        negative_slope=negative_slope,
+        gain=gain,
+        distribution="uniform",
+        fans=fans,
+        generator=generator,
+    )
+
+
+def lecun_normal_(
+    tensor: torch.Tensor,
+    *,
+    distribution: Distribution = "normal",
+    fans: Any = None,
+    generator: Generator = None,
+) -> torch.Tensor:
+    """LeCun et al. 1998 ("Efficient BackProp"): std = 1/√fan_in. With SELU this is the
+    initialization self-normalizing networks need (Klambauer et al. 2017, sec. 3).
+
+    Examples:
+        >>> w = lecun_normal_(torch.empty(256, 400), generator=torch.Generator().manual_seed(0))
+        >>> round(w.var().item() * 400, 1)
+        1.0
+    """
+    return _scaled(tensor, "lecun_normal_", 1.0, "fan_in", distribution, generator, fans)
+
+
+def lecun_uniform_(
+    tensor: torch.Tensor, *, fans: Any = None, generator: Generator = None
+) -> torch.Tensor:
+    """LeCun uniform: U(−√(3/fan_in), √(3/fan_in)).
+
+    Examples:
+        >>> w = lecun_uniform_(torch.empty(10, 300))
+        >>> bool(w.abs().max() <= 0.1)
+        True
+    """
+    return _scaled(tensor, "lecun_uniform_", 1.0, "fan_in", "uniform", generator, fans)
+
+
+def glorot_normal_(
+    tensor: torch.Tensor, gain: float = 1.0, generator: Generator = None, *, fans: Any = None
+) -> torch.Tensor:
+    """Alias of :func:`xavier_normal_` (Keras/JAX name).
+
+    Examples:
+        >>> glorot_normal_(torch.empty(4, 4)).shape
+        torch.Size([4, 4])
+    """
+    return _scaled(tensor, "glorot_normal_", gain, "fan_avg", "normal", generator, fans)
+
+
+def glorot_uniform_(
+    tensor: torch.Tensor, gain: float = 1.0, generator: Generator = None, *, fans: Any = None
+) -> torch.Tensor:
+    """Alias of :func:`xavier_uniform_` (Keras/JAX name).
+
+    Examples:
+        >>> glorot_uniform_(torch.empty(4, 4)).shape
+        torch.Size([4, 4])
+    """
+    return _scaled(tensor, "glorot_uniform_", gain, "fan_avg", "uniform", generator, fans)
+
+
+# ------------------------------------------------------------------ structured schemes -------
+def orthogonal_(
+    tensor: torch.Tensor,
+    gain: float = 1,
+    generator: Generator = None,
+    *,
+    blocks: int = 1,
+) -> torch.Tensor:
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014), trailing dims flattened.
+
+    Haar-distributed via QR with R's diagonal signs folded into Q (Mezzadri 2007). QR runs in
+    float32 for bf16/fp16 tensors (torch's ``orthogonal_`` fails on bf16). ``blocks=k`` makes each
+    of k equal row blocks orthogonal on its own (LSTM gates, packed q/k/v).
+
+    Differs from torch: for wide matrices (rows < cols) the Gaussian is drawn in its transposed
+    orientation, so values differ from torch's for the same generator (square and tall match).
+
+    Examples:
+        >>> w = orthogonal_(torch.empty(64, 64), generator=torch.Generator().manual_seed(0))
+        >>> torch.allclose(w @ w.T, torch.eye(64), atol=1e-5)
+        True
+    """
+    check_float(tensor, "orthogonal_")
+    g = check_number(gain, "gain", "orthogonal_")
+    if tensor.dim() < 2:
+        raise InitError(
+            f"orthogonal_: tensor of shape {tuple(tensor.shape)} has fewer than 2 dimensions; "
+            "orthogonality needs a matrix (pass a 2-D or higher weight)"
+        )
+    if not isinstance(blocks, int) or blocks < 1 or tensor.shape[0] % blocks:
+        raise InitError(
+            f"orthogonal_: blocks={blocks!r} must be a positive int dividing dimension 0 "
+            f"({tensor.shape[0]})"
+        )
+    if skip(tensor):
+        return tensor
+    rows = tensor.shape[0] // blocks
+    cols = tensor.numel() // tensor.shape[0]
+    with torch.no_grad():
+        mats = [
+            orthogonal_matrix(
+                rows, cols, dtype=tensor.dtype, device=tensor.device, generator=generator
+            )
+            for _ in range(blocks)
+        ]
+        q = mats[0] if blocks == 1 else torch.cat(mats, dim=0)
+        if g != 1:
+            q.mul_(g)
+        tensor.copy_(q.reshape(tensor.shape))
+    return tensor
+
+
+def delta_orthogonal_(
+    tensor: torch.Tensor, gain: float = 1.0, generator: Generator = None
+) -> torch.Tensor:
+    """Delta-orthogonal init for Conv1/2/3d (Xiao et al. 2018, Algorithm 1): every kernel tap is 0
+    except the spatial centre, which holds an orthogonal (out × in) matrix times ``gain``. The
+    conv is then an orthogonal map at init: dynamical isometry for very deep CNNs.
+
+    Raises:
+        InitError: not a conv weight (needs ≥ 3 dims), or in_channels > out_channels (an
+            (out × in) matrix with more columns than rows cannot have orthonormal columns).
+
+    Examples:
+        >>> w = delta_orthogonal_(torch.empty(16, 8, 3, 3))
+        >>> int((w[:, :, 1, 1] != 0).any()), int(w[:, :, 0, 0].abs().sum())
+        (1, 0)
+    """
+    check_float(tensor, "delta_orthogonal_")
+    if tensor.dim() < 3 or tensor.dim() > 5:
+        raise InitError(
+            f"delta_orthogonal_: expected a Conv1/2/3d weight (out, in, *kernel), got shape "
+            f"{tuple(tensor.shape)}; for a Linear weight use orthogonal_"
+        )
+    out_c, in_c = tensor.shape[0], tensor.shape[1]
+    if in_c > out_c:
+        raise InitError(
+            f"delta_orthogonal_: in_channels ({in_c}) > out_channels ({out_c}): the centre tap "
+            "cannot be orthogonal on the input; use out_channels ≥ in_channels or orthogonal_"
+        )
+    g = check_number(gain, "gain", "delta_orthogonal_")
+    if skip(tensor):
+        return tensor
+    with torch.no_grad():
+        q = orthogonal_matrix(out_c, in_c, dtype=tensor.dtype, device=tensor.device,
+                              generator=generator)
+        tensor.zero_()
+        centre = tuple(k // 2 for k in tensor.shape[2:])
+        tensor[(slice(None), slice(None), *centre)] = (q * g).to(tensor.dtype)
+    return tensor
+
+
+def eye_(tensor: torch.Tensor) -> torch.Tensor:
+    """The identity matrix (2-D only), as ``torch.nn.init.eye_``: identity in Linear layers.
+
+    Examples:
+        >>> eye_(torch.empty(2, 3)).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
+    if not isinstance(tensor, torch.Tensor) or tensor.ndimension() != 2:
+        raise InitError(
+            f"eye_: only 2-D tensors are supported, got shape "
+            f"{tuple(getattr(tensor, 'shape', ()))}; for conv weights use dirac_"
+        )
+    with torch.no_grad():
+        torch.eye(*tensor.shape, out=tensor, requires_grad=tensor.requires_grad)
+    return tensor
+
+
+def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
+    """The Dirac delta (identity conv) for 3/4/5-D conv weights, as ``torch.nn.init.dirac_``:
+    preserves the identity of the inputs in conv layers, per group.
+
+    Examples:
+        >>> w = dirac_(torch.empty(4, 4, 3, 3))
+        >>> w[:, :, 1, 1].tolist() == torch.eye(4).tolist()
+        True
+    """
+    if not isinstance(tensor, torch.Tensor) or tensor.ndimension() not in (3, 4, 5):
+        raise InitError(
+            "dirac_: only tensors with 3, 4, or 5 dimensions (conv weights) are supported; "
+            "for a Linear weight use eye_"
+        )
+    sizes = tensor.size()
+    if not isinstance(groups, int) or groups < 1 or sizes[0] % groups != 0:
+        raise InitError(f"dirac_: dim 0 ({sizes[0]}) must be divisible by groups={groups}")
+    out_chans_per_grp = sizes[0] // groups
+    min_dim = min(out_chans_per_grp, sizes[1])
+    with torch.no_grad():
+        tensor.zero_()
+        centre = tuple(s // 2 for s in sizes[2:])
+        for g in range(groups):
+            for d in range(min_dim):
+                tensor[(g * out_chans_per_grp + d, d, *centre)] = 1
+    return tensor
+
+
+def identity_(tensor: torch.Tensor, gain: float = 1.0, groups: int = 1) -> torch.Tensor:
+    """Identity for any weight: ``eye_`` for 2-D, ``dirac_`` for conv weights, times ``gain``.
+
+    Examples:
+        >>> identity_(torch.empty(2, 2), gain=0.5).tolist()
+        [[0.5, 0.0], [0.0, 0.5]]
+    """
+    g = check_number(gain, "gain", "identity_")
+    if isinstance(tensor, torch.Tensor) and tensor.dim() == 2:
+        eye_(tensor)
+    else:
+        dirac_(tensor, groups)
+    if g != 1:
+        with torch.no_grad():
+            tensor.mul_(g)
+    return tensor
+
+
+def sparse_(
+    tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Generator = None
+) -> torch.Tensor:
+    """Sparse init (Martens 2010): N(0, std²) with a fraction ``sparsity`` of each column zero.
+
+    Differs from torch: the zero mask is drawn from ``generator=`` too (torch draws it from the
+    global RNG, so its result is not reproducible from the generator alone), and it is drawn in one
+    vectorized step instead of a Python loop over columns. Call ``torch.nn.init.sparse_`` for
+    torch's exact draws.
+
+    Raises:
+        InitError: not 2-D, ``sparsity`` outside [0, 1], negative ``std``.
+
+    Examples:
+        >>> w = sparse_(torch.empty(10, 4), 0.3, generator=torch.Generator().manual_seed(0))
+        >>> (w == 0).sum(dim=0).tolist()
+        [3, 3, 3, 3]
+    """
+    check_float(tensor, "sparse_")
+    if tensor.ndimension() != 2:
+        raise InitError(
+            f"sparse_: only tensors with 2 dimensions are supported, got shape "
+            f"{tuple(tensor.shape)}"
+        )
+    sparsity = check_number(sparsity, "sparsity", "sparse_")
+    if not 0.0 <= sparsity <= 1.0:
+        raise InitError(f"sparse_: sparsity is a fraction in [0, 1], got {sparsity}")
+    std = check_number(std, "std", "sparse_", positive=True)
+    if skip(tensor):
+        return tensor
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    with torch.no_grad():
+        tensor.normal_(0, std, generator=generator)
+        if num_zeros:
+            keys = torch.rand(rows, cols, generator=generator, device=tensor.device)
+            zero_rows = keys.argsort(dim=0)[:num_zeros]
+            tensor.scatter_(0, zero_rows, 0.0)
+    return tensor
+
+
+def depth_scaled_std(std: float = 0.02, num_layers: int = 12, factor: float = 2.0) -> float:
+    """std / √(factor · num_layers): GPT-2's residual-projection scaling (Radford et al. 2019,
+    sec. 2.3: "scale the weights of residual layers at initialization by 1/√N"; nanoGPT uses
+    0.02/√(2·n_layer) since each block has two residual branches).
+
+    Examples:
+        >>> round(depth_scaled_std(0.02, 12), 8)
+        0.00408248
+    """
+    std = check_number(std, "std", "depth_scaled_std", positive=True)
+    if not isinstance(num_layers, int) or num_layers < 1:
+        raise InitError(f"depth_scaled_std: num_layers must be a positive int, got {num_layers!r}")
+    if factor <= 0:
+        raise InitError(f"depth_scaled_std: factor must be > 0, got {factor}")
+    return std / math.sqrt(factor * num_layers)
+
+
+def gpt_normal_(
+    tensor: torch.Tensor,
+    std: float = 0.02,
+    *,
+    num_layers: int | None = None,
+    residual: bool = False,
+    generator: Generator = None,
+) -> torch.Tensor:
+    """GPT-2/nanoGPT init: N(0, 0.02²); residual projections (``c_proj``) get
+    N(0, (0.02/√(2·num_layers))²).
+
+    Examples:
+        >>> w = gpt_normal_(torch.empty(768, 3072), num_layers=12, residual=True,
+        ...                 generator=torch.Generator().manual_seed(0))
+        >>> round(w.std().item(), 4)
+        0.0041
+    """
+    if residual:
+        if num_layers is None:
+            raise InitError("gpt_normal_: residual=True needs num_layers= (the model's n_layer)")
+        std = depth_scaled_std(std, num_layers)
+    return normal_(tensor, 0.0, std, generator)
+
+
+def fixup_scale(num_branches: int, layers_per_branch: int) -> float:
+    """Fixup's rescaling of the non-final layers of each residual branch: L^(−1/(2m−2))
+    (Zhang et al. 2019, sec. 3, rule 2), L residual branches of m layers each.
+
+    Examples:
+        >>> round(fixup_scale(54, 2), 6)  # ResNet-110
+        0.136083
+    """
+    if not isinstance(num_branches, int) or num_branches < 1:
+        raise InitError(f"fixup_scale: num_branches must be a positive int, got {num_branches!r}")
+    if not isinstance(layers_per_branch, int) or layers_per_branch < 2:
+        raise InitError(
+            f"fixup_scale: layers_per_branch must be an int ≥ 2, got {layers_per_branch!r}; with "
+            "one layer per branch Fixup zero-initializes it and scales nothing"
+        )
+    return num_branches ** (-1.0 / (2 * layers_per_branch - 2))
+
+
+def t_fixup_scale(num_layers: int, part: Literal["encoder", "decoder"] = "encoder") -> float:
+    """T-Fixup's weight scale for Transformers without warmup or LayerNorm (Huang et al. 2020,
+    sec. 3.2): encoder 0.67·N^(−1/4), decoder (9N)^(−1/4).
+
+    Examples:
+        >>> round(t_fixup_scale(6), 6), round(t_fixup_scale(6, "decoder"), 6)
+        (0.428092, 0.368894)
+    """
+    if not isinstance(num_layers, int) or num_layers < 1:
+        raise InitError(f"t_fixup_scale: num_layers must be a positive int, got {num_layers!r}")
+    if part == "encoder":
+        return 0.67 * num_layers ** -0.25
+    if part == "decoder":
+        return (9 * num_layers) ** -0.25
+    raise InitError(f"t_fixup_scale: part must be 'encoder' or 'decoder', got {part!r}")
+
+
+# ------------------------------------------------- torch.nn.init's deprecated aliases --------
+def _deprecated(new: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    old = new.__name__[:-1]
+
+    def fn(*args: Any, **kwargs: Any) -> torch.Tensor:
+        warnings.warn(
+            f"`initlab.{old}` is deprecated in favor of `initlab.{new.__name__}` "
+            "(as in torch.nn.init).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return new(*args, **kwargs)
+
+    fn.__name__ = old
+    fn.__doc__ = f"Deprecated alias of :func:`{new.__name__}` (kept because torch.nn.init has it)."
+    return fn
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
+
+
+__all__ = [
+    "constant",
+    "constant_",
+    "delta_orthogonal_",
+    "depth_scaled_std",
+    "dirac",
+    "dirac_",
+    "eye",
+    "eye_",
+    "fixup_scale",
+    "glorot_normal_",
+    "glorot_uniform_",
+    "gpt_normal_",
+    "he_normal_",
+    "he_uniform_",
+    "identity_",
+    "kaiming_normal",
+    "kaiming_normal_",
+    "kaiming_uniform",
+    "kaiming_uniform_",
+    "lecun_normal_",
+    "lecun_uniform_",
+    "normal",
+    "normal_",
+    "ones_",
+    "orthogonal",
+    "orthogonal_",
+    "small_random_",
+    "sparse",
+    "sparse_",
+    "t_fixup_scale",
+    "trunc_normal_",
+    "truncated_normal_",
+    "uniform",
+    "uniform_",
+    "variance_scaling_",
+    "xavier_normal",
+    "xavier_normal_",
+    "xavier_uniform",
+    "xavier_uniform_",
+    "zeros_",
+]
