@@ -30,6 +30,28 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+
+
+def _version(value: bool) -> None:
+    if value:
+        from initlab import __version__
+
+        typer.echo(f"initlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """initlab: initialize neural networks well and see how signal and gradient flow at step 0.
+
+    Start with:  initlab demo
+    """
+
+
 for _name in COMMAND_MODULES:
     importlib.import_module(f"initlab.cli.{_name}").register(app)
 

@@ -11,7 +11,13 @@ from initlab.core.activations import (
     get_activation,
     register_activation,
 )
-from initlab.core.fans import Fans, _calculate_correct_fan, _calculate_fan_in_and_fan_out, fans, fans_of
+from initlab.core.fans import (
+    Fans,
+    _calculate_correct_fan,
+    _calculate_fan_in_and_fan_out,
+    fans,
+    fans_of,
+)
 from initlab.core.gains import calculate_gain, critical_point, gain
 from initlab.core.schemes import *  # noqa: F403
 from initlab.core.schemes import __all__ as _schemes_all

@@ -553,10 +553,13 @@ def register_activation(
     """
     key = _normalize(name)
     if key in _BUILTINS or key in _ALIASES:
-        raise InitError(f"register_activation: {name!r} is a built-in activation; pick another name")
+        raise InitError(
+            f"register_activation: {name!r} is a built-in activation; pick another name"
+        )
     if key in _USER and not overwrite:
         raise InitError(
-            f"register_activation: {name!r} is already registered; pass overwrite=True to replace it"
+            f"register_activation: {name!r} is already registered; "
+            "pass overwrite=True to replace it"
         )
     act = from_callable(fn, name=key, d1=d1, d2=d2, kinks=kinks)
     _USER[key] = lambda **kw: (_no_params(key, kw), act)[1]
@@ -719,7 +722,8 @@ def get_activation(activation: str | Activation | Callable[..., Any], **params: 
             known = ", ".join(activation_names())
             raise InitError(
                 f"unknown activation {activation!r}; known names: {known}. "
-                "Pass a callable instead, or register one with initlab.register_activation(name, fn)"
+                "Pass a callable instead, or register one with "
+                "initlab.register_activation(name, fn)"
             )
         try:
             return factory(**params)

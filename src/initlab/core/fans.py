@@ -173,7 +173,8 @@ def fans(
         fan_in: float = shape[0] // groups * receptive
         if stride is not None:
             strides = _expand(stride, len(kernel), "stride")
-            fan_in = shape[0] // groups * math.prod(k / s for k, s in zip(kernel, strides))
+            ratios = (k / s for k, s in zip(kernel, strides, strict=True))
+            fan_in = shape[0] // groups * math.prod(ratios)
         return Fans(_num(fan_in), _num(shape[1] * receptive), blocks=blocks)
     if layout == "embedding":
         return Fans(1, _num(shape[1] * receptive), blocks=blocks)

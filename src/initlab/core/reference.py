@@ -27,7 +27,7 @@ def fans_reference(shape: tuple[int, ...], kind: str = "conv", groups: int = 1,
         fan_out = float(out_per_g * k)
         # each output receives (in/g) × (taps that land on it) ≈ (in/g) × Π k_i / s_i
         s = stride or (1,) * len(kernel)
-        fan_in = in_c / groups * float(np.prod([ki / si for ki, si in zip(kernel, s)]))
+        fan_in = in_c / groups * float(np.prod([ki / si for ki, si in zip(kernel, s, strict=True)]))
         return fan_in, fan_out
     raise ValueError(kind)
 

@@ -22,9 +22,9 @@ from typing import Any, Literal
 
 import torch
 
+from initlab.core import gains as _gains
 from initlab.core.activations import Activation
 from initlab.core.fans import Fans, fans
-from initlab.core import gains as _gains
 from initlab.core.gains import TORCH_NONLINEARITIES, calculate_gain
 from initlab.core.samplers import (
     check_float,
@@ -329,7 +329,8 @@ def variance_scaling_(
 
     Examples:
         >>> w = torch.empty(512, 1024)
-        >>> _ = variance_scaling_(w, 2.0, "fan_in", "normal", generator=torch.Generator().manual_seed(0))
+        >>> g = torch.Generator().manual_seed(0)
+        >>> _ = variance_scaling_(w, 2.0, "fan_in", "normal", generator=g)
         >>> round(w.var().item() * 1024, 1)  # He: Var = 2 / fan_in
         2.0
     """
@@ -477,7 +478,8 @@ def he_normal_(
     1/√E[φ(z)²] (ReLU √2, leaky ReLU √(2/(1+a²)), GELU 1.5335, SiLU 1.6765...).
 
     Examples:
-        >>> w = he_normal_(torch.empty(256, 512), "gelu", generator=torch.Generator().manual_seed(0))
+        >>> g = torch.Generator().manual_seed(0)
+        >>> w = he_normal_(torch.empty(256, 512), "gelu", generator=g)
         >>> round(w.std().item() * 512 ** 0.5, 2)
         1.53
     """
