@@ -10,10 +10,36 @@ Examples:
     Fans(fan_in=128, fan_out=256, blocks=1)
 """
 
-from initlab import errors
+from initlab import errors, schemes, theory
 from initlab.core import *  # noqa: F403
 from initlab.core import __all__ as _core_all
+from initlab.model import (
+    InitPlan,
+    LSUVReport,
+    PlanRow,
+    apply_plan,
+    init,
+    lsuv,
+    mark_pretrained,
+    plan,
+)
+from initlab.probe import doctor
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "errors", *_core_all]
+__all__ = [
+    "InitPlan",
+    "LSUVReport",
+    "PlanRow",
+    "__version__",
+    "apply_plan",
+    "doctor",
+    "errors",
+    "init",
+    "lsuv",
+    "mark_pretrained",
+    "plan",
+    "schemes",
+    "theory",
+    *_core_all,
+]

@@ -158,7 +158,7 @@ def std_tolerance(n: int, kurtosis: float = 3.0, dtype: torch.dtype = torch.floa
 
 
 def bound_in_dtype(bound: float, dtype: torch.dtype) -> float:
-    """The bound as the dtype stores it: rounding is monotone, so a value ≤ b rounds to ≤ round(b)."""
+    """The bound as the dtype stores it (rounding is monotone: a value ≤ b rounds to ≤ round(b))."""
     return torch.tensor(bound, dtype=torch.float64).to(dtype).item()
 
 

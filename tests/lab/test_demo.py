@@ -54,7 +54,7 @@ def test_json_round_trip(result):
     import json
 
     d = json.loads(result.to_json())
-    assert d["depth"] == 20 and len(d["curves"]) == 10
+    assert d["depth"] == 20 and len(d["curves"]) == 2 * len(DEMO_SCHEMES)
 
 
 def test_bad_inputs():

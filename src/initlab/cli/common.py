@@ -29,3 +29,154 @@ def _default(o: Any) -> Any:
     if hasattr(o, "tolist"):
         return o.tolist()
     return str(o)
+
+
+# ---------------------------------------------------------- models named on the command line --
+def parse_shape(text: str, option: str = "--input-shape") -> tuple[int, ...]:
+    """``"8,3,32,32"`` → (8, 3, 32, 32) (``x`` and spaces also separate).
+
+    Raises:
+        InitError: not a list of positive integers (the message names ``option``).
+    """
+    from initlab.errors import InitError
+
+    parts = [p for p in text.replace("x", ",").replace(" ", ",").split(",") if p]
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        shape = ()
+    if not shape or any(s <= 0 for s in shape):
+        raise InitError(
+            f"{option} must be positive integers separated by commas, batch first, like "
+            f"8,3,32,32; got {text!r}"
+        )
+    return shape
+
+
+def load_object(target: str) -> Any:
+    """The object named by ``pkg.module:attr`` or ``path/to/file.py:attr``.
+
+    Raises:
+        InitError: malformed target, module not importable (its error quoted), no such attribute.
+    """
+    import importlib
+    import importlib.util
+    from pathlib import Path
+
+    from initlab.errors import InitError
+
+    if ":" not in target:
+        raise InitError(
+            f"TARGET must look like pkg.module:factory (or path/to/file.py:factory), got {target!r}"
+        )
+    mod_name, _, attr = target.rpartition(":")
+    try:
+        if mod_name.endswith(".py"):
+            path = Path(mod_name)
+            if not path.is_file():
+                raise InitError(f"TARGET: no file {mod_name!r}")
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            if spec is None or spec.loader is None:
+                raise InitError(f"TARGET: cannot load {mod_name!r} as a Python file")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            if "" not in sys.path:
+                sys.path.insert(0, "")  # the current directory, as `python -m` does
+            module = importlib.import_module(mod_name)
+    except InitError:
+        raise
+    except Exception as e:
+        raise InitError(
+            f"TARGET: cannot import {mod_name!r} ({type(e).__name__}: {e}); check the module "
+            "path and that its package is importable (PYTHONPATH, pip install -e)"
+        ) from None
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(module) if not n.startswith("_")][:20]
+            raise InitError(
+                f"TARGET: {mod_name!r} has no attribute {attr!r}; it defines {', '.join(names)}"
+            )
+        obj = getattr(obj, part)
+    return obj
+
+
+def load_model(target: str) -> Any:
+    """Import ``target`` (``pkg.module:factory``) and call it if needed: an ``nn.Module``."""
+    import inspect
+
+    from torch import nn
+
+    from initlab.errors import InitError
+
+    obj = load_object(target)
+    if not isinstance(obj, nn.Module):
+        if not callable(obj):
+            raise InitError(f"TARGET {target!r} is a {type(obj).__name__}, not a factory or module")
+        try:
+            obj = obj()
+        except Exception as e:
+            try:
+                sig = str(inspect.signature(obj))
+            except (TypeError, ValueError):
+                sig = "()"
+            raise InitError(
+                f"TARGET: calling {target}{sig} with no arguments failed "
+                f"({type(e).__name__}: {e}); give the factory defaults for every argument"
+            ) from None
+    if not isinstance(obj, nn.Module):
+        raise InitError(f"TARGET: {target}() returned a {type(obj).__name__}, not an nn.Module")
+    return obj
+
+
+INPUT_DTYPES = ("auto", "float32", "float64", "bfloat16", "float16", "long")
+
+
+def make_input(
+    model: Any, shape: tuple[int, ...], dtype: str = "auto", *, seed: int = 0, device: str = "cpu"
+) -> Any:
+    """A seeded random input of ``shape``: N(0, 1) floats, or token ids in [0, num_embeddings)
+    when ``dtype="long"`` — or ``"auto"`` and the model's first parameterized layer is an
+    Embedding."""
+    import torch
+    from torch import nn
+
+    from initlab.errors import InitError
+
+    if dtype not in INPUT_DTYPES:
+        raise InitError(f"--dtype must be one of {', '.join(INPUT_DTYPES)}, got {dtype!r}")
+    first = next(
+        (m for m in model.modules() if any(True for _ in m.parameters(recurse=False))), None
+    )
+    if dtype == "auto":
+        dtype = "long" if isinstance(first, nn.Embedding | nn.EmbeddingBag) else "float32"
+    g = torch.Generator().manual_seed(seed)
+    if dtype == "long":
+        vocab = first.num_embeddings if isinstance(first, nn.Embedding | nn.EmbeddingBag) else 2
+        return torch.randint(0, vocab, shape, generator=g).to(device)
+    return torch.randn(shape, generator=g).to(getattr(torch, dtype)).to(device)
+
+
+def load_model_and_input(
+    target: str, input_shape: str, dtype: str = "auto", *, seed: int = 0, device: str = "cpu"
+) -> tuple[Any, Any]:
+    """``pkg.module:factory`` + ``"8,3,32,32"`` → (model, seeded example input).
+
+    Shared by the commands that take a model on the command line (``plan``, ``init``,
+    ``doctor``). Errors are :class:`initlab.errors.InitError` naming the argument to change.
+    """
+    shape = parse_shape(input_shape)
+    model = load_model(target).to(device)
+    return model, make_input(model, shape, dtype, seed=seed, device=device)
+
+
+def input_rejected(error: Exception, input_shape: str, dtype: str) -> str:
+    """Rephrase a failed trace as which argument to change (the model's own error kept)."""
+    cause = getattr(error, "model_error", None)
+    if cause is None:
+        return str(error)
+    return (
+        f"the model rejected --input-shape {input_shape} (--dtype {dtype}): {cause}; change "
+        "--input-shape (batch first) or --dtype"
+    )

@@ -20,25 +20,33 @@ def demo(
 ) -> None:
     """Watch signal and gradient vanish, explode or survive through a deep MLP.
 
-    Builds a deep MLP with tanh and with ReLU, initializes it with all-zeros, small random
-    N(0, 0.01²), N(0, 1), Xavier and He, runs one forward and backward pass on random input and
-    prints per-layer activation and gradient std through depth, then saves a figure.
+    Builds a deep MLP with tanh and with ReLU, initializes it with all-zeros, N(0, 0.01²),
+    N(0, 0.05²), N(0, 1), Xavier and He, runs the doctor (one forward and backward pass on random
+    input) on each, prints the per-layer table and verdict per scheme, then saves the figures.
 
     Example:  initlab demo --depth 30 --out demo.png
     """
     from initlab.lab.demo import run_demo
-    from initlab.report.demo import demo_figure, demo_tables
+    from initlab.report.demo import demo_figure, demo_histograms, demo_tables
 
     result = run_demo(depth=depth, width=width, batch=batch, seed=seed)
+
+    def figures() -> list[Path]:
+        paths = [demo_figure(result, out)]
+        for act in dict.fromkeys(c.activation for c in result.curves):
+            hist = out.with_name(f"{out.stem}_hist_{act}{out.suffix or '.png'}")
+            paths.append(demo_histograms(result, hist, act))
+        return paths
+
     if json:
         print_json(result.to_dict())
         if plot:
-            demo_figure(result, out)
+            figures()
         return
     console.print(demo_tables(result))
     if plot:
-        path = demo_figure(result, out)
-        console.print(f"figure: [bold]{path}[/bold]")
+        for path in figures():
+            console.print(f"figure: [bold]{path}[/bold]")
 
 
 def register(app: typer.Typer) -> None:

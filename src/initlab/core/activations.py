@@ -590,7 +590,10 @@ def from_callable(
     probe = np.array([-1.5, 0.0, 0.7], dtype=np.float64)
     torch_ok = False
     try:
-        out = fn(torch.from_numpy(probe))
+        # Probe with a tensor that requires grad: a NumPy function (np.tanh) applied to a plain
+        # tensor returns a tensor too (__array_wrap__), but autograd through it is impossible,
+        # so it must take the NumPy path; NumPy refuses a grad-requiring tensor.
+        out = fn(torch.from_numpy(probe).requires_grad_() * 1.0)
         torch_ok = isinstance(out, torch.Tensor) and out.shape == (3,)
     except Exception:
         torch_ok = False

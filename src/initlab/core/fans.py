@@ -150,7 +150,8 @@ def fans(
         if shape[0] % blocks:
             raise InitError(
                 f"fans: dimension 0 of shape {shape} ({shape[0]}) is not divisible by "
-                f"blocks={blocks}"
+                f"blocks={blocks}; pass the number of packed row blocks (3 for q/k/v, 4 for LSTM "
+                "gates, 3 for GRU) or blocks=1"
             )
         shape = (shape[0] // blocks, *shape[1:])
     receptive = math.prod(shape[2:])
@@ -158,7 +159,7 @@ def fans(
         if shape[0] % groups:
             raise InitError(
                 f"fans: out_channels {shape[0]} of weight shape {shape} is not divisible by "
-                f"groups={groups}"
+                f"groups={groups}; pass the conv's groups, which divide both channel counts"
             )
         return Fans(
             _num(shape[1] * receptive), _num(shape[0] // groups * receptive), blocks=blocks
@@ -167,7 +168,8 @@ def fans(
         if shape[0] % groups:
             raise InitError(
                 f"fans: in_channels {shape[0]} of transposed-conv weight shape {shape} is not "
-                f"divisible by groups={groups}"
+                f"divisible by groups={groups}; pass the conv's groups, which divide both "
+                "channel counts"
             )
         kernel = shape[2:]
         fan_in: float = shape[0] // groups * receptive
@@ -185,9 +187,7 @@ def fans(
 
 
 def _expand(v: int | Sequence[int], n: int, what: str) -> tuple[int, ...]:
-    if isinstance(v, int):
-        return (v,) * n
-    t = tuple(int(x) for x in v)
+    t = (v,) * n if isinstance(v, int) else tuple(int(x) for x in v)
     if len(t) != n:
         raise InitError(f"fans: {what} has {len(t)} entries for a {n}-d kernel")
     if any(x < 1 for x in t):

@@ -152,7 +152,7 @@ def critical_point(
     Examples:
         >>> w2, q = critical_point("tanh", 0.05)
         >>> round(w2, 5), round(q, 5)
-        (1.76096, 0.57005)
+        (1.76095, 0.57005)
     """
     act = get_activation(activation, **params)
     if sigma_b2 < 0 or not math.isfinite(sigma_b2):
@@ -162,7 +162,8 @@ def critical_point(
             f"critical_point: {act.name!r} is a gated unit; the mean-field critical line is "
             "defined for elementwise activations"
         )
-    d0 = float(act.derivative_second_moment(1e-12))
+    # the q → 0 limit (both sides of a kink at 0 count half, as they do for any q > 0)
+    d0 = float(act.derivative_second_moment(1e-20))
     if act.homogeneous:
         # φ(c x) = c φ(x): σ_b²(q) = q (1 − E[φ²]/E[φ'²]) is 0 for every q when φ is in the
         # ReLU family, so the only critical bias variance is 0.

@@ -16,7 +16,8 @@ Both are vectorized over an array of ``q`` values: ``f`` is called once with an 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -29,14 +30,14 @@ _Z_MAX = 12.0
 _GL_NODES = 48
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.hermite.hermgauss(n)
     # E[f(z)] = (1/√π) Σ w_i f(√2 x_i)
     return np.sqrt(2.0) * x, w / np.sqrt(np.pi)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.polynomial.legendre.leggauss(n)
 
@@ -53,13 +54,14 @@ def _piecewise(
     equal sub-panels between consecutive breakpoints."""
     t, w = _legendre(_GL_NODES)
     with np.errstate(divide="ignore"):
-        inner = [np.clip(k / sq, -_Z_MAX, _Z_MAX) for k in sorted(kinks)]
+        # at q = 0 (sq = 0) a kink at 0 gives 0/0: any finite edge will do (f is constant in z)
+        inner = [np.clip(np.nan_to_num(k / sq, nan=0.0), -_Z_MAX, _Z_MAX) for k in sorted(kinks)]
     lo_edge = np.full_like(sq, -_Z_MAX)
     hi_edge = np.full_like(sq, _Z_MAX)
     edges = [lo_edge, *inner, hi_edge]
     # Sub-divide every gap between breakpoints into `panels` equal panels.
     total = np.zeros_like(sq)
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in pairwise(edges):
         width = (b - a) / panels
         for p in range(panels):
             lo = a + p * width
@@ -91,7 +93,8 @@ def gaussian_expectation(
         >>> import numpy as np
         >>> round(float(gaussian_expectation(np.tanh, 1.0, rtol=1e-12) * 0), 3)
         0.0
-        >>> round(float(gaussian_expectation(lambda x: np.maximum(x, 0) ** 2, 1.0, kinks=(0.0,))), 9)
+        >>> relu_sq = lambda x: np.maximum(x, 0) ** 2
+        >>> round(float(gaussian_expectation(relu_sq, 1.0, kinks=(0.0,))), 9)
         0.5
     """
     q_arr = np.asarray(q, dtype=np.float64)
@@ -190,7 +193,7 @@ def bivariate_gaussian_expectation(
     kinks_g: Sequence[float] | None = None,
     rtol: float = 1e-10,
 ) -> np.ndarray | float:
-    """E[f(u₁) g(u₂)] for a centered Gaussian pair with Var u₁ = q1, Var u₂ = q2, corr(u₁, u₂) = rho.
+    """E[f(u₁) g(u₂)] for a centered Gaussian pair: Var u₁ = q1, Var u₂ = q2, corr(u₁, u₂) = rho.
 
     This is the correlation map's integral (Poole et al. 2016, eq. 5: E[φ(u₁)φ(u₂)] with
     u₁ = √q₁ z₁, u₂ = √q₂ (ρ z₁ + √(1−ρ²) z₂)). Vectorized over the broadcast of ``q1, q2, rho``.
@@ -279,7 +282,7 @@ def hermite_coefficients(
     q_arr = np.asarray(q, dtype=np.float64)
     if np.any(q_arr < 0) or not np.all(np.isfinite(q_arr)):
         raise InitError(f"hermite_coefficients: q must be finite and ≥ 0, got {q!r}")
-    z, w = _hermite(n_nodes)
+    z, _ = _hermite(n_nodes)
     h = _hermite_functions(n_nodes, order)  # (n, order+1), weights folded in
     with np.errstate(over="ignore", invalid="ignore"):
         vals = f(np.sqrt(q_arr)[..., None] * z)

@@ -1,15 +1,15 @@
 """The seeds' central lesson in one run: how the initial weight scale decides whether signal and
 gradient survive depth.
 
-A deep MLP (50 layers of width 256 by default) with tanh and with ReLU is initialized with
-all-zeros, small random N(0, 0.01²), N(0, 1), Xavier and He; one forward and backward pass on
-random input gives per-layer activation std and gradient std. Zeros never break symmetry (every
-unit computes the same thing: here, nothing), small weights make the signal vanish, N(0, 1)
-saturates tanh and explodes ReLU, Xavier keeps tanh alive but halves ReLU's variance per layer
-(He et al. 2015), and He keeps ReLU's variance constant.
+A deep MLP (50 layers of width 256 by default) with tanh and with ReLU is initialized with the
+seeds' schemes: all-zeros, N(0, 0.01²), N(0, 0.05²), N(0, 1), Xavier and He; then
+:func:`initlab.doctor` runs one forward and backward pass on random input and diagnoses it. Zeros
+never break symmetry (every unit computes the same thing: here, nothing), small weights make the
+signal vanish, N(0, 1) saturates tanh and explodes ReLU, Xavier keeps tanh alive but halves ReLU's
+variance per layer (He et al. 2015), and He keeps ReLU's variance constant.
 
-The measuring part is :func:`initlab.probe.signal.trace_signal`; the presentation is in
-:mod:`initlab.report.demo`.
+The measuring part is :func:`initlab.doctor` (each curve keeps its :class:`Diagnosis`); the
+presentation is in :mod:`initlab.report.demo`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 
 import torch
 from torch import nn
@@ -25,7 +25,9 @@ from torch import nn
 from initlab.core import schemes
 from initlab.core.activations import get_activation
 from initlab.errors import InitError
-from initlab.probe.signal import trace_signal
+from initlab.probe.diagnosis import Diagnosis
+from initlab.probe.doctor import doctor
+from initlab.probe.hooks import ACTIVATION_TYPES
 
 Scheme = Callable[[torch.Tensor, str, torch.Generator], torch.Tensor]
 
@@ -36,6 +38,10 @@ def _zeros(w: torch.Tensor, _act: str, _g: torch.Generator) -> torch.Tensor:
 
 def _small(w: torch.Tensor, _act: str, g: torch.Generator) -> torch.Tensor:
     return schemes.small_random_(w, 0.01, generator=g)
+
+
+def _medium(w: torch.Tensor, _act: str, g: torch.Generator) -> torch.Tensor:
+    return schemes.normal_(w, 0.0, 0.05, generator=g)
 
 
 def _unit(w: torch.Tensor, _act: str, g: torch.Generator) -> torch.Tensor:
@@ -54,6 +60,7 @@ def _he(w: torch.Tensor, act: str, g: torch.Generator) -> torch.Tensor:
 DEMO_SCHEMES: dict[str, tuple[Scheme, str]] = {
     "zeros": (_zeros, "all weights 0: no symmetry breaking"),
     "small": (_small, "0.01·N(0,1), the naive small-random scheme"),
+    "N(0,0.05²)": (_medium, "0.05·N(0,1): CS231n's 'too big' for 4096-wide tanh"),
     "N(0,1)": (_unit, "unit-variance weights, ignoring fan_in"),
     "xavier": (_xavier, "Glorot & Bengio 2010: Var = 2/(fan_in+fan_out)"),
     "he": (_he, "He et al. 2015: Var = g²/fan_in, g = 1/√E[φ(z)²]"),
@@ -62,12 +69,24 @@ DEMO_SCHEMES: dict[str, tuple[Scheme, str]] = {
 
 @dataclass(frozen=True)
 class DemoCurve:
-    """One (activation, scheme) run: per-layer activation and gradient std through depth."""
+    """One (activation, scheme) run, as the doctor saw it.
+
+    Per hidden layer: ``act_std``, ``act_mean``, ``act_max_abs`` of the activation output,
+    ``grad_std`` (rms of dLoss/d(pre-activation)), ``statuses`` (the doctor's per-layer status);
+    ``verdict`` and ``findings`` (one-line summaries) for the whole net. ``diagnosis`` is the full
+    :class:`~initlab.probe.Diagnosis` (not serialized: run the doctor for its JSON).
+    """
 
     activation: str
     scheme: str
     act_std: tuple[float, ...]
     grad_std: tuple[float, ...]
+    act_mean: tuple[float, ...] = ()
+    act_max_abs: tuple[float, ...] = ()
+    statuses: tuple[str, ...] = ()
+    verdict: str = ""
+    findings: tuple[str, ...] = ()
+    diagnosis: Diagnosis | None = field(default=None, compare=False, repr=False)
 
     @property
     def act_factor(self) -> float:
@@ -80,7 +99,8 @@ class DemoCurve:
         return _per_layer_factor(tuple(reversed(self.grad_std)))
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "diagnosis"}
+        d = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
         d["act_factor"] = self.act_factor
         d["grad_factor"] = self.grad_factor
         return d
@@ -140,10 +160,16 @@ def deep_mlp(depth: int, width: int, activation: str) -> nn.Sequential:
     if depth < 1 or width < 1:
         raise InitError(f"deep_mlp: depth and width must be ≥ 1, got depth={depth}, width={width}")
     act = get_activation(activation)
+    module_type = _MODULES.get(act.name)
     layers: list[nn.Module] = []
     for _ in range(depth):
-        layers += [nn.Linear(width, width), _ActModule(act.torch_fn, act.name)]
+        layer = module_type() if module_type is not None else _ActModule(act.torch_fn, act.name)
+        layers += [nn.Linear(width, width), layer]
     return nn.Sequential(*layers)
+
+
+# torch's own activation modules where one exists (the doctor recognises them), else a wrapper.
+_MODULES = {name: cls for cls, name in ACTIVATION_TYPES.items() if name not in ("prelu",)}
 
 
 class _ActModule(nn.Module):
@@ -159,6 +185,25 @@ class _ActModule(nn.Module):
         return self.name
 
 
+def _curve(act_name: str, scheme: str, dx: Diagnosis) -> DemoCurve:
+    """Per hidden layer: the activation output's statistics and the Linear output's gradient."""
+    lins = [r for r in dx.layers if r.kind == "Linear"]
+    acts = [r for r in dx.layers if r.role == "activation"] or lins
+    status = [r.status for r in acts]
+    return DemoCurve(
+        activation=act_name,
+        scheme=scheme,
+        act_std=tuple(r.std for r in acts),
+        grad_std=tuple(r.grad_rms if r.grad_rms is not None else math.nan for r in lins),
+        act_mean=tuple(r.mean for r in acts),
+        act_max_abs=tuple(r.max_abs for r in acts),
+        statuses=tuple(status),
+        verdict=dx.verdict,
+        findings=tuple(f.summary for f in dx.findings),
+        diagnosis=dx,
+    )
+
+
 def run_demo(
     depth: int = 50,
     width: int = 256,
@@ -168,7 +213,7 @@ def run_demo(
     scheme_names: Sequence[str] | None = None,
     dtype: torch.dtype = torch.float64,
 ) -> DemoResult:
-    """Initialize deep MLPs with each scheme and trace one forward + backward pass.
+    """Initialize deep MLPs with each scheme and run the doctor on each (one forward + backward).
 
     float64 by default so that N(0, 1) on ReLU (variance ×128 per layer, ~1e105 after 50
     layers) shows as numbers rather than inf.
@@ -201,8 +246,8 @@ def run_demo(
                 if isinstance(m, nn.Linear):
                     fill(m.weight, act_name, wg)
                     schemes.zeros_(m.bias)
-            trace = trace_signal(net, x, generator=torch.Generator().manual_seed(seed + 2))
-            curves.append(DemoCurve(act_name, scheme, trace.act_std, trace.grad_std))
+            dx = doctor(net, x, seed=seed + 2)
+            curves.append(_curve(act_name, scheme, dx))
     return DemoResult(depth, width, batch, seed, str(dtype).replace("torch.", ""), tuple(curves))
 
 

@@ -3,8 +3,9 @@
 A :class:`torch.overrides.TorchFunctionMode` sees every torch function and tensor method the
 forward calls (``F.relu``, ``torch.tanh``, ``x.sigmoid()``, ``x + y``...), including functional
 calls that a module hook cannot see; forward pre/post hooks on each module mark module
-boundaries. Known layers (Linear, Conv, Embedding, norms, RNNs, MultiheadAttention...) and other
-leaf modules that own parameters are recorded as one atomic node; the ops inside them are not.
+boundaries. Known layers (Linear, Conv, Embedding, norms, RNNs, MultiheadAttention...) are
+recorded as one atomic node and the ops inside them are not; other modules are looked into, and
+the ops that read their parameters directly are recorded with the parameter's name.
 
 The pass runs on the meta device by default (parameters and inputs replaced by meta tensors via
 ``torch.func.functional_call``: no memory, no compute), in train mode (so fused inference fast
@@ -137,12 +138,9 @@ _KEEP_SCALARS = {
 
 
 def is_atomic(module: nn.Module) -> bool:
-    """A known layer type, or a module that owns parameters and has no parameterized children."""
-    if isinstance(module, KNOWN_LAYERS):
-        return True
-    if not any(True for _ in module.parameters(recurse=False)):
-        return False
-    return not any(any(True for _ in c.parameters()) for c in module.children())
+    """A known layer type. Other modules are looked into: the ops that consume their own
+    parameters (``F.linear``, ``F.layer_norm``, ``x + self.bias``...) tell what they are."""
+    return isinstance(module, KNOWN_LAYERS)
 
 
 class _Recorder(TorchFunctionMode):
@@ -368,11 +366,14 @@ def trace_model(model: nn.Module, example_input: Any, *, device: str = "meta") -
                     outs.append(rec.vid[id(t)])
             return _graph(rec, atomic, tuple(outs), mode, note)
     last = errors[-1] if errors else "unknown error"
-    raise InitError(
+    cause = last.split(": ", 1)[-1]
+    err = InitError(
         f"trace: the model's forward failed on example_input ({_describe(example_input)}): "
-        f"{last.split(': ', 1)[-1]}; pass an example_input of the shape and dtype the model "
-        "expects (a tensor, a tuple of arguments or a dict of keyword arguments)"
+        f"{cause}; pass an example_input of the shape and dtype the model expects (a tensor, a "
+        "tuple of arguments or a dict of keyword arguments)"
     )
+    err.model_error = cause  # type: ignore[attr-defined]  # the model's own message, for the CLI
+    raise err
 
 
 def _describe(x: Any) -> str:

@@ -1,16 +1,19 @@
-"""Presentation of a demo run: rich tables (first and last layers, one summary per scheme) and a
-figure of std vs depth (log scale, one line per scheme)."""
+"""Presentation of a demo run: the seeds' table per (activation, scheme) with the doctor's
+verdict and first finding, an overview table per activation, a figure of std vs depth (log scale,
+one line per scheme) and CS231n-style histogram grids."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from initlab.lab.demo import DEMO_SCHEMES, DemoCurve, DemoResult
+from initlab.report.doctor_table import sci
 
 _EDGE = 3  # layers shown at each end of the table
 
@@ -23,35 +26,61 @@ def _fmt(v: float) -> str:
     return f"{v:.2e}" if (abs(v) < 1e-2 or abs(v) >= 1e3) else f"{v:.3f}"
 
 
+_COLOUR = {
+    "healthy": "green",
+    "vanishing": "yellow",
+    "exploding": "red",
+    "saturated": "magenta",
+    "dead": "bright_black",
+    "symmetric": "cyan",
+    "nonfinite": "bold red",
+}
+
+
 def verdict(c: DemoCurve) -> tuple[str, str]:
-    """A one-word reading of a curve and its colour (the doctor gives the full diagnosis)."""
-    acts, grads = c.act_std, c.grad_std
-    if not all(map(math.isfinite, acts + grads)):
-        return "non-finite", "red"
-    if max(acts) == 0:
-        return "zero", "red"
-    fa, fg = c.act_factor, c.grad_factor
-    depth = len(acts)
-    total_a = fa ** (depth - 1) if math.isfinite(fa) else float("nan")
-    total_g = fg ** (depth - 1) if math.isfinite(fg) else float("nan")
-    if c.activation in ("tanh", "sigmoid") and acts[-1] > 0.9:
-        return "saturated", "red"
-    if total_a < 1e-2 or total_g < 1e-2:
-        return "vanishing", "red"
-    if total_a > 1e2 or total_g > 1e2:
-        return "exploding", "red"
-    if total_a < 0.2 or total_g < 0.2 or total_a > 5 or total_g > 5:
-        return "drifting", "yellow"
-    return "healthy", "green"
+    """The doctor's verdict for a curve and its colour."""
+    return c.verdict, _COLOUR.get(c.verdict, "")
+
+
+def _seeds_table(result: DemoResult, c: DemoCurve) -> Table:
+    """The seeds' signal-propagation table (Layer | Mean | Std Dev | Max Abs | Status) plus the
+    gradient rms, for the input, the first and the last hidden layers."""
+    depth = len(c.act_std)
+    t = Table(
+        title=Text.assemble((f"{c.activation} · {c.scheme}", "bold"), " — ",
+                            (c.verdict, _COLOUR.get(c.verdict, ""))),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+    )
+    for col in ("Layer", "Mean", "Std Dev", "Max Abs", "Grad RMS", "Status"):
+        t.add_column(col, justify="left" if col in ("Layer", "Status") else "right", no_wrap=True)
+    dx = c.diagnosis
+    if dx is not None and dx.input is not None:
+        i = dx.input
+        t.add_row("Input", sci(i.mean), sci(i.std), sci(i.max_abs), sci(i.grad_rms), "")
+    shown = sorted(set(range(min(_EDGE - 1, depth))) | {depth - 1})
+    for j, k in enumerate(shown):
+        if j and k != shown[j - 1] + 1:
+            t.add_row(f"... {k - shown[j - 1] - 1} more ...", "", "", "", "", "")
+        st = c.statuses[k] if k < len(c.statuses) else ""
+        t.add_row(
+            f"Hidden {k + 1}", sci(c.act_mean[k]), sci(c.act_std[k]), sci(c.act_max_abs[k]),
+            sci(c.grad_std[k]), Text(st.capitalize(), style=_COLOUR.get(st, "")),
+        )
+    return t
 
 
 def demo_tables(result: DemoResult) -> Group:
-    """One table per activation: a column per scheme; rows are the first and last layers'
-    activation std, then their gradient std, each followed by the per-layer factor, and a
-    verdict row."""
+    """Per (activation, scheme): the seeds' table and the doctor's first finding; then one
+    overview table per activation (a column per scheme: first/last layers, ×/layer, verdict)."""
+    items: list = []
+    for c in result.curves:
+        items.append(_seeds_table(result, c))
+        for f in c.findings[:1]:
+            items.append(Text("  " + f, style="dim"))
     depth = result.depth
     shown = sorted(set(range(min(_EDGE, depth))) | set(range(max(0, depth - _EDGE), depth)))
-    tables = []
     for act in dict.fromkeys(c.activation for c in result.curves):
         curves = [c for c in result.curves if c.activation == act]
         t = Table(
@@ -64,7 +93,7 @@ def demo_tables(result: DemoResult) -> Group:
             t.add_column(c.scheme, justify="right")
         for label, attr, fac_attr in (
             ("activation std", "act_std", "act_factor"),
-            ("gradient std", "grad_std", "grad_factor"),
+            ("gradient rms", "grad_std", "grad_factor"),
         ):
             t.add_row(Text(label, style="bold cyan"), *[""] * len(curves))
             for j, i in enumerate(shown):
@@ -79,14 +108,55 @@ def demo_tables(result: DemoResult) -> Group:
             )
         words = [verdict(c) for c in curves]
         t.add_row("verdict", *[Text(w, style=colour) for w, colour in words])
-        tables.append(t)
+        items.append(t)
     notes = Text(
         "×/layer: geometric-mean change of the std per layer (activations input→output, "
-        "gradients output→input); ×1.000 is a healthy start.\n"
+        "gradients output→input); ×1.000 is a healthy start. Verdicts: initlab.doctor "
+        "(initlab doctor --help; docs/doctor.md).\n"
         + "\n".join(f"  {name}: {desc}" for name, (_, desc) in DEMO_SCHEMES.items()),
         style="dim",
     )
-    return Group(*tables, notes)
+    return Group(*items, notes)
+
+
+def demo_histograms(result: DemoResult, path: str | Path, activation: str,
+                    columns: int = 6) -> Path:
+    """CS231n-style grid for one activation: a row per scheme, a column per layer (evenly spaced
+    through depth), each panel the histogram of that layer's activations on the row's x range."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    curves = [c for c in result.curves if c.activation == activation and c.diagnosis is not None]
+    fig, axes = plt.subplots(len(curves), columns, figsize=(1.9 * columns, 1.5 * len(curves)),
+                             squeeze=False)
+    for r, c in enumerate(curves):
+        dx = c.diagnosis
+        rows = [x for x in dx.layers if x.role == "activation" and x.index in dx.samples]
+        picks = [rows[round(k * (len(rows) - 1) / max(columns - 1, 1))] for k in range(columns)]
+        vals = [np.asarray(dx.samples[x.index]) for x in picks]
+        vals = [v[np.isfinite(v)] for v in vals]
+        lim = max((float(np.abs(v).max()) for v in vals if len(v)), default=1.0) or 1.0
+        for k, (x, v) in enumerate(zip(picks, vals, strict=True)):
+            ax = axes[r][k]
+            if len(v):
+                ax.hist(v, bins=30, range=(-lim, lim), color="#1f77b4")
+            ax.set_yticks([])
+            ax.tick_params(labelsize=6)
+            pos = rows.index(x) + 1
+            ax.set_title(f"layer {pos}: σ {x.std:.1e}", fontsize=7)
+            if k == 0:
+                ax.set_ylabel(f"{c.scheme}\n{c.verdict}", fontsize=8)
+    fig.suptitle(f"{activation}: activation histograms through depth (one x range per row)",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return path
 
 
 def demo_figure(result: DemoResult, path: str | Path) -> Path:
@@ -137,4 +207,4 @@ def demo_figure(result: DemoResult, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["demo_figure", "demo_tables", "verdict"]
+__all__ = ["demo_figure", "demo_histograms", "demo_tables", "verdict"]

@@ -1,0 +1,122 @@
+"""``initlab plan`` and ``initlab init``: whole-model initialization from the command line.
+
+``initlab plan pkg.module:factory --input-shape 8,3,32,32`` prints the plan (one row per
+parameter: role, scheme, fans, gain, std, reason); ``initlab init ... --out weights.safetensors``
+initializes the model and saves its weights. Exit code 2 with one red line when the factory cannot
+be imported, the model rejects the input shape (its own error is shown), or the policy is unknown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from initlab.cli.common import (
+    INPUT_DTYPES,
+    console,
+    console_err,
+    fail,
+    input_rejected,
+    load_model_and_input,
+    print_json,
+)
+from initlab.errors import InitError
+
+_TARGET = typer.Argument(..., help="pkg.module:factory (or path/to/file.py:factory).")
+_SHAPE = typer.Option(
+    ..., "--input-shape", "-s", help="Example input shape, batch first: 8,3,32,32."
+)
+_DTYPE = typer.Option(
+    "auto", "--dtype",
+    help=f"Input dtype: {', '.join(INPUT_DTYPES)} (auto: token ids if the first layer is an "
+    "Embedding).",
+)  # fmt: skip
+
+
+def _policy_option() -> str:
+    from initlab.model.policies import POLICIES
+
+    return typer.Option("auto", "--policy", "-p", help=f"One of: {', '.join(POLICIES)}.")
+
+
+def _check_policy(policy: str) -> None:
+    from initlab.model.policies import POLICIES
+
+    if policy not in POLICIES:
+        fail(f"--policy: unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+
+
+def _make_plan(target: str, input_shape: str, dtype: str, policy: str):  # type: ignore[no-untyped-def]
+    import initlab
+
+    _check_policy(policy)
+    try:
+        model, x = load_model_and_input(target, input_shape, dtype)
+        return model, initlab.plan(model, x, policy=policy)
+    except InitError as e:
+        fail(input_rejected(e, input_shape, dtype))
+
+
+def plan_cmd(
+    target: str = _TARGET,
+    input_shape: str = _SHAPE,
+    policy: str = _policy_option(),
+    dtype: str = _DTYPE,
+    json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """Show how initlab would initialize a model (writes nothing).
+
+    One traced forward pass on the meta device finds each layer's activation, residual branch ends
+    and output layers; the policy picks a scheme per parameter.
+
+    Example:  initlab plan initlab.lab.zoo:nano_gpt --input-shape 4,64 --policy gpt2
+    """
+    _, p = _make_plan(target, input_shape, dtype, policy)
+    if json:
+        print_json(p.to_dict())
+    else:
+        console.print(p, width=max(console.width, 180))
+
+
+def init_cmd(
+    target: str = _TARGET,
+    input_shape: str = _SHAPE,
+    out: Path = typer.Option(..., "--out", "-o", help="Where to save the weights (.safetensors)."),
+    policy: str = _policy_option(),
+    seed: int = typer.Option(0, help="Seed: each parameter's values depend on (seed, its name)."),
+    dtype: str = _DTYPE,
+    json: bool = typer.Option(False, "--json", help="Print the applied plan as JSON."),
+) -> None:
+    """Initialize a model with a policy and save its weights (safetensors).
+
+    Example:  initlab init initlab.lab.zoo:resnet --input-shape 8,3,16,16 --out w.safetensors
+    """
+    import initlab
+
+    try:
+        from safetensors.torch import save_model
+    except ImportError:
+        fail("saving needs the safetensors package: pip install safetensors")
+    model, p = _make_plan(target, input_shape, dtype, policy)
+    initlab.apply_plan(model, p, seed=seed)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_model(model, str(out))
+    except OSError as e:
+        fail(f"--out {out}: cannot write ({e})")
+    if json:
+        print_json({"out": str(out), "seed": seed, "plan": p.to_dict()})
+    else:
+        console.print(p, width=max(console.width, 180))
+        s = p.summary()
+        console_err.print(f"wrote {s['elements_written']:,} values → [bold]{out}[/bold]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan`` and ``init`` to the ``initlab`` app."""
+    app.command("plan")(plan_cmd)
+    app.command("init")(init_cmd)
+
+
+__all__ = ["init_cmd", "plan_cmd", "register"]

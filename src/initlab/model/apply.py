@@ -1,0 +1,297 @@
+"""Writing a plan: ``apply_plan``, ``init``, ``plan``, ``mark_pretrained``.
+
+Randomness by name (docs/architecture.md): each parameter's values depend only on (seed,
+parameter name). Its generator is seeded from a stable BLAKE2b hash of both (never Python's salted
+``hash``); elementwise schemes are drawn in fixed blocks of :data:`BLOCK` elements of the
+flattened index space, block ``i`` from a generator seeded by hash(seed, name, i), so a shard of
+a parameter can produce exactly its own part, and nothing depends on construction order, on
+which other parameters were initialized, or on the number of threads. Orthogonal schemes need the
+whole matrix: one generator seeded by hash(seed, name); the plan marks those rows.
+
+Examples:
+    >>> import torch
+    >>> from torch import nn
+    >>> m = nn.Sequential(nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2))
+    >>> p = init(m, torch.randn(2, 8), seed=0)
+    >>> w = m[0].weight.clone()
+    >>> _ = init(m, torch.randn(2, 8), seed=0)
+    >>> torch.equal(w, m[0].weight)
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from initlab.core import schemes as core
+from initlab.errors import InitError
+from initlab.model.plan import PRETRAINED_ATTR, InitPlan, PlanRow, Rule, build_plan
+from initlab.model.structure import unwrap
+
+#: Elements per independently seeded block of an elementwise scheme (2^20).
+BLOCK = 1 << 20
+
+
+def stable_seed(seed: int, name: str, block: int = 0) -> int:
+    """A 63-bit seed from (seed, name, block): BLAKE2b, identical on every run and machine.
+
+    Examples:
+        >>> stable_seed(0, "fc.weight") == stable_seed(0, "fc.weight")
+        True
+        >>> stable_seed(0, "fc.weight") != stable_seed(1, "fc.weight")
+        True
+    """
+    h = hashlib.blake2b(f"initlab\x00{int(seed)}\x00{name}\x00{int(block)}".encode(), digest_size=8)
+    return int.from_bytes(h.digest(), "little") & ((1 << 63) - 1)
+
+
+def generator_for(seed: int, name: str, block: int, device: torch.device) -> torch.Generator:
+    """A fresh generator on ``device`` seeded by :func:`stable_seed`."""
+    g = torch.Generator(device=device)
+    g.manual_seed(stable_seed(seed, name, block))
+    return g
+
+
+def plan(
+    model: nn.Module,
+    example_input: Any = None,
+    policy: str = "auto",
+    rules: Sequence[Rule] | None = None,
+    *,
+    skip: Sequence[Any] = (),
+    overwrite: bool = False,
+) -> InitPlan:
+    """Decide, per parameter, how to initialize ``model``; write nothing.
+
+    One forward pass on the meta device finds each layer's activation, residual branch ends and
+    output layers; the policy picks a scheme per parameter; ``rules`` override it.
+
+    Args:
+        model: the model (DataParallel/DDP wrappers are looked through).
+        example_input: what ``model(...)`` takes (tensor, tuple of args, dict of kwargs); only
+            shapes and dtypes matter. ``None``: no trace (every layer treated as linear).
+        policy: one of ``auto``, ``torch``, ``xavier``, ``he``, ``lecun``, ``orthogonal``,
+            ``gpt2``, ``fixup``, ``zero_residual``, ``delta_orthogonal``, ``critical``
+            (see :mod:`initlab.model.policies` for each one's source).
+        rules: ``[(pattern, scheme), ...]``: glob on names or module class → an
+            :mod:`initlab.schemes` value or a name such as ``"default"``.
+        skip: globs or module classes never to write (unless ``overwrite=True``).
+        overwrite: also write frozen (requires_grad=False), pretrained and skipped parameters.
+
+    Returns:
+        An :class:`InitPlan`.
+
+    Raises:
+        InitError: unknown policy, a rule matching nothing, a forward that fails on the input.
+
+    Examples:
+        >>> import torch, initlab
+        >>> from torch import nn
+        >>> m = nn.Sequential(nn.Linear(4, 4), nn.SELU(), nn.Linear(4, 1))
+        >>> p = initlab.plan(m, torch.randn(2, 4))
+        >>> p["0.weight"].scheme.kind
+        'lecun'
+    """
+    return build_plan(model, example_input, policy, rules, skip=skip, overwrite=overwrite)
+
+
+def apply_plan(
+    model: nn.Module, plan: InitPlan, seed: int = 0, *, overwrite: bool = False
+) -> InitPlan:
+    """Write ``plan`` into ``model``, each parameter from a generator seeded by (seed, name).
+
+    Only rows with status ``init`` are written. Parameters with ``requires_grad=False`` or under
+    a module marked pretrained are re-checked here and left alone unless ``overwrite=True``.
+    Tied parameters are one row and are written once, in place, so they stay tied. Parameters on
+    the meta device are left alone (nothing to write).
+
+    Raises:
+        InitError: the plan names a parameter the model does not have, or a shape differs.
+
+    Examples:
+        >>> import torch, initlab
+        >>> from torch import nn
+        >>> m = nn.Linear(16, 16)
+        >>> p = initlab.plan(m, torch.randn(1, 16), policy="lecun")
+        >>> _ = initlab.apply_plan(m, p, seed=1)
+        >>> round(float(m.bias.detach().abs().sum()), 6)
+        0.0
+    """
+    if not isinstance(plan, InitPlan):
+        raise InitError(
+            f"apply_plan: plan must be an InitPlan (from initlab.plan), got {type(plan).__name__}"
+        )
+    model = unwrap(model)
+    tensors: dict[str, torch.Tensor] = dict(model.named_parameters(remove_duplicate=False))
+    tensors.update(dict(model.named_buffers(remove_duplicate=False)))
+    modules = dict(model.named_modules())
+    done_modules: set[str] = set()
+    for row in plan.rows:
+        if not row.written:
+            continue
+        t = tensors.get(row.name)
+        if t is None:
+            raise InitError(
+                f"apply_plan: the plan names {row.name!r} but the model has no such "
+                "parameter or buffer; build the plan from this model (initlab.plan(model, ...))"
+            )
+        if tuple(t.shape) != tuple(row.shape):
+            raise InitError(
+                f"apply_plan: {row.name} has shape {tuple(t.shape)} but the plan says "
+                f"{tuple(row.shape)}; rebuild the plan for this model"
+            )
+        if not overwrite and row.tensor == "parameter":
+            if not t.requires_grad or _under_pretrained(modules, row.module):
+                continue
+        if row.aliases:
+            _retie(model, row, t, tensors)
+        if row.call[0] == "reset_parameters":
+            if row.module not in done_modules:
+                _module_default(modules[row.module], row.module, seed)
+                done_modules.add(row.module)
+            continue
+        write(t, row, seed)
+    return plan
+
+
+def _retie(
+    model: nn.Module, row: PlanRow, t: torch.Tensor, tensors: dict[str, torch.Tensor]
+) -> None:
+    """The plan says these names are one tensor; ``to_empty``/``load_state_dict(assign=True)``
+    may have untied them: tie them again (and say so) so they are written once and stay tied."""
+    for alias in row.aliases:
+        other = tensors.get(alias)
+        if other is None or other is t:
+            continue
+        mod_name, _, local = alias.rpartition(".")
+        owner = model.get_submodule(mod_name) if mod_name else model
+        if isinstance(t, nn.Parameter) and local in owner._parameters:
+            setattr(owner, local, t)
+            tensors[alias] = t
+            warnings.warn(
+                f"apply_plan: {alias} and {row.name} were tied when the plan was made but are "
+                "separate tensors now (model.to_empty() unties weights); tied them again. Call "
+                "your model's tie_weights() after to_empty to silence this",
+                stacklevel=3,
+            )
+
+
+def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
+    """Write one plan row into tensor ``t`` (values depend only on seed and ``row.name``)."""
+    name, kwargs = row.call
+    if name == "keep" or t.is_meta or t.numel() == 0:
+        return t
+    fn = getattr(core, name)
+    with torch.no_grad():
+        if name in ("constant_",):
+            fn(t, kwargs["val"])
+        elif name == "identity_":
+            fn(t, **kwargs)
+        elif row.elementwise:
+            _blocked(t, fn, kwargs, seed, row.name)
+        else:
+            fn(t, **kwargs, generator=generator_for(seed, row.name, 0, t.device))
+        for r in row.zero_rows:
+            t[r].zero_()
+    return t
+
+
+def _blocked(t: torch.Tensor, fn: Any, kwargs: dict[str, Any], seed: int, name: str) -> None:
+    n = t.numel()
+    flat = t.detach().view(-1) if t.is_contiguous() else torch.empty(
+        n, dtype=t.dtype, device=t.device)  # fmt: skip
+    for i, start in enumerate(range(0, n, BLOCK)):
+        fn(flat[start : start + BLOCK], **kwargs, generator=generator_for(seed, name, i, t.device))
+    if not t.is_contiguous():
+        t.detach().copy_(flat.view(t.shape))
+
+
+def _module_default(m: nn.Module, name: str, seed: int) -> None:
+    """Run the module's own ``reset_parameters`` under torch's RNG seeded by (seed, module)."""
+    devices = [p.device for p in m.parameters(recurse=False) if p.device.type == "cuda"]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(stable_seed(seed, name, -1))
+        m.reset_parameters()  # type: ignore[operator]
+
+
+def _under_pretrained(modules: dict[str, nn.Module], module_name: str) -> bool:
+    parts = module_name.split(".") if module_name else []
+    return any(
+        getattr(modules.get(".".join(parts[:i])), PRETRAINED_ATTR, False)
+        for i in range(len(parts) + 1)
+    )
+
+
+def init(
+    model: nn.Module,
+    example_input: Any = None,
+    policy: str = "auto",
+    seed: int = 0,
+    rules: Sequence[Rule] | None = None,
+    *,
+    skip: Sequence[Any] = (),
+    overwrite: bool = False,
+) -> InitPlan:
+    """Initialize ``model`` in place: ``apply_plan(model, plan(model, ...), seed)``.
+
+    Same seed ⇒ same weights, whatever the construction order, device of construction (meta +
+    ``to_empty`` gives the same weights as eager) or number of threads. Frozen, pretrained and
+    ``skip=`` parameters are not written unless ``overwrite=True``; BatchNorm running statistics
+    are reset.
+
+    Returns:
+        The plan that was applied (print it to see every decision).
+
+    Examples:
+        >>> import torch, initlab
+        >>> from torch import nn
+        >>> m = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+        >>> p = initlab.init(m, torch.randn(2, 64), seed=0)
+        >>> p["0.weight"].reason.startswith("relu: He")
+        True
+    """
+    p = build_plan(model, example_input, policy, rules, skip=skip, overwrite=overwrite)
+    apply_plan(model, p, seed=seed, overwrite=overwrite)
+    return p
+
+
+def mark_pretrained(module: nn.Module, pretrained: bool = True) -> nn.Module:
+    """Mark ``module`` (and everything under it) as pretrained: ``init``/``apply_plan`` never
+    write its parameters or buffers unless ``overwrite=True``. Returns the module.
+
+    Examples:
+        >>> from torch import nn
+        >>> m = mark_pretrained(nn.Linear(2, 2))
+        >>> is_pretrained(m)
+        True
+    """
+    if not isinstance(module, nn.Module):
+        raise InitError(
+            f"mark_pretrained: expected an nn.Module, got {type(module).__name__}"
+        )
+    setattr(module, PRETRAINED_ATTR, bool(pretrained))
+    return module
+
+
+def is_pretrained(module: nn.Module) -> bool:
+    """Was ``module`` itself marked with :func:`mark_pretrained`?"""
+    return bool(getattr(module, PRETRAINED_ATTR, False))
+
+
+__all__ = [
+    "BLOCK",
+    "apply_plan",
+    "generator_for",
+    "init",
+    "is_pretrained",
+    "mark_pretrained",
+    "plan",
+    "stable_seed",
+    "write",
+]

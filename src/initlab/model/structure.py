@@ -1,0 +1,665 @@
+"""Structure discovery: what each parameterized layer of a model does, read off its data flow.
+
+From the graph of one traced forward pass (:func:`initlab.model.trace.trace_model`) we find, for
+each layer: the activation that follows it (through views, dropout and norms; nn modules and
+functional calls alike, GLU products included), whether it ends a residual branch (its output,
+possibly through a norm/dropout, is added to the branch input or to a projection shortcut of it),
+whether it is an output layer, and its role (embedding, attention q/k/v/out, MLP in/out, norm,
+recurrent, classifier, shortcut...).
+
+Examples:
+    >>> import torch
+    >>> from torch import nn
+    >>> s = discover(nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)), torch.randn(3, 4))
+    >>> s.layers["0"].activation, s.layers["2"].role
+    ('tanh', 'classifier')
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from initlab.model.trace import Graph, Node, trace_model
+
+# Ops that pass a tensor on without changing what a following activation sees.
+_VIEW_OPS = frozenset(
+    {
+        "view", "reshape", "flatten", "unflatten", "permute", "transpose", "contiguous",
+        "squeeze", "unsqueeze", "expand", "expand_as", "clone", "to", "float", "half",
+        "bfloat16", "double", "type_as", "type", "getitem", "split", "chunk", "unbind", "narrow",
+        "select", "t", "T", "mT", "movedim", "moveaxis", "view_as", "reshape_as", "detach",
+        "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+        "feature_alpha_dropout", "identity", "masked_fill", "tensor_split", "swapaxes",
+        "pad", "roll", "repeat", "tile", "cpu", "cuda",
+    }
+)  # fmt: skip
+_NORM_OPS = frozenset(
+    {"layer_norm", "batch_norm", "group_norm", "instance_norm", "rms_norm", "normalize"}
+)
+_ACT_OPS = {
+    "relu": "relu",
+    "leaky_relu": "leaky_relu",
+    "elu": "elu",
+    "selu": "selu",
+    "celu": "celu",
+    "gelu": "gelu",
+    "silu": "silu",
+    "mish": "mish",
+    "softplus": "softplus",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "hardtanh": "hardtanh",
+    "relu6": "relu6",
+    "softsign": "softsign",
+    "hardswish": "hardswish",
+    "hardsigmoid": "hardsigmoid",
+    "glu": "glu",
+    "prelu": "prelu",
+}
+_PARAM_OPS = {
+    "linear": "linear",
+    "conv1d": "conv",
+    "conv2d": "conv",
+    "conv3d": "conv",
+    "conv_transpose1d": "conv_transpose",
+    "conv_transpose2d": "conv_transpose",
+    "conv_transpose3d": "conv_transpose",
+    "embedding": "embedding",
+    "bilinear": "bilinear",
+    "layer_norm": "norm",
+    "rms_norm": "norm",
+    "group_norm": "norm",
+    "batch_norm": "norm",
+    "instance_norm": "norm",
+}
+_GLU_OF = {"silu": "swiglu", "gelu": "geglu", "relu": "reglu", "sigmoid": "glu"}
+_OUTPUT_OPS = frozenset({"softmax", "log_softmax", *_ACT_OPS})
+_ADD = frozenset({"add"})
+_SCALE = frozenset({"mul", "div", "truediv"})
+_MATMUL = frozenset({"matmul", "bmm", "einsum", "baddbmm"})
+_NORM_TYPES: tuple[type[nn.Module], ...] = (
+    nn.modules.batchnorm._NormBase,
+    nn.LayerNorm,
+    nn.GroupNorm,
+    nn.LocalResponseNorm,
+    *((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()),
+)
+
+
+def layer_kind(module: nn.Module) -> str:
+    """The family of a module: linear, conv, conv_transpose, embedding, norm, recurrent,
+    attention, bilinear, prelu or custom."""
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        return "conv_transpose"
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return "conv"
+    if isinstance(module, nn.Linear):
+        return "linear"
+    if isinstance(module, nn.Bilinear):
+        return "bilinear"
+    if isinstance(module, nn.Embedding | nn.EmbeddingBag):
+        return "embedding"
+    if isinstance(module, _NORM_TYPES):
+        return "norm"
+    if isinstance(module, nn.RNNBase | nn.RNNCellBase):
+        return "recurrent"
+    if isinstance(module, nn.MultiheadAttention):
+        return "attention"
+    if isinstance(module, nn.PReLU):
+        return "prelu"
+    return "custom"
+
+
+_WEIGHT_KINDS = frozenset({"linear", "conv", "conv_transpose", "bilinear", "attention"})
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What discovery found about one parameterized module.
+
+    Attributes:
+        name: module path (``"blocks.0.mlp.c_fc"``).
+        type: class name.
+        kind: family (see :func:`layer_kind`).
+        role: embedding, attn_q/attn_k/attn_v/attn_qkv/attn_out, mlp_in/mlp_out, norm,
+            recurrent, classifier/output, shortcut, linear/conv/conv_transpose, custom.
+        activation: canonical name of the activation that follows (``"linear"`` if none).
+        activation_params: its parameters (``{"negative_slope": 0.2}``).
+        glu: ``"gate"`` / ``"value"`` / ``"packed"`` when the layer feeds a gated unit.
+        residual_end: its output (possibly through a norm/dropout) is added to the branch input.
+        branch_norm: the norm module between this layer and the residual add (zero-γ target).
+        branch_layers: for a residual end, the weight layers of its branch (execution order).
+        is_output: its output reaches the model output through views/activations only.
+        calls: how many times the forward called it (0: never; its row says so).
+        order: execution index of its first call (-1 when never called).
+        evidence: short notes on how the facts above were found.
+    """
+
+    name: str
+    type: str
+    kind: str
+    role: str
+    activation: str = "linear"
+    activation_params: dict[str, Any] = field(default_factory=dict)
+    glu: str | None = None
+    residual_end: bool = False
+    branch_norm: str | None = None
+    branch_layers: tuple[str, ...] = ()
+    is_output: bool = False
+    calls: int = 0
+    order: int = -1
+    evidence: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "kind": self.kind,
+            "role": self.role,
+            "activation": self.activation,
+            "activation_params": dict(self.activation_params),
+            "glu": self.glu,
+            "residual_end": self.residual_end,
+            "branch_norm": self.branch_norm,
+            "branch_layers": list(self.branch_layers),
+            "is_output": self.is_output,
+            "calls": self.calls,
+            "order": self.order,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Discovery result for a whole model.
+
+    Attributes:
+        layers: module name → :class:`LayerInfo`, for every module that owns parameters.
+        scalars: parameter name → ``"scalar_bias"`` / ``"scalar_scale"`` for parameters that
+            container modules add to / multiply into the data flow directly (Fixup's scalars).
+        recognized: parameter name → ``"weight"`` / ``"bias"`` for parameters of custom modules
+            consumed by ``F.linear``/``F.conv*``/``F.embedding``/``F.layer_norm``...
+        residual_ends: names of the layers that end a residual branch, in execution order.
+        traced: whether a forward pass was traced (False when no example input was given).
+        device: where the trace ran (``"meta"`` or ``"real"``).
+        note: how the trace went (fallbacks).
+    """
+
+    layers: dict[str, LayerInfo]
+    scalars: dict[str, str]
+    residual_ends: tuple[str, ...]
+    traced: bool
+    recognized: dict[str, str] = field(default_factory=dict)
+    device: str = "meta"
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "layers": {k: v.to_dict() for k, v in self.layers.items()},
+            "scalars": dict(self.scalars),
+            "residual_ends": list(self.residual_ends),
+            "recognized": dict(self.recognized),
+            "traced": self.traced,
+            "device": self.device,
+            "note": self.note,
+        }
+
+
+class _Analysis:
+    def __init__(self, model: nn.Module, g: Graph) -> None:
+        self.model = model
+        self.g = g
+        self.modules = dict(model.named_modules())
+        self.kinds = {n: layer_kind(self.modules[n]) for n in g.atomic if n in self.modules}
+        self.param_numel = {n: p.numel() for n, p in model.named_parameters()}
+        self.recognized: dict[str, str] = {}
+        self._absorb_functional_layers()
+
+    def _absorb_functional_layers(self) -> None:
+        """A custom module whose parameter is consumed by ``F.linear``/``F.conv2d``/
+        ``F.embedding``/``F.layer_norm``... is that kind of layer: its op becomes a layer node
+        (nanoGPT's own ``LayerNorm`` class, a hand-written ``Linear``)."""
+        g = self.g
+        for n in g.nodes:
+            if n.func not in _PARAM_OPS:
+                continue
+            pnames = [g.param_values[u] for u in n.inputs if u in g.param_values]
+            if not pnames:
+                continue
+            owner = pnames[0].rsplit(".", 1)[0] if "." in pnames[0] else ""
+            if owner not in self.modules or layer_kind(self.modules[owner]) != "custom":
+                continue
+            self.kinds[owner] = _PARAM_OPS[n.func]
+            for i, pn in enumerate(pnames):
+                self.recognized[pn] = "weight" if i == 0 else "bias"
+            n.func = "layer"
+            n.module = owner
+            n.inputs = tuple(u for u in n.inputs if u not in g.param_values)
+            g.calls.setdefault(owner, []).append(n.index)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def node(self, i: int) -> Node:
+        return self.g.nodes[i]
+
+    def is_norm_node(self, n: Node) -> bool:
+        if n.func == "layer":
+            return self.kinds.get(n.module) == "norm"
+        return n.func in _NORM_OPS
+
+    def weight_layer(self, n: Node) -> bool:
+        return n.func == "layer" and self.kinds.get(n.module) not in ("norm", "prelu")
+
+    def _small_param(self, v: int) -> bool:
+        """Is value ``v`` a parameter read directly by an op (a scale or bias in the forward)?"""
+        return v in self.g.param_values
+
+    def transparent(self, n: Node, v: int) -> bool:
+        """Does node ``n`` pass value ``v`` on unchanged for our purposes?"""
+        if n.func in _VIEW_OPS or self.is_norm_node(n):
+            return not n.inputs or n.inputs[0] == v or n.func in ("pad",)
+        if n.func in _SCALE or n.func in _ADD or n.func == "sub":
+            others = [u for u in n.inputs if u != v]
+            # x * 0.5, x / √d, x * self.scale (a parameter), x + self.bias (a parameter)
+            return all(self._small_param(u) for u in others)
+        return False
+
+    def forward_stops(
+        self, v: int, *, through: frozenset[str] = frozenset()
+    ) -> list[tuple[Node, int, list[str]]]:
+        """First non-transparent consumers of ``v``: (node, value it consumed, norms passed)."""
+        out: list[tuple[Node, int, list[str]]] = []
+        seen = set()
+        queue: deque[tuple[int, list[str]]] = deque([(v, [])])
+        while queue:
+            u, norms = queue.popleft()
+            for ci in self.g.consumers.get(u, []):
+                c = self.node(ci)
+                if (ci, u) in seen:
+                    continue
+                seen.add((ci, u))
+                if self.transparent(c, u) or c.func in through:
+                    extra = [c.module] if c.func == "layer" and self.is_norm_node(c) else []
+                    for w in c.outputs:
+                        queue.append((w, norms + extra))
+                else:
+                    out.append((c, u, norms))
+        return out
+
+    def backward_source(
+        self, v: int, *, through: frozenset[str] = frozenset()
+    ) -> tuple[Node | None, int, list[str]]:
+        """Follow ``v`` back through transparent nodes: (producing node, value, norms passed)."""
+        norms: list[str] = []
+        while True:
+            pi = self.g.producer.get(v)
+            if pi is None:
+                return None, v, norms
+            p = self.node(pi)
+            main = self._main_input(p)
+            if main is not None and (self.transparent(p, main) or p.func in through):
+                if p.func == "layer" and self.is_norm_node(p):
+                    norms.append(p.module)
+                v = main
+                continue
+            return p, v, norms
+
+    def upstream_layers(self, v: int, max_depth: int = 12) -> set[str]:
+        """The weight layers nearest upstream of ``v`` through any op (rotary embeddings, q/k
+        norms), at most ``max_depth`` ops away, never through a layer."""
+        out: set[str] = set()
+        stack, seen = [(v, 0)], set()
+        while stack:
+            u, d = stack.pop()
+            if u in seen or d > max_depth:
+                continue
+            seen.add(u)
+            pi = self.g.producer.get(u)
+            if pi is None:
+                continue
+            p = self.node(pi)
+            if self.weight_layer(p):
+                out.add(p.module)
+            else:
+                stack.extend((w, d + 1) for w in p.inputs if w not in self.g.param_values)
+        return out
+
+    def _main_input(self, n: Node) -> int | None:
+        for u in n.inputs:
+            if u not in self.g.param_values:
+                return u
+        return None
+
+    def is_ancestor(self, a: int, targets: Iterable[int]) -> bool:
+        """Is value ``a`` an ancestor of (or equal to) any of ``targets``?"""
+        stack = [t for t in targets if t >= a]
+        seen = set()
+        while stack:
+            u = stack.pop()
+            if u == a:
+                return True
+            if u in seen or u < a:
+                continue
+            seen.add(u)
+            pi = self.g.producer.get(u)
+            if pi is not None:
+                stack.extend(w for w in self.node(pi).inputs if w >= a)
+        return False
+
+    # -- analysis ------------------------------------------------------------------------------
+    def run(self) -> Structure:
+        g = self.g
+        first: dict[str, Node] = {}
+        for n in g.nodes:
+            if n.func == "layer" and n.module not in first:
+                first[n.module] = n
+        facts: dict[str, dict[str, Any]] = {name: {"evidence": []} for name in self.kinds}
+
+        # layer-ancestor bitsets (weight layers only) for branch membership
+        bit: dict[str, int] = {}
+        anc: dict[int, int] = {}
+        for n in g.nodes:
+            acc = 0
+            for u in n.inputs:
+                acc |= anc.get(u, 0)
+            if self.weight_layer(n):
+                b = bit.setdefault(n.module, len(bit))
+                acc |= 1 << b
+            for w in n.outputs:
+                anc[w] = acc
+        names_by_bit = {b: m for m, b in bit.items()}
+
+        # activations (and GLU roles)
+        for name, n in first.items():
+            kind = self.kinds.get(name)
+            if kind in ("norm", "prelu") or not n.outputs:
+                continue
+            f = facts[name]
+            if f.get("glu") == "value":
+                continue
+            act, params, glu, value_layer = self._activation_after(n)
+            f["activation"], f["activation_params"] = act, params
+            if glu:
+                f["glu"] = glu
+                f["evidence"].append(f"gated unit {act}")
+                if value_layer is not None and value_layer in facts:
+                    facts[value_layer].update(
+                        activation=act, activation_params=params, glu="value"
+                    )
+        # residual ends
+        residual_ends: list[str] = []
+        for n in g.nodes:
+            if n.func not in _ADD or len(n.inputs) != 2:
+                continue
+            a, b = n.inputs
+            for x, y in ((a, b), (b, a)):
+                src, _, norms = self.backward_source(x)
+                if src is None or not self.weight_layer(src):
+                    continue
+                if self.kinds.get(src.module) == "embedding":
+                    continue
+                layer = src
+                fork = None
+                ssrc, y_root, _ = self.backward_source(y)
+                if self.is_ancestor(y_root, layer.inputs):
+                    fork = y_root
+                elif ssrc is not None and self.weight_layer(ssrc) and ssrc.index != layer.index:
+                    _, s_root, _ = self.backward_source(ssrc.inputs[0]) if ssrc.inputs else (
+                        None, -1, [])
+                    l_roots = {self.backward_source(u)[1] for u in layer.inputs}
+                    if s_root >= 0 and s_root not in l_roots and self.is_ancestor(
+                        s_root, layer.inputs
+                    ):
+                        fork = s_root
+                        facts[ssrc.module].setdefault("shortcut", True)
+                if fork is None:
+                    continue
+                f = facts[layer.module]
+                if not f.get("residual_end"):
+                    f["residual_end"] = True
+                    f["branch_norm"] = norms[-1] if norms else None
+                    out_v = layer.outputs[0]
+                    bits = anc.get(out_v, 0) & ~anc.get(fork, 0)
+                    members = [names_by_bit[i] for i in range(len(bit)) if bits >> i & 1]
+                    members.sort(key=lambda m: first[m].index)
+                    f["branch_layers"] = tuple(members)
+                    f["evidence"].append("output added to its branch input")
+                    residual_ends.append(layer.module)
+                break
+        # outputs
+        through = frozenset(_OUTPUT_OPS)
+        for v in g.output_values:
+            src, _, _ = self.backward_source(v, through=through)
+            if src is not None and src.func == "layer" and src.module in facts:
+                if self.kinds.get(src.module) != "norm":
+                    facts[src.module]["is_output"] = True
+        # attention roles
+        self._attention(facts)
+        # scalars consumed directly by container modules
+        scalars: dict[str, str] = {}
+        for v, pname in g.param_values.items():
+            if self.param_numel.get(pname, 0) != 1:
+                continue
+            for ci in g.consumers.get(v, []):
+                c = self.node(ci)
+                if c.func in _ADD or c.func == "sub":
+                    scalars.setdefault(pname, "scalar_bias")
+                elif c.func in _SCALE:
+                    scalars.setdefault(pname, "scalar_scale")
+        # roles
+        layers: dict[str, LayerInfo] = {}
+        counts = {m: len(ix) for m, ix in g.calls.items()}
+        mlp_outs = {
+            m for m, f in facts.items()
+            if f.get("residual_end") and self.kinds.get(m) == "linear"
+            and self._input_is_activation(first.get(m))
+        }  # fmt: skip
+        for name in self._param_modules():
+            module = self.modules[name]
+            kind = self.kinds.get(name) or layer_kind(module)
+            f = facts.get(name, {"evidence": []})
+            role = self._role(name, kind, f, first, mlp_outs)
+            layers[name] = LayerInfo(
+                name=name,
+                type=type(module).__name__,
+                kind=kind,
+                role=role,
+                activation=f.get("activation", "linear"),
+                activation_params=dict(f.get("activation_params", {})),
+                glu=f.get("glu"),
+                residual_end=bool(f.get("residual_end")),
+                branch_norm=f.get("branch_norm"),
+                branch_layers=tuple(f.get("branch_layers", ())),
+                is_output=bool(f.get("is_output")),
+                calls=counts.get(name, 0),
+                order=first[name].index if name in first else -1,
+                evidence=tuple(f.get("evidence", ())),
+            )
+        return Structure(
+            layers=layers,
+            scalars=scalars,
+            recognized=dict(self.recognized),
+            residual_ends=tuple(residual_ends),
+            traced=True,
+            device=g.device,
+            note=g.note,
+        )
+
+    def _param_modules(self) -> list[str]:
+        out = []
+        for name, m in self.model.named_modules():
+            if any(True for _ in m.parameters(recurse=False)) or name in self.kinds:
+                out.append(name)
+        return out
+
+    def _input_is_activation(self, n: Node | None) -> bool:
+        if n is None or not n.inputs:
+            return False
+        src, _, _ = self.backward_source(n.inputs[0])
+        return src is not None and (src.func in _ACT_OPS or src.func == "mul")
+
+    def _activation_after(self, n: Node) -> tuple[str, dict[str, Any], str | None, str | None]:
+        stops = self.forward_stops(n.outputs[0])
+        for c, _, _ in stops:
+            act = None
+            params: dict[str, Any] = {}
+            if c.func in _ACT_OPS:
+                act = _ACT_OPS[c.func]
+                params = {k: v for k, v in c.params.items() if k != "scalars"}
+                if act == "gelu" and params.get("approximate", "none") == "none":
+                    params = {}
+            elif c.func == "layer" and self.kinds.get(c.module) == "prelu":
+                act = "prelu"
+                init = getattr(self.modules[c.module], "init", 0.25)
+                params = {"init": float(init)}
+            if act is None:
+                continue
+            if act == "glu":
+                return "glu", {}, "packed", None
+            # a gated unit: φ(W1 x) * (W3 x)
+            for m, used, _ in self.forward_stops(c.outputs[0]):
+                if m.func != "mul" or len(m.inputs) != 2:
+                    continue
+                other = m.inputs[1] if m.inputs[0] == used else m.inputs[0]
+                osrc, _, _ = self.backward_source(other)
+                if osrc is not None and osrc.func == "layer" and self.weight_layer(osrc):
+                    glu_name = _GLU_OF.get(act)
+                    if glu_name is None:
+                        continue
+                    gparams = {"approximate": params["approximate"]} if params else {}
+                    if osrc.index == n.index:
+                        return glu_name, gparams, "packed", None
+                    return glu_name, gparams, "gate", osrc.module
+            return act, params, None, None
+        return "linear", {}, None, None
+
+    def _attention(self, facts: dict[str, dict[str, Any]]) -> None:
+        g = self.g
+        role_of = {0: "attn_q", 1: "attn_k", 2: "attn_v"}
+        found: dict[str, set[str]] = {}
+
+        def mark(v: int, role: str) -> None:
+            # the nearest Linear layers upstream, through any op (rotary embeddings, q/k norms)
+            for m in self.upstream_layers(v):
+                if self.kinds.get(m) == "linear":
+                    found.setdefault(m, set()).add(role)
+
+        def mark_out(v: int) -> None:
+            for c, _, _ in self.forward_stops(v):
+                if c.func == "layer" and self.kinds.get(c.module) == "linear":
+                    found.setdefault(c.module, set()).add("attn_out")
+
+        for n in g.nodes:
+            if n.func == "scaled_dot_product_attention":
+                for i in range(min(3, len(n.inputs))):
+                    mark(n.inputs[i], role_of[i])
+                mark_out(n.outputs[0])
+            elif n.func in ("softmax",) and n.inputs:
+                src, _, _ = self.backward_source(n.inputs[0])
+                if src is None or src.func not in _MATMUL or len(src.inputs) < 2:
+                    continue
+                mark(src.inputs[0], "attn_q")
+                mark(src.inputs[1], "attn_k")
+                for c, used, _ in self.forward_stops(n.outputs[0]):
+                    if c.func in _MATMUL and len(c.inputs) >= 2:
+                        other = c.inputs[1] if c.inputs[0] == used else c.inputs[0]
+                        mark(other, "attn_v")
+                        mark_out(c.outputs[0])
+        for m, roles in found.items():
+            if "attn_out" in roles and len(roles) == 1:
+                facts[m]["role"] = "attn_out"
+            elif {"attn_q", "attn_k", "attn_v"} <= roles:
+                facts[m]["role"] = "attn_qkv"
+            elif len(roles - {"attn_out"}) == 1:
+                facts[m]["role"] = next(iter(roles - {"attn_out"}))
+            elif roles - {"attn_out"}:
+                facts[m]["role"] = "attn_qkv"
+
+    def _role(
+        self,
+        name: str,
+        kind: str,
+        f: dict[str, Any],
+        first: dict[str, Node],
+        mlp_outs: set[str],
+    ) -> str:
+        if kind in ("embedding", "norm", "recurrent"):
+            return kind
+        if kind == "attention":
+            return "attention"
+        if kind == "prelu":
+            return "activation"
+        if kind == "custom":
+            return "custom"
+        if f.get("is_output"):
+            return "classifier" if kind in ("linear", "bilinear") else "output"
+        if "role" in f:
+            return str(f["role"])
+        if name in mlp_outs:
+            return "mlp_out"
+        if kind == "linear" and f.get("activation", "linear") != "linear":
+            n = first.get(name)
+            if n is not None:
+                through = frozenset(_ACT_OPS) | {"mul"}
+                for c, _, _ in self.forward_stops(n.outputs[0], through=through):
+                    if c.func == "layer" and c.module in mlp_outs:
+                        return "mlp_in"
+        if f.get("shortcut") and not f.get("residual_end"):
+            return "shortcut"
+        return kind
+
+
+def discover(model: nn.Module, example_input: Any = None) -> Structure:
+    """Discover what each parameterized layer of ``model`` does, from one traced forward pass.
+
+    Args:
+        model: the model (not modified; an ``nn.DataParallel``/DDP wrapper is looked through).
+        example_input: what ``model(...)`` takes: a tensor, a tuple of arguments or a dict of
+            keyword arguments. Its values are not used on the meta device, only shapes/dtypes.
+            ``None``: no trace; every layer is assumed linear (no activation, no residual).
+
+    Returns:
+        A :class:`Structure`.
+
+    Examples:
+        >>> import torch
+        >>> from torch import nn
+        >>> s = discover(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU()),
+        ...              torch.randn(2, 3, 8, 8))
+        >>> s.layers["0"].activation  # found through the BatchNorm
+        'relu'
+    """
+    model = unwrap(model)
+    if example_input is None:
+        layers = {}
+        for name, m in model.named_modules():
+            if any(True for _ in m.parameters(recurse=False)):
+                kind = layer_kind(m)
+                role = {"prelu": "activation"}.get(kind, kind)
+                layers[name] = LayerInfo(
+                    name, type(m).__name__, kind, role, evidence=("not traced",)
+                )
+        return Structure(layers, {}, (), traced=False, device="none",
+                         note="no example_input: activations and residual branches not traced")
+    g = trace_model(model, example_input)
+    return _Analysis(model, g).run()
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """Look through ``nn.DataParallel`` / ``DistributedDataParallel`` wrappers and
+    ``torch.compile``'s ``OptimizedModule`` (its ``_orig_mod``)."""
+    while True:
+        if isinstance(model, nn.DataParallel | nn.parallel.DistributedDataParallel):
+            model = model.module
+        elif isinstance(getattr(model, "_orig_mod", None), nn.Module):
+            model = model._orig_mod  # type: ignore[assignment]
+        else:
+            return model
+
+
+
+__all__ = ["LayerInfo", "Structure", "discover", "layer_kind", "unwrap"]

@@ -1,0 +1,454 @@
+"""``initlab.doctor``: one forward and one backward pass, per-layer statistics, statuses, advice.
+
+What happens, in order:
+
+1. the model is unwrapped (DataParallel/DDP → ``.module``, ``torch.compile`` → ``._orig_mod``);
+2. the state that a forward pass can touch is saved: buffers (BatchNorm running statistics), the
+   global RNG states (CPU, CUDA, ``random``, NumPy; dropout draws from them);
+3. hooks are put on the parameterized leaf modules and the activation modules
+   (:mod:`initlab.probe.hooks`), the model runs forward on ``example_input`` and the backward pass
+   is taken with ``torch.autograd.grad`` (never ``.backward()``: the parameters' ``.grad`` are
+   not touched);
+4. hooks are removed, buffers and RNG states restored: weights, buffers, train/eval mode,
+   ``requires_grad``, ``.grad`` and the RNG state are the same after the call as before;
+5. every statistic, computed on the device, is read back in **one** transfer;
+6. statuses from depth-wise trends (:mod:`initlab.probe.verdicts`) and findings with fixes
+   (:mod:`initlab.probe.advice`).
+
+The backward pass differentiates ``loss_fn(output, target)`` when given (cross-entropy for an
+integer ``target``, MSE for a float one, when only ``target`` is given); otherwise a fixed random
+projection of the outputs, Σ v·y with v ~ N(0, 1) (seeded), so that the gradient at the output has
+rms 1 and the gradient rms at each layer measures the backward gain (as in Schoenholz et al.
+2017's backward signal propagation).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from initlab.core.fans import fans_of
+from initlab.core.gains import gain as _gain
+from initlab.errors import InitError
+from initlab.probe import stats
+from initlab.probe.advice import input_findings, layer_findings, reference_scheme, reference_std
+from initlab.probe.diagnosis import Diagnosis, InputReport, LayerReport
+from initlab.probe.hooks import Recorder, Tap, first_float, iter_tensors, select_taps, unwrap
+from initlab.probe.verdicts import Thresholds, assess, verdict_of
+
+_MAX_CHANNELS = 64
+
+
+class _Flat:
+    """Collects device tensors, then reads them all back with a single ``.cpu()``."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.parts: list[torch.Tensor] = []
+        self.keys: list[tuple[Any, int, int]] = []
+        self.n = 0
+
+    def add(self, key: Any, t: torch.Tensor) -> None:
+        t = t.detach().reshape(-1).to(device=self.device, dtype=torch.float64)
+        self.parts.append(t)
+        self.keys.append((key, self.n, self.n + t.numel()))
+        self.n += t.numel()
+
+    def read(self) -> dict[Any, np.ndarray]:
+        if not self.parts:
+            return {}
+        host = torch.cat(self.parts).cpu().numpy()  # the one device → host transfer
+        return {k: host[a:b] for k, a, b in self.keys}
+
+
+def _rng_state() -> dict[str, Any]:
+    st: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "random": random.getstate(),
+        "numpy": np.random.get_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        st["cuda"] = torch.cuda.get_rng_state_all()
+    return st
+
+
+def _set_rng_state(st: dict[str, Any]) -> None:
+    torch.set_rng_state(st["torch"])
+    random.setstate(st["random"])
+    np.random.set_state(st["numpy"])
+    if "cuda" in st:
+        torch.cuda.set_rng_state_all(st["cuda"])
+
+
+def _split_input(example_input: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    if isinstance(example_input, torch.Tensor):
+        return (example_input,), {}
+    if isinstance(example_input, Mapping):
+        return (), dict(example_input)
+    if isinstance(example_input, tuple | list):
+        return tuple(example_input), {}
+    raise InitError(
+        "doctor: example_input must be a tensor, a tuple of positional arguments or a dict of "
+        f"keyword arguments for model(...), got {type(example_input).__name__}"
+    )
+
+
+def _device_of(model: nn.Module, x: torch.Tensor | None) -> torch.device:
+    for p in model.parameters():
+        return p.device
+    return x.device if x is not None else torch.device("cpu")
+
+
+def _input_stats(x: torch.Tensor, model_first_conv: bool, flat: _Flat) -> dict[str, Any]:
+    """Device statistics of the input (overall and per channel) registered in ``flat``."""
+    info: dict[str, Any] = {"dtype": str(x.dtype).removeprefix("torch."), "shape": tuple(x.shape)}
+    info["floating"] = x.is_floating_point()
+    if not x.is_floating_point() or x.numel() == 0:
+        return info
+    xd = x.detach()
+    flat.add("in_mom", stats.moments(xd))
+    lo, hi = torch.aminmax(xd.reshape(-1).float())
+    flat.add("in_min", lo)
+    flat.add("in_max", hi)
+    if x.dim() >= 2:
+        axis = 1 if (x.dim() >= 4 or (x.dim() == 3 and model_first_conv)) else -1
+        xf = xd.float()
+        var, mean = torch.var_mean(xf, dim=stats.unit_dims(xf, axis), correction=0)  # once
+        var, mean = var[:_MAX_CHANNELS], mean[:_MAX_CHANNELS]
+        flat.add("in_cmean", mean)
+        flat.add("in_cstd", var.sqrt())
+        info["channel_axis"] = axis
+    return info
+
+
+def _default_loss(
+    out: Any,
+    target: Any,
+    loss_fn: Callable[..., Any] | None,
+    gen: Callable[[torch.device], torch.Generator],
+) -> tuple[torch.Tensor | None, str]:
+    if loss_fn is not None:
+        loss = loss_fn(out, target) if target is not None else loss_fn(out)
+        name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise InitError(
+                f"doctor: loss_fn {name} must return a scalar tensor, got "
+                f"{type(loss).__name__}{tuple(getattr(loss, 'shape', ()))}"
+            )
+        return loss, f"loss_fn:{name}"
+    if target is not None:
+        y = first_float(out)
+        if y is None:
+            raise InitError(
+                "doctor: the model returned no floating-point tensor to compare with target"
+            )
+        if isinstance(target, torch.Tensor) and not target.is_floating_point():
+            return F.cross_entropy(y, target), "cross_entropy"
+        return F.mse_loss(y, target), "mse"
+    terms = []
+    for t in iter_tensors(out):
+        if t.is_floating_point() and t.requires_grad:
+            v = torch.randn(t.shape, generator=gen(t.device), device=t.device, dtype=t.dtype)
+            terms.append((t * v).sum())
+    if not terms:
+        return None, "none"
+    loss = terms[0]
+    for t in terms[1:]:
+        loss = loss + t
+    return loss, "random_projection"
+
+
+def _weight_reference(tap: Tap, act: str | None) -> tuple[str | None, float | None]:
+    """(scheme, std) that keeps the signal after this layer steady, or (None, None)."""
+    if tap.weight is None or tap.weight.dim() < 2 or tap.weight_name != "weight":
+        return None, None
+    if isinstance(tap.module, nn.Embedding | nn.EmbeddingBag):
+        return None, None
+    try:
+        f = fans_of(tap.module, "weight")
+    except (InitError, TypeError, ValueError):
+        return None, None
+    scheme = reference_scheme(act)
+    g = 1.0
+    if scheme == "he":
+        try:
+            g = _gain(act or "relu")
+        except InitError:
+            g = math.sqrt(2.0)
+    return scheme, reference_std(scheme, f.fan_in, f.fan_out, g)
+
+
+def doctor(
+    model: nn.Module,
+    example_input: Any,
+    target: Any = None,
+    loss_fn: Callable[..., torch.Tensor] | None = None,
+    *,
+    seed: int = 0,
+    samples: bool = True,
+    **thresholds: Any,
+) -> Diagnosis:
+    """Diagnose how signal and gradient flow through ``model`` at this point (usually step 0).
+
+    One forward and one backward pass on ``example_input``; per tapped layer (parameterized
+    modules and activation modules, in execution order) the activation mean, std, rms, max|x|,
+    gain (rms out / rms in), dead and saturated shares, duplicate units; the gradient rms w.r.t.
+    the output, the weight-gradient norm and ‖∇W‖/‖W‖; duplicate weight rows. Statuses come from
+    depth-wise trends (see :class:`initlab.probe.Thresholds`), findings name the layers, the
+    evidence, the cause and the initlab call that fixes it. The model is never changed.
+
+    Args:
+        model: any ``nn.Module`` (DataParallel/DDP and ``torch.compile`` wrappers are unwrapped).
+        example_input: a tensor, a tuple of positional arguments or a dict of keyword arguments.
+        target: optional target for ``loss_fn`` (or for the default cross-entropy/MSE).
+        loss_fn: ``loss_fn(output, target)`` (or ``loss_fn(output)``) returning a scalar; by
+            default the backward pass uses a seeded random projection of the outputs.
+        seed: seed of the doctor's own generator (random projection, duplicate search).
+        samples: keep ~2000 values per layer for the histograms of :meth:`Diagnosis.plot`.
+        **thresholds: overrides of :class:`initlab.probe.Thresholds` (``band=``, ``dead=``...).
+
+    Returns:
+        a :class:`initlab.probe.Diagnosis`.
+
+    Raises:
+        InitError: not a module, a bad ``example_input`` or threshold, or the model's forward
+            failing on the input (the model's own error is quoted).
+
+    Examples:
+        >>> import torch, initlab
+        >>> from torch import nn
+        >>> g = torch.Generator().manual_seed(0)
+        >>> net = nn.Sequential(*[m for _ in range(10) for m in (nn.Linear(64, 64), nn.Tanh())])
+        >>> for m in net:
+        ...     if isinstance(m, nn.Linear):
+        ...         _ = initlab.normal_(m.weight, 0.0, 0.01, generator=g)
+        >>> dx = initlab.doctor(net, torch.randn(32, 64, generator=g))
+        >>> dx.verdict
+        'vanishing'
+    """
+    if not isinstance(model, nn.Module):
+        raise InitError(f"doctor: model must be a torch.nn.Module, got {type(model).__name__}")
+    th = Thresholds.from_kwargs(**thresholds)
+    model, notes = unwrap(model)
+    args, kwargs = _split_input(example_input)
+    tensors = [t for t in iter_tensors((args, kwargs))]
+    x = tensors[0] if tensors else None
+    device = _device_of(model, x)
+
+    gens: dict[str, torch.Generator] = {}
+
+    def gen(dev: torch.device) -> torch.Generator:
+        key = str(dev)
+        if key not in gens:
+            gens[key] = torch.Generator(device=dev).manual_seed(seed)
+        return gens[key]
+
+    taps = select_taps(model)
+    if not taps:
+        raise InitError(
+            f"doctor: {type(model).__name__} has no parameterized leaf module and no activation "
+            "module to observe; pass the model itself, not a functional wrapper"
+        )
+    if not any(t.role == "activation" for t in taps):
+        notes.append(
+            "no activation module (nn.ReLU, nn.Tanh...) found: activations applied as functions "
+            "(F.relu, torch.tanh) inside forward are not observed in this version; the table shows "
+            "the parameterized layers only"
+        )
+
+    flat = _Flat(device)
+    first_conv = any(isinstance(t.module, nn.modules.conv._ConvNd) for t in taps[:1])
+    in_info = _input_stats(x, first_conv, flat) if x is not None else None
+
+    # Weight statistics (static: once per module, not per call).
+    with torch.no_grad():
+        for ti, tap in enumerate(taps):
+            w = tap.weight
+            if tap.role != "param" or w is None or not w.is_floating_point():
+                continue
+            flat.add(("w", ti), stats.moments(w))
+            if w.dim() >= 2 and tap.weight_name in ("weight", "in_proj_weight"):
+                flat.add(
+                    ("wdup", ti), stats.duplicate_fraction(w.reshape(w.shape[0], -1), gen(w.device))
+                )
+            b = getattr(tap.module, "bias", None)
+            if isinstance(b, torch.Tensor) and b.numel() and b.is_floating_point():
+                flat.add(("b", ti), b.detach().float().mean())
+
+    # Run: float positional inputs get a grad-requiring copy so gradients reach frozen parts.
+    leaf: torch.Tensor | None = None
+    run_args = list(args)
+    for i, a in enumerate(run_args):
+        if isinstance(a, torch.Tensor) and a.is_floating_point():
+            leaf = a.detach().clone().requires_grad_(True)
+            run_args[i] = leaf.clone()
+            break
+    saved_buffers = [
+        (mod, name, b, b.detach().clone())
+        for mod in model.modules()
+        for name, b in mod.named_buffers(recurse=False)
+        if b is not None
+    ]
+    rng = _rng_state()
+    recorder = Recorder(taps, th.sat_derivative, None, keep_samples=samples)
+    weights = [t.weight for t in taps if t.role == "param" and t.weight is not None]
+    wanted = [w for w in weights if w.requires_grad]
+    loss_name = "none"
+    grads: dict[int, torch.Tensor] = {}
+    input_grad: torch.Tensor | None = None
+    try:
+        with recorder, torch.enable_grad():
+            try:
+                out = model(*run_args, **kwargs)
+            except InitError:
+                raise
+            except Exception as e:
+                shapes = [tuple(t.shape) for t in tensors]
+                raise InitError(
+                    f"doctor: {type(model).__name__}'s forward failed on example_input of shape"
+                    f"{'s' if len(shapes) > 1 else ''} {', '.join(map(str, shapes)) or '()'}: "
+                    f"{type(e).__name__}: {e}. Change the input shape (CLI: --input-shape) or "
+                    "dtype to what the model expects"
+                ) from e
+            loss, loss_name = _default_loss(out, target, loss_fn, gen)
+            inputs = ([leaf] if leaf is not None else []) + wanted
+            if loss is not None and loss.requires_grad and inputs:
+                res = torch.autograd.grad(loss, inputs, allow_unused=True)
+                if leaf is not None:
+                    input_grad, res = res[0], res[1:]
+                grads = {id(w): g for w, g in zip(wanted, res, strict=True) if g is not None}
+            else:
+                notes.append("no backward pass: nothing in the output requires a gradient")
+            del out, loss
+    finally:
+        with torch.no_grad():
+            for mod, name, b, saved in saved_buffers:
+                if getattr(mod, name, None) is not b:  # the forward replaced the buffer object
+                    setattr(mod, name, b)
+                b.copy_(saved)
+        _set_rng_state(rng)
+
+    with torch.no_grad():
+        if input_grad is not None:
+            flat.add("in_grad", stats.rms(input_grad))
+        for ti, tap in enumerate(taps):
+            w = tap.weight
+            g = grads.get(id(w)) if w is not None else None
+            if g is None:
+                continue
+            flat.add(("wg", ti), torch.linalg.vector_norm(g.float()))
+            if g.dim() >= 2:
+                flat.add(
+                    ("wgdup", ti),
+                    stats.duplicate_fraction(g.reshape(g.shape[0], -1), gen(g.device)),
+                )
+        for rec in recorder.records:
+            for k, t in rec.parts.items():
+                flat.add((k, rec.index), t)
+    host = flat.read()
+
+    def val(key: Any, i: int = 0) -> float | None:
+        a = host.get(key)
+        return None if a is None or a.size <= i else float(a[i])
+
+    tap_index = {id(t): i for i, t in enumerate(taps)}
+    # activation following each param record (for the weight reference scheme)
+    next_act: dict[int, str | None] = {}
+    pending: list[int] = []
+    for rec in recorder.records:
+        if rec.tap.role == "param":
+            for p in pending:
+                next_act.setdefault(p, None)
+            pending = [rec.index]
+        elif pending:
+            for p in pending:
+                next_act[p] = rec.tap.act_name
+            pending = []
+    rows: list[dict[str, Any]] = []
+    sample_map: dict[int, np.ndarray] = {}
+    for rec in recorder.records:
+        tap, i = rec.tap, rec.index
+        ti = tap_index[id(tap)]
+        mom = host.get(("fwd", i))
+        grad = host.get(("grad", i))
+        in_rms = val(("in_rms", i))
+        row: dict[str, Any] = {
+            "index": i,
+            "name": tap.name,
+            "kind": type(tap.module).__name__,
+            "role": tap.role,
+            "shape": rec.shape,
+            "call": rec.call,
+            "activation": tap.act_name,
+            "mean": float(mom[0]),
+            "std": float(mom[1]),
+            "rms": float(mom[2]),
+            "max_abs": float(mom[3]),
+            "gain": (float(mom[2]) / in_rms) if in_rms else None,
+            "dead": val(("dead", i)),
+            "saturated": val(("sat", i)),
+            "dup_units": val(("dupu", i)),
+            "grad_rms": float(grad[2]) if grad is not None else None,
+            "nonfinite": bool(mom[4] > 0 or (grad is not None and grad[4] > 0)),
+        }
+        if tap.role == "param" and tap.weight is not None:
+            wm = host.get(("w", ti))
+            wg = val(("wg", ti))
+            row["weight_std"] = float(wm[1]) if wm is not None else None
+            scheme, ref = _weight_reference(tap, next_act.get(i))
+            row["weight_ref"], row["weight_ref_std"] = scheme, ref
+            row["weight_grad_norm"] = wg
+            if wm is not None and wg is not None:
+                wnorm = float(wm[2]) * math.sqrt(tap.weight.numel())
+                row["grad_weight_ratio"] = wg / wnorm if wnorm > 0 else math.inf
+            row["dup_rows"] = val(("wdup", ti))
+            row["dup_grad_rows"] = val(("wgdup", ti))
+            row["bias_mean"] = val(("b", ti))
+        if ("sample", i) in host:
+            sample_map[i] = host[("sample", i)]
+        rows.append(row)
+
+    inp = None
+    if in_info is not None:
+        im = host.get("in_mom")
+        inp = InputReport(
+            dtype=in_info["dtype"],
+            shape=in_info["shape"],
+            floating=in_info["floating"],
+            mean=float(im[0]) if im is not None else None,
+            std=float(im[1]) if im is not None else None,
+            min=val("in_min"),
+            max=val("in_max"),
+            max_abs=float(im[3]) if im is not None else None,
+            channel_axis=in_info.get("channel_axis"),
+            channel_mean=tuple(float(v) for v in host.get("in_cmean", ())),
+            channel_std=tuple(float(v) for v in host.get("in_cstd", ())),
+            grad_rms=val("in_grad"),
+        )
+    input_rms = float(host["in_mom"][2]) if "in_mom" in host else None
+    assess(rows, input_rms, th)
+    names = {f.name for f in dataclasses.fields(LayerReport)}
+    layers = tuple(LayerReport(**{k: v for k, v in r.items() if k in names}) for r in rows)
+    findings = layer_findings(layers, th) + input_findings(inp, th)
+    return Diagnosis(
+        model=type(model).__name__,
+        verdict=verdict_of([r.status for r in layers]),
+        layers=layers,
+        findings=tuple(findings),
+        input=inp,
+        thresholds=th.to_dict(),
+        loss=loss_name,
+        notes=tuple(notes),
+        samples=sample_map,
+    )
+
+
+__all__ = ["doctor"]

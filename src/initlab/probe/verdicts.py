@@ -1,0 +1,231 @@
+"""Statuses from depth-wise trends: when is a layer vanishing, exploding, saturated, dead...
+
+One magic number per layer would flag healthy models (a transformer's embedding rms is 0.02, its
+LayerNorm outputs 1) and miss slow collapses. The doctor instead looks at how a quantity moves
+along depth, within each **group** of records of the same role and module type (all ``Tanh``
+outputs, all ``Linear`` outputs...):
+
+* **per-layer factor** f: least-squares fit of log(rms) against the occurrence index k in the
+  group, f = exp(slope) (a steady collapse by 0.71× per layer gives f = 0.71);
+* **deviation** d = rms / reference, the reference being the input's rms (the first record's when
+  the input is not floating point) for activations, and the gradient rms nearest the output for
+  gradients.
+
+A record is
+
+* ``vanishing`` if d < 1/``band`` and f < 1/``trend`` (forward), or its gradient rms is below
+  1/``band`` of the output-side gradient with gradients growing by more than ``trend`` per layer
+  toward the output (backward); or anywhere d < 1/``extreme``, or the rms is exactly 0;
+* ``exploding``: the mirror image (d > ``band`` and f > ``trend``, or d > ``extreme``);
+* ``saturated``: share of pre-activations with φ'(x) < ``sat_derivative`` ≥ ``saturated``
+  (tanh, sigmoid, hardtanh, GELU... not the ReLU family);
+* ``dead``: share of ReLU/ReLU6 units never positive on the batch ≥ ``dead``. The default 0.75 is
+  high on purpose: at depth, even a He-initialized ReLU net maps a batch to nearly parallel
+  vectors (the correlation map tends to 1, Schoenholz et al. 2017), so a unit can be inactive on a
+  whole batch without anything being wrong; at depth 50 and batch 128 about 40% are;
+* ``symmetric``: share of duplicate weight rows ≥ ``symmetric`` *and* the same for the weight
+  gradient rows (identical rows with identical gradients stay identical: the all-equal-init
+  failure; a zero-initialized last layer, as in Fixup, gets distinct gradient rows and is fine);
+  an activation point is symmetric when its layer is, or when ≥ ``symmetric`` of its non-constant
+  units are copies of another;
+* ``nonfinite``: a NaN or Inf in the output or its gradient.
+
+The output layer (the last parameterized record and the records after it) stays out of the
+trend fits and of the forward ``vanishing`` test: small initial logits (a classifier drawn from
+N(0, 0.01²)) are deliberate. The gradient reference is the gradient rms just before it.
+
+The status is the most severe flag (:data:`initlab.probe.diagnosis.STATUSES` order).
+
+Examples:
+    >>> round(per_layer_factor([1.0, 0.5, 0.25, 0.125]), 6)
+    0.5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from initlab.errors import InitError
+from initlab.probe.diagnosis import STATUSES
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The doctor's thresholds (pass any of them to :func:`initlab.doctor` as keywords).
+
+    Attributes:
+        band: factor an rms may drift from its reference before a trend counts (10).
+        trend: per-layer factor beyond which a drift is steady (1.1: 10% per layer).
+        extreme: drift flagged whatever the trend (1e4).
+        min_layers: records a group needs for a trend fit (3).
+        dead: share of never-positive ReLU units that makes a layer dead (0.75).
+        saturated: share of saturated pre-activations that makes a layer saturated (0.5).
+        sat_derivative: φ' below this counts as saturated (0.05; tanh: |x| > 2.18).
+        symmetric: share of duplicate weight rows / unit copies that makes a layer symmetric (0.5).
+        input_std_band: input std outside [1/band, band] is reported (10).
+        input_mean: input |mean|/std above this is reported (3).
+    """
+
+    band: float = 10.0
+    trend: float = 1.1
+    extreme: float = 1e4
+    min_layers: int = 3
+    dead: float = 0.75
+    saturated: float = 0.5
+    sat_derivative: float = 0.05
+    symmetric: float = 0.5
+    input_std_band: float = 10.0
+    input_mean: float = 3.0
+
+    @classmethod
+    def from_kwargs(cls, **kw: Any) -> Thresholds:
+        """Defaults overridden by ``kw``; an unknown name raises with the list of known ones."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        bad = sorted(set(kw) - set(names))
+        if bad:
+            raise InitError(
+                f"doctor: unknown threshold(s) {bad}; the thresholds are {names} "
+                "(see initlab.probe.Thresholds)"
+            )
+        for k, v in kw.items():
+            if not isinstance(v, int | float) or isinstance(v, bool) or not v > 0:
+                raise InitError(f"doctor: threshold {k}={v!r} must be a positive number")
+        if kw.get("band", 2.0) <= 1 or kw.get("trend", 2.0) <= 1 or kw.get("extreme", 2.0) <= 1:
+            raise InitError("doctor: band, trend and extreme are factors and must be > 1")
+        return cls(**kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def per_layer_factor(values: Sequence[float | None]) -> float | None:
+    """exp(slope) of the least-squares line through log(values) vs index (finite, > 0 only).
+
+    None with fewer than two usable points.
+    """
+    pts = [
+        (i, math.log(v))
+        for i, v in enumerate(values)
+        if v is not None and math.isfinite(v) and v > 0
+    ]
+    if len(pts) < 2:
+        return None
+    k = np.array([p[0] for p in pts], dtype=np.float64)
+    y = np.array([p[1] for p in pts], dtype=np.float64)
+    if np.ptp(k) == 0:
+        return None
+    slope = float(np.polyfit(k, y, 1)[0])
+    return math.exp(max(min(slope, 700.0), -700.0))
+
+
+def _ok(v: float | None) -> bool:
+    return v is not None and math.isfinite(v)
+
+
+def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) -> None:
+    """Set ``flags`` and ``status`` in each row dict (in place) from the trends.
+
+    ``rows`` are the raw per-record dicts (``role``, ``kind``, ``rms``, ``grad_rms``, ``dead``,
+    ``saturated``, ``dup_rows``, ``dup_grad_rows``, ``dup_units``, ``nonfinite``).
+    """
+    # The output layer (the last parameterized record and what follows it) is left out of the
+    # trends and of the forward vanishing test: small initial logits are a deliberate choice
+    # (e.g. a classifier drawn from N(0, 0.01²)), not a collapse.
+    params = [i for i, r in enumerate(rows) if r["role"] == "param"]
+    out_start = params[-1] if len(params) >= 2 else len(rows)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(rows[:out_start]):
+        groups.setdefault((r["role"], r["kind"]), []).append(i)
+
+    ref = input_rms if _ok(input_rms) and input_rms and input_rms > 0 else None
+    if ref is None:
+        ref = next((r["rms"] for r in rows if _ok(r["rms"]) and r["rms"] > 0), None)
+    gref = next(
+        (
+            r["grad_rms"]
+            for r in reversed(rows[:out_start] or rows)
+            if _ok(r.get("grad_rms")) and r["grad_rms"] > 0
+        ),
+        None,
+    )
+    flags: list[list[str]] = [[] for _ in rows]
+
+    for members in groups.values():
+        enough = len(members) >= th.min_layers
+        f = per_layer_factor([rows[i]["rms"] for i in members]) if enough else None
+        fg = per_layer_factor([rows[i].get("grad_rms") for i in members]) if enough else None
+        for i in members:
+            r = rows[i]
+            v = r["rms"]
+            if _ok(v) and ref:
+                d = v / ref
+                if v == 0 or d < 1 / th.extreme or (d < 1 / th.band and f and f < 1 / th.trend):
+                    flags[i].append("vanishing")
+                elif d > th.extreme or (d > th.band and f and f > th.trend):
+                    flags[i].append("exploding")
+            g = r.get("grad_rms")
+            if _ok(g) and gref:
+                dg = g / gref
+                if g == 0 or dg < 1 / th.extreme or (dg < 1 / th.band and fg and fg > th.trend):
+                    flags[i].append("vanishing_grad")
+                elif dg > th.extreme or (dg > th.band and fg and fg < 1 / th.trend):
+                    flags[i].append("exploding_grad")
+
+    for i in range(out_start, len(rows)):  # output layer: only extreme drifts count
+        r = rows[i]
+        v = r["rms"]
+        if _ok(v) and ref and (v / ref > th.extreme):
+            flags[i].append("exploding")
+
+    last_param: int | None = None
+    for i, r in enumerate(rows):
+        fl = flags[i]
+        if r.get("nonfinite"):
+            fl.append("nonfinite")
+        if r["role"] == "param":
+            last_param = i
+            dup, dupg = r.get("dup_rows"), r.get("dup_grad_rows")
+            if _ok(dup) and dup >= th.symmetric and (not _ok(dupg) or dupg >= th.symmetric):
+                fl.append("symmetric")
+        else:
+            if (last_param is not None and "symmetric" in flags[last_param]) or (
+                _ok(r.get("dup_units")) and r["dup_units"] >= th.symmetric
+            ):
+                fl.append("symmetric")
+            if _ok(r.get("dead")) and r["dead"] >= th.dead:
+                fl.append("dead")
+            if _ok(r.get("saturated")) and r["saturated"] >= th.saturated:
+                fl.append("saturated")
+        base = {f.removesuffix("_grad") for f in fl}
+        r["flags"] = tuple(fl)
+        r["status"] = next(s for s in STATUSES if s in base or s == "healthy")
+
+    # A layer and the activation right after it are one unit: a Linear feeding dead, saturated,
+    # symmetric or non-finite units shares their status (its zero or huge gradient is theirs).
+    for i, r in enumerate(rows[:-1]):
+        nxt = rows[i + 1]
+        if r["role"] == "param" and nxt["role"] == "activation":
+            if nxt["status"] in _UNIT_STATUSES and _rank(nxt["status"]) < _rank(r["status"]):
+                r["status"] = nxt["status"]
+
+
+_UNIT_STATUSES = frozenset({"nonfinite", "symmetric", "dead", "saturated"})
+
+
+def _rank(status: str) -> int:
+    return STATUSES.index(status)
+
+
+def verdict_of(statuses: Sequence[str]) -> str:
+    """The most severe status in ``statuses`` (``"healthy"`` if none)."""
+    present = set(statuses)
+    return next(s for s in STATUSES if s in present or s == "healthy")
+
+
+__all__ = ["Thresholds", "assess", "per_layer_factor", "verdict_of"]

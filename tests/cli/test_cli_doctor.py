@@ -1,0 +1,122 @@
+"""`initlab doctor`: exit codes 0/1/2, JSON, figure and HTML outputs, --init."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from initlab.cli import app
+
+runner = CliRunner()
+
+FACTORIES = textwrap.dedent(
+    """
+    import torch
+    from torch import nn
+
+    def healthy():
+        torch.manual_seed(0)
+        layers = []
+        for _ in range(6):
+            lin = nn.Linear(32, 32)
+            nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+            nn.init.zeros_(lin.bias)
+            layers += [lin, nn.ReLU()]
+        return nn.Sequential(*layers, nn.Linear(32, 4))
+
+    def tanh_net():
+        return nn.Sequential(*[m for _ in range(8) for m in (nn.Linear(32, 32), nn.Tanh())])
+
+    def needs_arg(width):
+        return nn.Linear(width, width)
+
+    def not_a_model():
+        return [1, 2]
+
+    INSTANCE = nn.Linear(32, 4)
+    """
+)
+
+
+@pytest.fixture
+def factories(tmp_path):
+    p = tmp_path / "factories.py"
+    p.write_text(FACTORIES)
+    return p
+
+
+def run(*args: str):
+    return runner.invoke(app, ["doctor", *args])
+
+
+def test_healthy_exits_0_even_with_strict(factories):
+    r = run(f"{factories}:healthy", "--input-shape", "16,32", "--strict")
+    assert r.exit_code == 0, r.output
+    assert "Healthy" in r.output and "No problems found" in r.output
+
+
+def test_problems_exit_1_only_with_strict(factories):
+    args = (f"{factories}:tanh_net", "--input-shape", "16,32", "--init", "small")
+    r = run(*args)
+    assert r.exit_code == 0, r.output
+    assert "Vanishing" in r.output and "init: small" in r.output
+    assert run(*args, "--strict").exit_code == 1
+
+
+def test_json_figure_html(factories, tmp_path):
+    png, page = tmp_path / "dx.png", tmp_path / "dx.html"
+    r = run(
+        f"{factories}:tanh_net",
+        "-s",
+        "16,32",
+        "--init",
+        "normal",
+        "--json",
+        "--plot",
+        str(png),
+        "--html",
+        str(page),
+    )
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["schema"] == "initlab.diagnosis/1" and data["verdict"] == "saturated"
+    assert png.stat().st_size > 10_000
+    text = page.read_text()
+    assert "data:image/png;base64," in text and "<script" not in text and "saturated" in text
+
+
+def test_instance_and_module_path(factories):
+    assert run(f"{factories}:INSTANCE", "-s", "4,32").exit_code == 0
+    r = run("tests.probe.models:SmallResNet", "-s", "2,3,8,8")
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize(
+    ("target", "shape", "message"),
+    [
+        ("nocolon", "4,32", "TARGET must look like pkg.module:factory"),
+        ("no_such_pkg_xyz:f", "4,32", "cannot import 'no_such_pkg_xyz'"),
+        ("{f}:missing", "4,32", "has no attribute 'missing'"),
+        ("{f}:needs_arg", "4,32", "needs_arg(width) with no arguments failed"),
+        ("{f}:not_a_model", "4,32", "returned a list, not a torch.nn.Module"),
+        ("{f}:healthy", "4,x", "--input-shape must be positive integers"),
+        ("{f}:healthy", "4,33", "forward failed"),
+    ],
+)
+def test_bad_usage_exits_2(factories, target, shape, message):
+    r = run(target.format(f=factories), "--input-shape", shape)
+    assert r.exit_code == 2, r.output
+    flat = " ".join(r.output.split())
+    assert message in flat
+    assert "Traceback" not in r.output
+    if message == "forward failed":
+        assert "--input-shape 4,33" in flat and "mat1 and mat2" in flat
+
+
+def test_unknown_init_exits_2(factories):
+    r = run(f"{factories}:healthy", "-s", "4,32", "--init", "fancy_policy_xyz")
+    assert r.exit_code == 2
+    assert "fancy_policy_xyz" in " ".join(r.output.split())

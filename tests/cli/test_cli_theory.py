@@ -1,0 +1,83 @@
+"""`initlab theory` and `initlab phase`: human view, --json, and one-line errors with exit 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from initlab.cli import app
+
+runner = CliRunner()
+
+
+def test_theory_human_view():
+    r = runner.invoke(app, ["theory", "tanh", "--sigma-w2", "2.5", "--sigma-b2", "0.05"])
+    assert r.exit_code == 0, r.output
+    for text in ("q*", "χ₁", "ξ_c", "chaotic", "critical σ_w²", "1.76095", "11.7956"):
+        assert text in r.output
+
+
+def test_theory_json_defaults_to_the_critical_point():
+    r = runner.invoke(app, ["theory", "tanh", "--sigma-b2", "0.05", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["phase"] == "critical"
+    assert d["critical_sigma_w2"] == pytest.approx(1.760955, rel=1e-5)
+    assert d["sigma_w2"] == d["critical_sigma_w2"] and d["xi_c"] is None
+
+
+def test_theory_activation_parameters():
+    r = runner.invoke(app, ["theory", "leaky_relu", "--param", "negative_slope=0.2", "--json"])
+    d = json.loads(r.output)
+    assert d["critical_sigma_w2"] == pytest.approx(2 / 1.04)
+    assert d["params"] == {"negative_slope": 0.2}
+
+
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        (["theory", "nope"], "unknown activation 'nope'"),
+        (["theory", "tanh", "--sigma-w2", "-1"], "sigma_w2 must be a finite variance"),
+        (["theory", "tanh", "--sigma-b2", "-0.5"], "sigma-b2 must be a finite variance"),
+        (["theory", "relu", "--sigma-w2", "3"], "no fixed point"),
+        (["theory", "relu", "--sigma-b2", "0.1"], "no critical point"),
+        (["theory", "tanh", "--param", "oops"], "NAME=VALUE"),
+        (["phase", "nope", "--out", "x.png"], "unknown activation"),
+        (["phase", "tanh", "--w-min", "-1", "--out", "x.png"], "--w-min must be a finite"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, match):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2
+    out = r.output.strip()
+    assert match in out and len(out.splitlines()) == 1 and "Traceback" not in out
+
+
+def test_phase_writes_figure(tmp_path):
+    out = tmp_path / "phase.png"
+    r = runner.invoke(app, ["phase", "tanh", "--out", str(out), "--points", "40", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert out.exists() and out.stat().st_size > 5000
+    assert d["figure"] == str(out) and d["counts"]["chaotic"] > 0
+    assert d["critical_line"][0]["critical_sigma_w2"] == pytest.approx(1.0)
+    r = runner.invoke(app, ["phase", "relu", "--out", str(tmp_path / "r.png"), "--points", "20"])
+    assert r.exit_code == 0 and "no_fixed_point" in r.output
+
+
+def test_help_has_examples():
+    for cmd in ("theory", "phase"):
+        r = runner.invoke(app, [cmd, "--help"])
+        assert r.exit_code == 0 and "Example" in r.output
+
+
+def test_console_script_exit_code():
+    r = subprocess.run(
+        [sys.executable, "-m", "initlab", "theory", "tanh", "--sigma-w2", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "sigma_w2" in r.stderr

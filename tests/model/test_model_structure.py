@@ -1,0 +1,183 @@
+"""Structure discovery from one traced forward pass: activations (modules and functional calls),
+residual branch ends, output layers, roles; control flow in forward; meta-device tracing."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from initlab.errors import InitError
+from initlab.lab import zoo
+from initlab.model import discover
+from initlab.model.trace import trace_model
+
+
+def test_functional_activations_are_found() -> None:
+    m = zoo.functional_net()
+    s = discover(m, m.example_input(2))
+    L = s.layers
+    assert L["fc_relu"].activation == "relu"
+    assert L["fc_tanh"].activation == "tanh"
+    assert L["fc_sigmoid"].activation == "sigmoid"  # x.sigmoid() method call
+    assert L["fc_gelu"].activation == "gelu"
+    assert L["fc_gelu"].activation_params == {"approximate": "tanh"}
+    assert (L["w_gate"].activation, L["w_gate"].glu) == ("swiglu", "gate")
+    assert (L["w_up"].activation, L["w_up"].glu) == ("swiglu", "value")
+    assert L["w_down"].residual_end and L["w_down"].role == "mlp_out"
+    assert L["w_down"].branch_layers == ("w_gate", "w_up", "w_down")
+    assert L["out"].is_output and L["out"].role == "classifier"
+    assert s.device == "meta"
+
+
+def test_module_activations_through_batchnorm_and_parameters() -> None:
+    m = zoo.plain_cnn()
+    s = discover(m, m.example_input(2))
+    assert s.layers["stem"].activation == "relu"  # Conv → BN → F.relu
+    assert s.layers["up"].activation == "leaky_relu"
+    assert s.layers["up"].activation_params == {"negative_slope": 0.2}
+    assert s.layers["down"].activation == "tanh"
+    assert s.layers["head"].role == "classifier"
+    d = zoo.dict_model()
+    sd = discover(d, d.example_input(2))
+    assert sd.layers["body.0"].activation == "silu" and sd.layers["body.2"].activation == "selu"
+    assert sd.layers["cls"].is_output and sd.layers["reg"].is_output  # outputs inside a dict
+
+
+def test_resnet_residual_ends_norms_and_shortcuts() -> None:
+    m = zoo.resnet(blocks_per_stage=2)
+    s = discover(m, m.example_input(2))
+    assert s.residual_ends == tuple(f"layers.{i}.conv2" for i in range(6))
+    assert s.layers["layers.2.conv2"].branch_norm == "layers.2.bn2"
+    assert s.layers["layers.2.conv2"].branch_layers == ("layers.2.conv1", "layers.2.conv2")
+    assert s.layers["layers.2.shortcut.0"].role == "shortcut"
+    assert not s.layers["layers.2.conv1"].residual_end
+    assert s.layers["layers.2.conv1"].activation == "relu"
+
+
+def test_nanogpt_roles() -> None:
+    m = zoo.nano_gpt(n_layer=2)
+    s = discover(m, m.example_input(2))
+    L = s.layers
+    assert L["transformer.wte"].role == "embedding"
+    assert L["transformer.h.0.attn.c_attn"].role == "attn_qkv"
+    assert L["transformer.h.0.attn.c_proj"].role == "attn_out"
+    assert L["transformer.h.0.mlp.c_fc"].role == "mlp_in"
+    assert L["transformer.h.0.mlp.c_fc"].activation == "gelu"
+    assert L["transformer.h.0.mlp.c_proj"].role == "mlp_out"
+    assert L["transformer.h.0.ln_1"].kind == "norm"  # nanoGPT's own LayerNorm (F.layer_norm)
+    assert len(s.residual_ends) == 4
+    assert L["lm_head"].is_output
+
+
+def test_llama_roles_through_rotary_embeddings() -> None:
+    m = zoo.tiny_llama()
+    s = discover(m, m.example_input(2))
+    L = s.layers
+    roles = [L[f"layers.0.attn.{n}"].role for n in ("wq", "wk", "wv", "wo")]
+    assert roles == ["attn_q", "attn_k", "attn_v", "attn_out"]
+    assert (L["layers.0.w1"].glu, L["layers.0.w3"].glu) == ("gate", "value")
+    assert L["layers.0.attn_norm"].kind == "norm" and L["head"].is_output
+    assert s.residual_ends == ("layers.0.attn.wo", "layers.0.w2", "layers.1.attn.wo", "layers.1.w2")
+
+
+def test_transformer_encoder_and_recurrent() -> None:
+    m = zoo.transformer_encoder()
+    s = discover(m, m.example_input(2))
+    assert s.layers["encoder.layers.0.self_attn"].residual_end
+    assert s.layers["encoder.layers.0.linear1"].activation == "relu"
+    assert s.layers["encoder.layers.0.linear2"].role == "mlp_out"
+    r = zoo.lstm_model()
+    sr = discover(r, r.example_input(2))
+    assert sr.layers["rnn"].role == "recurrent" and sr.layers["fc"].is_output
+
+
+class ManualAttention(nn.Module):
+    def __init__(self, d: int = 16) -> None:
+        super().__init__()
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        att = (self.q(x) @ self.k(x).transpose(-2, -1)) / 4.0
+        return x + self.o(att.softmax(dim=-1) @ self.v(x))
+
+
+def test_manual_attention_roles() -> None:
+    s = discover(ManualAttention(), torch.randn(2, 5, 16))
+    roles = {n: s.layers[n].role for n in "qkvo"}
+    assert roles == {"q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_out"}
+    assert s.layers["o"].residual_end
+
+
+class DataDependent(nn.Module):
+    """Control flow on values: impossible on meta tensors and for torch.fx."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(4, 4), nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.a(x)
+        if h.sum() > -1e9:
+            h = torch.tanh(h)
+        for _ in range(2):
+            h = h + 0.0
+        return self.b(h)
+
+
+def test_control_flow_falls_back_to_a_real_trace() -> None:
+    m = DataDependent()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    s = discover(m, torch.randn(3, 4))
+    assert s.device == "real" and "meta" in s.note
+    assert s.layers["a"].activation == "tanh"
+    assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())
+    with pytest.raises(Exception):  # noqa: B017 - what torch.fx does with the same model
+        torch.fx.symbolic_trace(m)
+
+
+def test_trace_leaves_the_model_unchanged() -> None:
+    m = zoo.resnet()
+    m.eval()
+    stats = m.bn1.running_mean.clone()
+    g = trace_model(m, m.example_input(4))
+    assert g.device == "meta" and not m.training
+    assert torch.equal(m.bn1.running_mean, stats)
+
+
+def test_meta_model_can_be_planned() -> None:
+    with torch.device("meta"):
+        m = zoo.nano_gpt()
+    s = discover(m, torch.zeros(2, 8, dtype=torch.long))
+    assert s.layers["lm_head"].is_output
+
+
+def test_bad_input_quotes_the_models_error() -> None:
+    m = zoo.plain_cnn()
+    with pytest.raises(InitError, match=r"expected input.*3 channels.*pass an example_input"):
+        discover(m, torch.randn(2, 5, 16, 16))
+
+
+def test_no_example_input_assumes_linear() -> None:
+    s = discover(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))
+    assert not s.traced and s.layers["0"].activation == "linear"
+
+
+def test_dataparallel_is_looked_through() -> None:
+    m = nn.DataParallel(nn.Sequential(nn.Linear(4, 4), nn.GELU()))
+    s = discover(m, torch.randn(2, 4))
+    assert s.layers["0"].activation == "gelu"
+
+
+def test_functional_relu6_and_custom_linear() -> None:
+    class Custom(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(torch.randn(8, 4))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.relu6(F.linear(x, self.w))
+
+    s = discover(nn.Sequential(Custom(), nn.Linear(8, 2)), torch.randn(2, 4))
+    assert s.layers["0"].kind == "linear" and s.layers["0"].activation == "relu6"
