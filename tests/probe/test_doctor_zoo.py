@@ -124,3 +124,13 @@ def test_small_classifier_is_not_vanishing(x64):
     initlab.normal_(net[-1].weight, 0.0, 0.01, generator=torch.Generator().manual_seed(5))
     dx = initlab.doctor(net, x64)
     assert dx.ok, str(dx)
+
+
+def test_zeros_through_batchnorm_is_one_symmetric_finding():
+    """conv → BN → ReLU with zero convs: the norm layer passes the symmetry on (no 'dead')."""
+    from initlab.lab.quick_init import apply_simple_init
+
+    net = apply_simple_init(SmallResNet(blocks=1), "zeros")
+    dx = initlab.doctor(net, torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(0)))
+    assert dx.problems() == ("symmetric",)
+    assert "policy='he'" in dx.findings[0].fix  # conv → BN → ReLU: the ReLU decides the scheme

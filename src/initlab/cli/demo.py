@@ -17,6 +17,10 @@ def demo(
     out: Path = typer.Option(Path("initlab-out/demo.png"), help="Where to save the figure."),
     plot: bool = typer.Option(True, help="Save the figure (--no-plot to skip)."),
     json: bool = typer.Option(False, "--json", help="Print the per-layer numbers as JSON."),
+    threads: int = typer.Option(
+        1, min=1, help="torch threads (1: the demo's 256-wide matrices gain little from more, and "
+        "OpenMP spin-waiting makes 2+ threads much slower on a busy machine)."
+    ),
 ) -> None:
     """Watch signal and gradient vanish, explode or survive through a deep MLP.
 
@@ -26,10 +30,17 @@ def demo(
 
     Example:  initlab demo --depth 30 --out demo.png
     """
+    import torch
+
     from initlab.lab.demo import run_demo
     from initlab.report.demo import demo_figure, demo_histograms, demo_tables
 
-    result = run_demo(depth=depth, width=width, batch=batch, seed=seed)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        result = run_demo(depth=depth, width=width, batch=batch, seed=seed)
+    finally:
+        torch.set_num_threads(before)
 
     def figures() -> list[Path]:
         paths = [demo_figure(result, out)]

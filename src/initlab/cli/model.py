@@ -76,7 +76,7 @@ def plan_cmd(
     if json:
         print_json(p.to_dict())
     else:
-        console.print(p, width=max(console.width, 180))
+        console.print(p)
 
 
 def init_cmd(
@@ -108,7 +108,7 @@ def init_cmd(
     if json:
         print_json({"out": str(out), "seed": seed, "plan": p.to_dict()})
     else:
-        console.print(p, width=max(console.width, 180))
+        console.print(p)
         s = p.summary()
         console_err.print(f"wrote {s['elements_written']:,} values → [bold]{out}[/bold]")
 

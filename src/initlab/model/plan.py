@@ -302,16 +302,25 @@ class InitPlan:
         return self.with_rules([(name, scheme)])
 
     # -- presentation ----------------------------------------------------------------------
-    def __rich__(self) -> Any:
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        yield self._renderable(options.max_width)
+
+    def _renderable(self, width: int) -> Any:
         from rich.console import Group
         from rich.table import Table
         from rich.text import Text
 
+        wide = width >= 140
         t = Table(title=f"initlab plan: {self.model} · policy {self.policy!r}", show_lines=False)
-        t.add_column("parameter", no_wrap=True)
-        for col in ("shape", "role", "scheme", "fan_in", "fan_out", "gain", "std / bound",
-                    "reason"):  # fmt: skip
-            t.add_column(col, overflow="fold")
+        t.add_column("parameter", overflow="fold", ratio=3, min_width=12)
+        t.add_column("shape", no_wrap=True)
+        if wide:
+            t.add_column("role", overflow="fold", ratio=1, min_width=6)
+        t.add_column("scheme", overflow="fold", ratio=2, min_width=8)
+        cols = ("fan_in", "fan_out", "gain", "std / bound") if wide else ("std / bound",)
+        for col in cols:
+            t.add_column(col, no_wrap=True, justify="right")
+        t.add_column("reason", overflow="fold", ratio=4, min_width=12)
         for r in self.rows:
             style = None if r.written else "dim"
             if r.status == "kept" and "unknown" in r.reason:
@@ -322,18 +331,15 @@ class InitPlan:
             elif r.std == 0 and r.mean is not None:
                 spread = f"= {r.mean:g}"
             reason = r.reason if r.status in ("init", "kept") else f"[{r.status}] {r.reason}"
-            t.add_row(
-                r.name + (f" (= {', '.join(r.aliases)})" if r.aliases else ""),
-                "×".join(map(str, r.shape)),
-                r.role,
-                str(r.scheme),
-                _num(r.fan_in),
-                _num(r.fan_out),
-                "" if r.gain is None else f"{r.gain:.4g}",
-                spread,
-                reason,
-                style=style,
-            )
+            name = r.name + (f" (= {', '.join(r.aliases)})" if r.aliases else "")
+            shape = "×".join(map(str, r.shape))
+            if wide:
+                gain = "" if r.gain is None else f"{r.gain:.4g}"
+                cells = [name, shape, r.role, str(r.scheme), _num(r.fan_in), _num(r.fan_out),
+                         gain, spread, reason]  # fmt: skip
+            else:
+                cells = [name, shape, str(r.scheme), spread, reason]
+            t.add_row(*cells, style=style)
         parts: list[Any] = [t]
         s = self.summary()
         parts.append(Text(

@@ -186,6 +186,11 @@ def _weight_reference(tap: Tap, act: str | None) -> tuple[str | None, float | No
     return scheme, reference_std(scheme, f.fan_in, f.fan_out, g)
 
 
+def _is_norm(tap: Tap) -> bool:
+    """A layer with no matrix weight (norms, affine scales): it passes the signal's structure on."""
+    return tap.weight is None or tap.weight.dim() < 2
+
+
 def doctor(
     model: nn.Module,
     example_input: Any,
@@ -361,9 +366,12 @@ def doctor(
 
     tap_index = {id(t): i for i, t in enumerate(taps)}
     # activation following each param record (for the weight reference scheme)
+    # (norm layers in between, conv → BN → ReLU, do not break the link)
     next_act: dict[int, str | None] = {}
     pending: list[int] = []
     for rec in recorder.records:
+        if rec.tap.role == "param" and _is_norm(rec.tap):
+            continue
         if rec.tap.role == "param":
             for p in pending:
                 next_act.setdefault(p, None)
@@ -393,6 +401,7 @@ def doctor(
             "rms": float(mom[2]),
             "max_abs": float(mom[3]),
             "gain": (float(mom[2]) / in_rms) if in_rms else None,
+            "matrix": tap.role == "param" and not _is_norm(tap),
             "dead": val(("dead", i)),
             "saturated": val(("sat", i)),
             "dup_units": val(("dupu", i)),

@@ -32,7 +32,9 @@ A record is
 
 The output layer (the last parameterized record and the records after it) stays out of the
 trend fits and of the forward ``vanishing`` test: small initial logits (a classifier drawn from
-N(0, 0.01²)) are deliberate. The gradient reference is the gradient rms just before it.
+N(0, 0.01²)) are deliberate; only a collapse carried in from the layers before it (the record
+just before is vanishing) continues into it. The gradient reference is the gradient rms just
+before it.
 
 The status is the most severe flag (:data:`initlab.probe.diagnosis.STATUSES` order).
 
@@ -177,18 +179,27 @@ def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) 
                 elif dg > th.extreme or (dg > th.band and fg and fg < 1 / th.trend):
                     flags[i].append("exploding_grad")
 
-    for i in range(out_start, len(rows)):  # output layer: only extreme drifts count
-        r = rows[i]
-        v = r["rms"]
+    # Output layer: only extreme growth counts, and a collapse that reaches it from the layers
+    # before (the record just before it is vanishing) continues into it.
+    carried = out_start > 0 and "vanishing" in flags[out_start - 1]
+    for i in range(out_start, len(rows)):
+        v = rows[i]["rms"]
         if _ok(v) and ref and (v / ref > th.extreme):
             flags[i].append("exploding")
+        elif _ok(v) and ref and carried and (v == 0 or v / ref < 1 / th.band):
+            flags[i].append("vanishing")
 
     last_param: int | None = None
     for i, r in enumerate(rows):
         fl = flags[i]
         if r.get("nonfinite"):
             fl.append("nonfinite")
-        if r["role"] == "param":
+        if r["role"] == "param" and not r.get("matrix", True):
+            # a norm layer (no matrix weight) passes symmetric units on unchanged
+            if last_param is not None and "symmetric" in flags[last_param]:
+                fl.append("symmetric")
+            last_param = i
+        elif r["role"] == "param":
             last_param = i
             dup, dupg = r.get("dup_rows"), r.get("dup_grad_rows")
             if _ok(dup) and dup >= th.symmetric and (not _ok(dupg) or dupg >= th.symmetric):
