@@ -10,7 +10,7 @@ Examples:
     Fans(fan_in=128, fan_out=256, blocks=1)
 """
 
-from initlab import errors, schemes, theory
+from initlab import errors, policies, schemes, theory
 from initlab.core import *  # noqa: F403
 from initlab.core import __all__ as _core_all
 from initlab.model import (
@@ -39,6 +39,7 @@ __all__ = [
     "lsuv",
     "mark_pretrained",
     "plan",
+    "policies",
     "schemes",
     "theory",
     *_core_all,

@@ -101,9 +101,10 @@ def test_instance_and_module_path(factories):
         ("no_such_pkg_xyz:f", "4,32", "cannot import 'no_such_pkg_xyz'"),
         ("{f}:missing", "4,32", "has no attribute 'missing'"),
         ("{f}:needs_arg", "4,32", "needs_arg(width) with no arguments failed"),
-        ("{f}:not_a_model", "4,32", "returned a list, not a torch.nn.Module"),
+        ("{f}:not_a_model", "4,32", "returned a list, not an nn.Module"),
         ("{f}:healthy", "4,x", "--input-shape must be positive integers"),
-        ("{f}:healthy", "4,33", "forward failed"),
+        ("{f}:healthy", "4,0", "--input-shape must be positive integers"),
+        ("{f}:healthy", "4,33", "the model rejected --input-shape 4,33"),
     ],
 )
 def test_bad_usage_exits_2(factories, target, shape, message):
@@ -112,11 +113,65 @@ def test_bad_usage_exits_2(factories, target, shape, message):
     flat = " ".join(r.output.split())
     assert message in flat
     assert "Traceback" not in r.output
-    if message == "forward failed":
-        assert "--input-shape 4,33" in flat and "mat1 and mat2" in flat
+    if "rejected" in message:
+        # the model's own error, and the argument to change
+        assert "mat1 and mat2" in flat and "change --input-shape" in flat
 
 
-def test_unknown_init_exits_2(factories):
+def test_bad_dtype_exits_2(factories):
+    r = run(f"{factories}:healthy", "-s", "4,32", "--dtype", "int3")
+    assert r.exit_code == 2
+    assert "--dtype must be one of auto, float32" in " ".join(r.output.split())
+
+
+def test_unknown_init_exits_2_with_the_list(factories):
     r = run(f"{factories}:healthy", "-s", "4,32", "--init", "fancy_policy_xyz")
     assert r.exit_code == 2
-    assert "fancy_policy_xyz" in " ".join(r.output.split())
+    flat = " ".join(r.output.split())
+    assert "--init: unknown policy 'fancy_policy_xyz'" in flat
+    for name in ("auto", "gpt2", "delta_orthogonal", "critical", "zeros", "small", "normal"):
+        assert name in flat
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "auto",
+        "torch",
+        "xavier",
+        "he",
+        "lecun",
+        "orthogonal",
+        "gpt2",
+        "zero_residual",
+        "critical",
+    ],
+)
+def test_every_init_policy_is_accepted(factories, policy):
+    r = run(f"{factories}:healthy", "-s", "8,32", "--init", policy, "--json")
+    assert r.exit_code == 0, r.output
+    assert f"initlab.init(model, policy={policy!r}" in r.output
+    assert json.loads(r.stdout)["schema"] == "initlab.diagnosis/1"
+
+
+def test_policy_for_cnns_and_resnets(tmp_path):
+    # delta_orthogonal needs a conv net, fixup residual branches: the zoo ResNet has both
+    for policy in ("delta_orthogonal", "fixup"):
+        r = run("initlab.lab.zoo:resnet", "-s", "2,3,16,16", "--init", policy)
+        assert r.exit_code == 0, r.output
+        assert f"policy={policy!r}" in " ".join(r.output.split())
+
+
+def test_policy_refusing_the_model_exits_2(factories):
+    r = run(f"{factories}:healthy", "-s", "4,32", "--init", "delta_orthogonal")
+    assert r.exit_code == 2
+    assert "delta_orthogonal" in " ".join(r.output.split()) and "Traceback" not in r.output
+
+
+def test_token_ids_auto_and_vocab():
+    r = run("initlab.lab.zoo:nano_gpt", "-s", "2,16", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["input"]["dtype"] == "int64"
+    r = run("initlab.lab.zoo:nano_gpt", "-s", "2,16", "--vocab", "7", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["input"]["max"] <= 6

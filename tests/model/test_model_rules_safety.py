@@ -91,6 +91,22 @@ def test_skip_patterns_and_types() -> None:
     assert torch.equal(m.transformer.h[1].mlp.c_fc.weight, c_fc)
 
 
+def test_skip_pattern_matching_nothing_is_an_error() -> None:
+    """A typo in skip= would let init overwrite what it was meant to protect: an error, like a
+    rule that matches nothing."""
+    m, x = _gpt()
+    with pytest.raises(InitError, match=r"skip\[1\]: pattern 'encoder\.\*' matches no parameter "
+                       r"or module; names look like transformer\..*fix the pattern"):
+        initlab.init(m, x, skip=["*.h.1.mlp.*", "encoder.*"])
+    with pytest.raises(InitError, match=r"skip\[0\]: pattern BatchNorm2d matches no parameter"):
+        initlab.plan(m, x, skip=[nn.BatchNorm2d])
+    with pytest.raises(InitError, match=r"skip\[0\]: expected a glob .* or an nn\.Module class"):
+        initlab.plan(m, x, skip=[3])
+    r = zoo.resnet()  # a buffer name is a valid target
+    p = initlab.plan(r, r.example_input(2), skip=["bn1.running_mean"])
+    assert p["bn1.running_mean"].status == "skipped"
+
+
 def test_tied_weights_written_once_and_stay_tied() -> None:
     m, x = _gpt()
     p = initlab.init(m, x, seed=0)
@@ -147,6 +163,20 @@ def test_plan_json_roundtrip_and_apply_from_json() -> None:
     assert all(torch.equal(u, v) for u, v in pairs)
     with pytest.raises(InitError, match="not an initlab plan"):
         InitPlan.from_json('{"rows": 3}')
+
+
+@pytest.mark.parametrize("name", sorted(zoo.ZOO))
+def test_plan_json_roundtrip_on_every_zoo_model(name: str) -> None:
+    """to_json → from_json gives the same plan (rows, schemes, calls, policy with options) on
+    every zoo model, and the JSON is stable under a second round trip."""
+    m = zoo.ZOO[name]()
+    for policy in ("auto", initlab.policies.critical(sigma_b2=0.05)):
+        p = initlab.plan(m, m.example_input(2), policy=policy)
+        text = p.to_json()
+        q = InitPlan.from_json(text)
+        assert q == p, name
+        assert q.to_json() == text
+        assert initlab.policies.parse(q.policy) == initlab.policies.parse(policy)
 
 
 def test_plan_prints_a_table() -> None:

@@ -151,7 +151,7 @@ def test_single_readback(monkeypatch, x64):
     assert calls == {"item": 0, "tolist": 0, "bool": 0, "cpu": 1}
 
 
-def test_functional_activations_are_noted():
+def test_functional_activations_are_observed_and_noted():
     class Fn(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -161,7 +161,14 @@ def test_functional_activations_are_noted():
             return self.l2(torch.relu(self.l1(x)))
 
     dx = initlab.doctor(Fn(), torch.randn(4, 4))
-    assert any("not observed" in n for n in dx.notes)
+    assert [r.label for r in dx.layers] == ["l1", "l1.relu", "l2"]
+    assert dx.layers[1].kind == "ReLU" and dx.layers[1].dead is not None
+    assert any("1 activation point(s) observed as function calls" in n for n in dx.notes)
+
+
+def test_no_activation_at_all_is_noted():
+    dx = initlab.doctor(nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 2)), torch.randn(4, 4))
+    assert any("no activation observed" in n for n in dx.notes)
 
 
 def test_bad_inputs_have_clear_messages():

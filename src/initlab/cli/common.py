@@ -40,7 +40,10 @@ def parse_shape(text: str, option: str = "--input-shape") -> tuple[int, ...]:
     """
     from initlab.errors import InitError
 
-    parts = [p for p in text.replace("x", ",").replace(" ", ",").split(",") if p]
+    import re
+
+    # one separator between numbers; an empty piece ("4,x", "8,,3") is an error, not dropped
+    parts = re.split(r"\s*[,x]\s*|\s+", text.strip())
     try:
         shape = tuple(int(p) for p in parts)
     except ValueError:

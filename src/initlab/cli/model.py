@@ -9,6 +9,7 @@ be imported, the model rejects the input shape (its own error is shown), or the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -22,6 +23,9 @@ from initlab.cli.common import (
     print_json,
 )
 from initlab.errors import InitError
+
+if TYPE_CHECKING:
+    from initlab.model.policies import Policy
 
 _TARGET = typer.Argument(..., help="pkg.module:factory (or path/to/file.py:factory).")
 _SHAPE = typer.Option(
@@ -37,23 +41,29 @@ _DTYPE = typer.Option(
 def _policy_option() -> str:
     from initlab.model.policies import POLICIES
 
-    return typer.Option("auto", "--policy", "-p", help=f"One of: {', '.join(POLICIES)}.")
+    return typer.Option(
+        "auto", "--policy", "-p",
+        help=f"One of: {', '.join(POLICIES)}; options in parentheses, e.g. "
+        "'critical(sigma_b2=0.05)', 'critical(q_star=1)', 'auto(lstm_forget_bias=0)'.",
+    )  # fmt: skip
 
 
-def _check_policy(policy: str) -> None:
-    from initlab.model.policies import POLICIES
+def _check_policy(policy: str) -> Policy:
+    from initlab.model.policies import make_policy
 
-    if policy not in POLICIES:
-        fail(f"--policy: unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+    try:
+        return make_policy(policy)
+    except InitError as e:
+        fail(f"--policy: {e}")
 
 
 def _make_plan(target: str, input_shape: str, dtype: str, policy: str):  # type: ignore[no-untyped-def]
     import initlab
 
-    _check_policy(policy)
+    pol = _check_policy(policy)
     try:
         model, x = load_model_and_input(target, input_shape, dtype)
-        return model, initlab.plan(model, x, policy=policy)
+        return model, initlab.plan(model, x, policy=pol)
     except InitError as e:
         fail(input_rejected(e, input_shape, dtype))
 
@@ -71,6 +81,8 @@ def plan_cmd(
     and output layers; the policy picks a scheme per parameter.
 
     Example:  initlab plan initlab.lab.zoo:nano_gpt --input-shape 4,64 --policy gpt2
+
+    Example:  initlab plan initlab.lab.zoo:deep_mlp -s 4,32 --policy 'critical(sigma_b2=0.05)'
     """
     _, p = _make_plan(target, input_shape, dtype, policy)
     if json:

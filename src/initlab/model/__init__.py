@@ -18,7 +18,7 @@ from initlab.model.apply import (
 )
 from initlab.model.lsuv import LSUVLayer, LSUVReport, lsuv
 from initlab.model.plan import InitPlan, PlanRow
-from initlab.model.policies import POLICIES
+from initlab.model.policies import POLICIES, Policy
 from initlab.model.specs import Scheme
 from initlab.model.structure import LayerInfo, Structure, discover
 
@@ -30,6 +30,7 @@ __all__ = [
     "LSUVReport",
     "LayerInfo",
     "PlanRow",
+    "Policy",
     "Scheme",
     "Structure",
     "apply_plan",

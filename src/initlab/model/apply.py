@@ -32,6 +32,7 @@ from torch import nn
 from initlab.core import schemes as core
 from initlab.errors import InitError
 from initlab.model.plan import PRETRAINED_ATTR, InitPlan, PlanRow, Rule, build_plan
+from initlab.model.policies import Policy
 from initlab.model.structure import unwrap
 
 #: Elements per independently seeded block of an elementwise scheme (2^20).
@@ -61,7 +62,7 @@ def generator_for(seed: int, name: str, block: int, device: torch.device) -> tor
 def plan(
     model: nn.Module,
     example_input: Any = None,
-    policy: str = "auto",
+    policy: str | Policy = "auto",
     rules: Sequence[Rule] | None = None,
     *,
     skip: Sequence[Any] = (),
@@ -78,17 +79,21 @@ def plan(
             shapes and dtypes matter. ``None``: no trace (every layer treated as linear).
         policy: one of ``auto``, ``torch``, ``xavier``, ``he``, ``lecun``, ``orthogonal``,
             ``gpt2``, ``fixup``, ``zero_residual``, ``delta_orthogonal``, ``critical``
-            (see :mod:`initlab.model.policies` for each one's source).
+            (see :mod:`initlab.model.policies` for each one's source); with options, an
+            :mod:`initlab.policies` value such as ``initlab.policies.critical(sigma_b2=0.05)``
+            or the same as a string, ``"critical(sigma_b2=0.05)"``.
         rules: ``[(pattern, scheme), ...]``: glob on names or module class → an
             :mod:`initlab.schemes` value or a name such as ``"default"``.
-        skip: globs or module classes never to write (unless ``overwrite=True``).
+        skip: globs or module classes never to write (unless ``overwrite=True``); each must
+            match something.
         overwrite: also write frozen (requires_grad=False), pretrained and skipped parameters.
 
     Returns:
         An :class:`InitPlan`.
 
     Raises:
-        InitError: unknown policy, a rule matching nothing, a forward that fails on the input.
+        InitError: unknown policy or policy option, a rule or ``skip`` pattern matching
+            nothing, a forward that fails on the input.
 
     Examples:
         >>> import torch, initlab
@@ -187,6 +192,12 @@ def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
     name, kwargs = row.call
     if name == "keep" or t.is_meta or t.numel() == 0:
         return t
+    if name == "gate_constant_":
+        vals = kwargs["values"]
+        with torch.no_grad():
+            for k, chunk in enumerate(t.detach().view(len(vals), -1)):
+                chunk.fill_(vals[k])
+        return t
     fn = getattr(core, name)
     with torch.no_grad():
         if name in ("constant_",):
@@ -231,7 +242,7 @@ def _under_pretrained(modules: dict[str, nn.Module], module_name: str) -> bool:
 def init(
     model: nn.Module,
     example_input: Any = None,
-    policy: str = "auto",
+    policy: str | Policy = "auto",
     seed: int = 0,
     rules: Sequence[Rule] | None = None,
     *,

@@ -31,7 +31,14 @@ from torch import nn
 from initlab.core.fans import Fans, fans, fans_of
 from initlab.errors import InitError
 from initlab.model import specs as S
-from initlab.model.policies import ModelContext, ParamContext, get_policy, torch_default
+from initlab.model.policies import (
+    ModelContext,
+    ParamContext,
+    Policy,
+    get_policy,
+    make_policy,
+    torch_default,
+)
 from initlab.model.specs import Scheme, Target, resolve
 from initlab.model.structure import LayerInfo, Structure, discover, layer_kind, unwrap
 
@@ -476,7 +483,7 @@ def _mro_names(m: nn.Module) -> tuple[str, ...]:
 def build_plan(
     model: nn.Module,
     example_input: Any = None,
-    policy: str = "auto",
+    policy: str | Policy = "auto",
     rules: Sequence[Rule] | None = None,
     *,
     skip: Sequence[Any] = (),
@@ -484,8 +491,10 @@ def build_plan(
     structure: Structure | None = None,
 ) -> InitPlan:
     """Build the plan (see :func:`initlab.plan`)."""
-    policy_fn = get_policy(policy)
+    pol = make_policy(policy)
+    policy_fn = get_policy(pol.name)
     model = unwrap(model)
+    _check_skip(model, skip)
     st = structure if structure is not None else discover(model, example_input)
     modules = dict(model.named_modules())
 
@@ -523,6 +532,7 @@ def build_plan(
         zero_gamma_norms=zero_gamma,  # type: ignore[arg-type]
         ends_without_norm=no_norm,
         n_conv=sum(1 for i in infos.values() if i.kind == "conv"),
+        options=dict(pol.options),
     )
 
     rows: list[PlanRow] = []
@@ -635,7 +645,7 @@ def build_plan(
             "not called in the traced forward (activation unknown, assumed linear): "
             + ", ".join(never[:6]) + (", ..." if len(never) > 6 else "")
         )
-    if policy == "fixup":
+    if pol.name == "fixup":
         if not st.scalars:
             warnings.append(
                 "Fixup's scalar multiplier and biases (Zhang et al. 2019, rule 3) are not in this "
@@ -650,7 +660,7 @@ def build_plan(
             )
     out = InitPlan(
         rows=tuple(rows),
-        policy=policy,
+        policy=str(pol),
         warnings=_kept_warnings(rows, tuple(warnings)),
         model=type(model).__name__,
         note=st.note if st.traced else "not traced",
@@ -658,6 +668,33 @@ def build_plan(
     if rules:
         out = out.with_rules(rules)
     return out
+
+
+def _check_skip(model: nn.Module, skip: Sequence[Any]) -> None:
+    """Every ``skip=`` pattern must match a parameter or buffer: a typo would otherwise let
+    ``init`` overwrite what the user meant to protect."""
+    if isinstance(skip, str | type):
+        skip = [skip]
+    names = [n for n, _ in model.named_parameters(remove_duplicate=False)]
+    names += [n for n, _ in model.named_buffers(remove_duplicate=False)]
+    mods = list(model.modules())
+    for i, pat in enumerate(skip):
+        if isinstance(pat, type):
+            hit = any(isinstance(m, pat) for m in mods)
+        elif isinstance(pat, str):
+            hit = any(fnmatch.fnmatchcase(n, pat) for n in names)
+        else:
+            raise InitError(
+                f"skip[{i}]: expected a glob on parameter names or an nn.Module class, got "
+                f"{pat!r}"
+            )
+        if not hit:
+            shown = ", ".join(names[:4])
+            raise InitError(
+                f"skip[{i}]: pattern {_pattern_str(pat)} matches no parameter or module; names "
+                f"look like {shown}, ... (globs match the full dotted name); fix the pattern, "
+                "or the parameters it was meant to protect will be written"
+            )
 
 
 def _is_mha_child(name: str, modules: dict[str, nn.Module]) -> bool:

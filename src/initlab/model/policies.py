@@ -11,7 +11,9 @@ Policies and their sources:
   1/√E[φ(z)²] for the ReLU family and GELU/SiLU/..., Xavier for tanh/sigmoid/linear, LeCun for
   SELU, orthogonal recurrent weights, N(0, 1) embeddings, residual branch ends × 1/√N (N residual
   branches), a small N(0, 0.01²) output layer (0.02 when tied to the embedding), GLU gates LeCun
-  and GLU value halves the gain of the product.
+  and GLU value halves the gain of the product. LSTM forget-gate bias 1 (Gers et al. 2000;
+  Jozefowicz et al. 2015, sec. 3: "add a bias of 1 to the LSTM's forget gate"), written into
+  ``bias_ih`` (``bias_hh`` stays 0: torch adds the two); option ``lstm_forget_bias``.
 - ``torch``: each module's ``reset_parameters`` (torch.nn): what the module draws when built.
 - ``xavier``: Glorot & Bengio 2010, eq. 16: U(±√(6/(fan_in+fan_out))).
 - ``he``: He et al. 2015, eq. 10: N(0, 2/fan_in) (leaky ReLU: 2/((1+a²)·fan_in)).
@@ -24,13 +26,19 @@ Policies and their sources:
 - ``zero_residual``: Goyal et al. 2017 (zero-γ): ``auto``, then the last norm γ of each residual
   branch 0 (its last layer 0 when no norm follows it).
 - ``delta_orthogonal``: Xiao et al. 2018: convs delta-orthogonal × gain, Linear orthogonal.
-- ``critical``: Poole et al. 2016; Schoenholz et al. 2017: std = σ_w/√fan_in with σ_w² on the
-  critical line χ₁ = 1 of the layer's activation (σ_b² = 0).
+- ``critical``: Poole et al. 2016; Schoenholz et al. 2017: weights N(0, σ_w²/fan_in), biases
+  N(0, σ_b²), (σ_w², σ_b²) on the critical line χ₁ = 1 of the layer's activation, chosen by
+  :func:`initlab.theory.critical_init`: options ``sigma_b2`` or ``q_star`` (Xiao et al. 2018);
+  neither: σ_b = 0 where that point is stable (tanh σ_w² = 1, ReLU 2), else q* = 1 (GELU, SiLU).
+
+A policy is a name (``"critical"``) or a :class:`Policy` value carrying options
+(``initlab.policies.critical(sigma_b2=0.05)``, or the string ``"critical(sigma_b2=0.05)"``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +63,15 @@ POLICIES = (
     "delta_orthogonal",
     "critical",
 )
+
+#: Options each policy accepts (``initlab.policies.<name>(**options)``).
+POLICY_OPTIONS: dict[str, tuple[str, ...]] = {
+    "auto": ("lstm_forget_bias",),
+    "zero_residual": ("lstm_forget_bias",),
+    "critical": ("sigma_b2", "q_star"),
+}
+#: Jozefowicz et al. 2015 (sec. 3, following Gers et al. 2000): LSTM forget-gate bias 1.
+LSTM_FORGET_BIAS = 1.0
 
 _XAVIER_ACTS = frozenset({"linear", "tanh", "sigmoid", "softsign", "hardtanh", "hardsigmoid"})
 _LECUN_ACTS = frozenset({"selu"})
@@ -95,6 +112,101 @@ class ModelContext:
     zero_gamma_norms: frozenset[str]
     ends_without_norm: frozenset[str]
     n_conv: int
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy name and its options, as a value (printable, comparable, parseable back).
+
+    Attributes:
+        name: one of :data:`POLICIES`.
+        options: sorted (name, value) pairs (see :data:`POLICY_OPTIONS`).
+
+    Examples:
+        >>> p = make_policy("critical(sigma_b2=0.05)")
+        >>> p.name, p.get("sigma_b2"), str(p)
+        ('critical', 0.05, 'critical(sigma_b2=0.05)')
+        >>> make_policy(str(p)) == p
+        True
+    """
+
+    name: str
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict(self.options).get(key, default)
+
+    def __str__(self) -> str:
+        if not self.options:
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={v:.10g}' for k, v in self.options)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "options": dict(self.options)}
+
+
+_SPEC = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$", re.S)
+
+
+def make_policy(spec: str | Policy, **options: Any) -> Policy:
+    """A validated :class:`Policy` from a name, a ``"name(key=value, ...)"`` string or a Policy
+    (``options`` are added to it).
+
+    Raises:
+        InitError: an unknown policy (the message lists them), an option the policy does not
+            take, a value that is not a finite number, or ``sigma_b2`` and ``q_star`` together.
+
+    Examples:
+        >>> str(make_policy("critical", q_star=1.0))
+        'critical(q_star=1)'
+    """
+    if isinstance(spec, Policy):
+        name, opts = spec.name, dict(spec.options)
+    elif isinstance(spec, str):
+        m = _SPEC.match(spec)
+        name = m.group(1) if m else spec
+        opts = _parse_options(spec, m.group(2)) if m and m.group(2) is not None else {}
+    else:
+        raise InitError(
+            f"policy must be a name such as 'auto' or an initlab.policies value, got "
+            f"{type(spec).__name__}"
+        )
+    if name not in POLICY_FUNCS:
+        raise InitError(f"unknown policy {name!r}; use one of {', '.join(POLICIES)}")
+    opts.update({k: v for k, v in options.items() if v is not None})
+    allowed = POLICY_OPTIONS.get(name, ())
+    out: dict[str, float] = {}
+    for k, v in opts.items():
+        if k not in allowed:
+            takes = f"it takes {', '.join(allowed)}" if allowed else "it takes no options"
+            raise InitError(f"policy {name!r}: unknown option {k!r}; {takes}")
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            x = math.nan
+        if isinstance(v, bool) or not math.isfinite(x) or (k != "lstm_forget_bias" and x < 0):
+            what = "a finite number" if k == "lstm_forget_bias" else "a finite variance ≥ 0"
+            raise InitError(f"policy {name!r}: option {k} must be {what}, got {v!r}")
+        out[k] = x
+    if "sigma_b2" in out and "q_star" in out:
+        raise InitError(
+            f"policy {name!r}: pass sigma_b2= or q_star=, not both (each picks one point of the "
+            "critical line)"
+        )
+    return Policy(name, tuple(sorted(out.items())))
+
+
+def _parse_options(spec: str, text: str) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, eq, val = part.partition("=")
+        if not eq or not key.strip():
+            raise InitError(
+                f"policy {spec!r}: expected name(key=value, ...), e.g. 'critical(sigma_b2=0.05)'"
+            )
+        opts[key.strip()] = val.strip()
+    return opts
 
 
 # ----------------------------------------------------------------------- shared pieces -------
@@ -193,9 +305,23 @@ def _by_activation(c: ParamContext) -> tuple[Scheme, str]:
 
 
 # ---------------------------------------------------------------------------- policies ------
+def _lstm_bias(c: ParamContext, m: ModelContext) -> tuple[Scheme, str] | None:
+    if not (isinstance(c.module, nn.LSTM | nn.LSTMCell) and c.role == "bias" and c.shape
+            and c.shape[0] % 4 == 0):  # fmt: skip
+        return None
+    fb = m.options.get("lstm_forget_bias", LSTM_FORGET_BIAS)
+    if c.local.startswith("bias_hh"):
+        return S.zeros(), "LSTM bias_hh = 0 (the forget-gate bias is in bias_ih; torch adds them)"
+    if not c.local.startswith("bias_ih") or fb == 0:
+        return None
+    return S.gate_constant(0.0, fb, 0.0, 0.0), (
+        f"LSTM gates (i, f, g, o): forget-gate bias {fb:g}, others 0 (Gers et al. 2000; "
+        "Jozefowicz et al. 2015)")  # fmt: skip
+
+
 def auto(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     """The seed's guideline table (see the module docstring)."""
-    r = _common(c)
+    r = _lstm_bias(c, m) or _common(c)
     if r:
         return r
     if c.tied_output:
@@ -344,8 +470,26 @@ def delta_orthogonal(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     return orthogonal_policy(c, m)
 
 
+_CRITICAL_KINDS = frozenset({"linear", "conv", "conv_transpose"})
+
+
 def critical(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
-    """Edge of chaos for the layer's activation at σ_b² = 0 (initlab.core.critical_point)."""
+    """Edge of chaos for the layer's activation (initlab.theory.critical_init): weights
+    N(0, σ_w²/fan_in), biases N(0, σ_b²)."""
+    plain = c.kind in _CRITICAL_KINDS and not c.glu and c.scalar is None
+    if plain and (c.role == "bias" or (c.is_weight and c.fans is not None)):
+        found = _critical_for(c, m.options)
+        if found is not None:
+            opts, ci, how = found
+            if c.role == "bias":
+                if ci.sigma_b2 == 0:
+                    return S.critical(**opts), f"bias of the {ci.activation} critical point: 0"
+                return S.critical(**opts), (
+                    f"bias of the {ci.activation} critical point: N(0, σ_b² = {ci.sigma_b2:.6g})")
+            return S.critical(**opts), (
+                f"{ci.activation} critical point: σ_w² = {ci.sigma_w2:.6g}, σ_b² = "
+                f"{ci.sigma_b2:.6g}, q* = {ci.q_star:.6g}, χ₁ = 1 ({how}; Poole et al. 2016, "
+                "Schoenholz et al. 2017)")  # fmt: skip
     r = _common(c)
     if r:
         return r
@@ -353,20 +497,37 @@ def critical(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
         return S.normal(1.0), "embedding: N(0, 1)"
     if c.kind == "custom" or c.fans is None:
         return S.keep(), "kept: unknown layout; add a rule"
-    act = c.activation
     if c.glu or c.role.startswith("recurrent") or c.kind == "attention":
         s, why = auto(c, m)
         return s, "no single-activation critical point here: " + why
-    try:
-        w2 = _critical_w2(act, c.activation_params)
-    except InitError:
-        s, why = _by_activation(c)
-        return s, f"{act} has no critical point at σ_b² = 0: " + why
-    return S.critical(), f"critical σ_w² = {w2:.6g} for {act} (χ₁ = 1, σ_b² = 0)"
+    s, why = _by_activation(c)
+    return s, f"{c.activation} has no critical point: " + why
 
 
-def _critical_w2(act: str, params: dict[str, Any]) -> float:
-    return S._critical_w2(act, 0.0, tuple(sorted(params.items())))
+def _critical_for(
+    c: ParamContext, options: dict[str, Any]
+) -> tuple[dict[str, float], Any, str] | None:
+    """(scheme options, CriticalInit, how it was chosen), or None when the activation has none."""
+    opts = {k: options[k] for k in ("sigma_b2", "q_star") if k in options}
+    tries = [opts, {}] if opts else [{}]
+    for i, o in enumerate(tries):
+        try:
+            ci = S.critical_point_of(c.activation, c.activation_params, **o)
+        except InitError:
+            continue
+        if o.get("q_star") is not None:
+            how = f"q* = {o['q_star']:g} chosen (Xiao et al. 2018)"
+        elif o.get("sigma_b2") is not None:
+            how = f"σ_b² = {o['sigma_b2']:g} chosen"
+        elif ci.policy == "zero_bias":
+            how = "the σ_b = 0 point is stable"
+        else:
+            how = "the σ_b = 0 point is unstable or absent: q* = 1 (Xiao et al. 2018)"
+        if i > 0:
+            asked = ", ".join(f"{k}={v:g}" for k, v in opts.items())
+            how += f"; {c.activation} has none at {asked}"
+        return o, ci, how
+    return None
 
 
 POLICY_FUNCS: dict[str, Callable[[ParamContext, ModelContext], tuple[Scheme, str]]] = {
@@ -399,4 +560,14 @@ def get_policy(name: str) -> Callable[[ParamContext, ModelContext], tuple[Scheme
     return POLICY_FUNCS[name]
 
 
-__all__ = ["POLICIES", "ModelContext", "ParamContext", "get_policy", "torch_default"]
+__all__ = [
+    "LSTM_FORGET_BIAS",
+    "POLICIES",
+    "POLICY_OPTIONS",
+    "ModelContext",
+    "ParamContext",
+    "Policy",
+    "get_policy",
+    "make_policy",
+    "torch_default",
+]

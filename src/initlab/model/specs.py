@@ -23,10 +23,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from initlab.core.activations import get_activation
 from initlab.core.fans import Fans
-from initlab.core.gains import critical_point
 from initlab.core.gains import gain as _gain
 from initlab.errors import InitError
+from initlab.theory.critical import CriticalInit, critical_init
 
 _ELEMENTWISE = frozenset(
     {"normal", "uniform", "truncated_normal", "xavier", "he", "lecun", "variance_scaling",
@@ -35,7 +36,7 @@ _ELEMENTWISE = frozenset(
 KINDS = (
     "normal", "uniform", "truncated_normal", "xavier", "he", "lecun", "variance_scaling",
     "critical", "orthogonal", "delta_orthogonal", "zeros", "ones", "constant", "identity",
-    "default", "keep", "module_default",
+    "default", "keep", "module_default", "gate_constant",
 )  # fmt: skip
 
 
@@ -79,7 +80,8 @@ def _fmt(v: Any) -> str:
 def _make(kind: str, **params: Any) -> Scheme:
     if kind not in KINDS:
         raise InitError(f"scheme: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    return Scheme(kind, tuple(sorted((k, v) for k, v in params.items() if v is not None)))
+    items = ((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())
+    return Scheme(kind, tuple(sorted((k, v) for k, v in items if v is not None)))
 
 
 # ------------------------------------------------------------------ public constructors -----
@@ -189,16 +191,53 @@ def variance_scaling(
     return _make("variance_scaling", scale=float(scale), mode=mode, distribution=distribution)
 
 
-def critical(sigma_b2: float = 0.0) -> Scheme:
-    """Edge of chaos (Poole et al. 2016; Schoenholz et al. 2017): std = σ_w/√fan_in with σ_w² on
-    the critical line χ₁ = 1 for the layer's activation at bias variance ``sigma_b2``.
+def critical(sigma_b2: float | None = None, q_star: float | None = None) -> Scheme:
+    """Edge of chaos (Poole et al. 2016; Schoenholz et al. 2017): the point (σ_w², σ_b²) on the
+    critical line χ₁ = 1 of the layer's activation chosen by
+    :func:`initlab.theory.critical_init`: at bias variance ``sigma_b2``, at fixed point ``q_star``
+    (Xiao et al. 2018), or (neither) σ_b = 0 when that point is stable, else q* = 1 (GELU, SiLU).
+    A weight gets N(0, σ_w²/fan_in); a vector (a bias) N(0, σ_b²).
 
     Examples:
-        >>> critical().get("sigma_b2")
-        0.0
+        >>> critical(sigma_b2=0.05).get("sigma_b2")
+        0.05
+        >>> str(critical())
+        'critical()'
     """
-    _check_nonneg("critical", "sigma_b2", sigma_b2)
-    return _make("critical", sigma_b2=float(sigma_b2))
+    if sigma_b2 is not None and q_star is not None:
+        raise InitError("schemes.critical: pass sigma_b2= or q_star=, not both")
+    if sigma_b2 is not None:
+        _check_nonneg("critical", "sigma_b2", sigma_b2)
+    if q_star is not None:
+        _check_nonneg("critical", "q_star", q_star)
+    return _make(
+        "critical",
+        sigma_b2=float(sigma_b2) if sigma_b2 is not None else None,
+        q_star=float(q_star) if q_star is not None else None,
+    )
+
+
+def gate_constant(*values: float) -> Scheme:
+    """A vector cut into ``len(values)`` equal blocks, block k all ``values[k]`` — gate biases of
+    a packed recurrent layer, e.g. ``gate_constant(0, 1, 0, 0)``: an LSTM's forget-gate bias 1
+    (torch's gate order i, f, g, o; Gers et al. 2000; Jozefowicz et al. 2015).
+
+    Examples:
+        >>> str(gate_constant(0, 1, 0, 0))
+        'gate_constant(values=(0.0, 1.0, 0.0, 0.0))'
+    """
+    if len(values) == 1 and isinstance(values[0], list | tuple):
+        values = tuple(values[0])
+    try:
+        vals = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        vals = ()
+    if not vals or not all(math.isfinite(v) for v in vals):
+        raise InitError(
+            f"schemes.gate_constant: expected one finite number per gate, got {values!r}; e.g. "
+            "gate_constant(0, 1, 0, 0) for an LSTM's forget-gate bias"
+        )
+    return _make("gate_constant", values=vals)
 
 
 def orthogonal(gain: float | None = None) -> Scheme:
@@ -380,9 +419,43 @@ def _cached_gain(activation: str, params: tuple[tuple[str, Any], ...]) -> float:
     return float(_gain(activation, "variance", **dict(params)))
 
 
+def critical_point_of(
+    activation: str,
+    params: dict[str, Any] | None = None,
+    sigma_b2: float | None = None,
+    q_star: float | None = None,
+) -> CriticalInit:
+    """:func:`initlab.theory.critical_init` for a named activation with its parameters (cached).
+
+    Raises:
+        InitError: no critical point for these options (e.g. ReLU with σ_b² > 0).
+
+    Examples:
+        >>> round(critical_point_of("tanh", sigma_b2=0.05).sigma_w2, 6)
+        1.760955
+    """
+    return _cached_critical(activation, tuple(sorted((params or {}).items())), sigma_b2, q_star)
+
+
 @functools.lru_cache(maxsize=256)
-def _critical_w2(activation: str, sigma_b2: float, params: tuple[tuple[str, Any], ...]) -> float:
-    return float(critical_point(activation, sigma_b2, **dict(params))[0])
+def _cached_critical(
+    activation: str,
+    params: tuple[tuple[str, Any], ...],
+    sigma_b2: float | None,
+    q_star: float | None,
+) -> CriticalInit:
+    # a pure function of its arguments (quadrature + a fixed-point solve, ~50 ms): cached so a
+    # plan of a deep model computes each activation's critical point once
+    return critical_init(get_activation(activation, **dict(params)), sigma_b2=sigma_b2,
+                         q_star=q_star)  # fmt: skip
+
+
+def _critical(s: Scheme, t: Target) -> CriticalInit:
+    try:
+        return critical_point_of(t.activation, t.activation_params, s.get("sigma_b2"),
+                                 s.get("q_star"))  # fmt: skip
+    except InitError as e:
+        raise InitError(f"scheme {s}: {e}") from None
 
 
 def _need_fans(s: Scheme, t: Target) -> Fans:
@@ -437,6 +510,12 @@ def resolve(s: Scheme, t: Target) -> Resolved:
         std = s.get("std", 1.0)
         kw = {"std": std, "lower": s.get("lower", -2.0), "upper": s.get("upper", 2.0)}
         return Resolved(None, std, 0.0, None, ("truncated_normal_", kw), True)
+    if k == "critical" and t.fans is None:
+        ci = _critical(s, t)
+        if ci.sigma_b == 0:
+            return Resolved(None, 0.0, 0.0, None, ("constant_", {"val": 0.0}), True)
+        return Resolved(None, ci.sigma_b, 0.0, None,
+                        ("normal_", {"mean": 0.0, "std": ci.sigma_b}), True)  # fmt: skip
     if k in ("xavier", "he", "lecun", "variance_scaling", "critical"):
         f = _need_fans(s, t)
         dist = s.get("distribution", "normal")
@@ -455,12 +534,7 @@ def resolve(s: Scheme, t: Target) -> Resolved:
         elif k == "lecun":
             g, mode = s.get("factor", 1.0), "fan_in"
         elif k == "critical":
-            try:
-                w2 = _critical_w2(t.activation, s.get("sigma_b2", 0.0),
-                                  tuple(sorted(t.activation_params.items())))
-            except InitError as e:
-                raise InitError(f"scheme {s}: {e}") from None
-            g, mode = math.sqrt(w2), "fan_in"
+            g, mode = _critical(s, t).sigma_w, "fan_in"
         else:
             g, mode = math.sqrt(s.get("scale", 1.0)), s.get("mode", "fan_in")
         n = f.of(mode)
@@ -490,6 +564,16 @@ def resolve(s: Scheme, t: Target) -> Resolved:
         o, i, kk = t.shape[0], t.shape[1], math.prod(t.shape[2:])
         rms = g * math.sqrt(min(o, i) / (o * i * kk))
         return Resolved(g, rms, 0.0, None, ("delta_orthogonal_", {"gain": g}), False)
+    if k == "gate_constant":
+        vals = s.get("values", ())
+        if len(t.shape) != 1 or not vals or t.shape[0] % len(vals):
+            raise InitError(
+                f"scheme {s}: needs a vector whose length is a multiple of {len(vals)} (one "
+                f"block per gate), got shape {t.shape}"
+            )
+        mean = sum(vals) / len(vals)
+        std = math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals))
+        return Resolved(None, std, mean, None, ("gate_constant_", {"values": list(vals)}), False)
     if k in ("zeros", "ones", "constant"):
         v = {"zeros": 0.0, "ones": 1.0}.get(k, s.get("value", 0.0))
         return Resolved(None, 0.0, v, None, ("constant_", {"val": v}), True)
@@ -515,8 +599,10 @@ __all__ = [
     "Target",
     "constant",
     "critical",
+    "critical_point_of",
     "default",
     "delta_orthogonal",
+    "gate_constant",
     "he",
     "identity",
     "keep",

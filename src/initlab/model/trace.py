@@ -137,6 +137,26 @@ _KEEP_SCALARS = {
 }
 
 
+def activation_params(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The activation parameters of a call (``negative_slope``, ``alpha``, ``beta``,
+    ``min_val``/``max_val``, ``approximate``), as :func:`initlab.core.get_activation` takes them.
+
+    Examples:
+        >>> activation_params("leaky_relu", (None, 0.2), {})
+        {'negative_slope': 0.2}
+    """
+    params: dict[str, Any] = {}
+    if name == "gelu":
+        params["approximate"] = kwargs.get("approximate", "none")
+    elif name in _KEEP_SCALARS:
+        for i, key in enumerate(_KEEP_SCALARS[name]):
+            if key in kwargs:
+                params[key] = kwargs[key]
+            elif len(args) > i + 1 and isinstance(args[i + 1], int | float):
+                params[key] = args[i + 1]
+    return params
+
+
 def is_atomic(module: nn.Module) -> bool:
     """A known layer type. Other modules are looked into: the ops that consume their own
     parameters (``F.linear``, ``F.layer_norm``, ``x + self.bias``...) tell what they are."""
@@ -185,15 +205,7 @@ class _Recorder(TorchFunctionMode):
         name, inplace = normalize_func_name(func)
         flat_in = tree_flatten((args, kwargs))[0]
         ins = tuple(self.value_of(t) for t in flat_in if isinstance(t, torch.Tensor))
-        params: dict[str, Any] = {}
-        if name == "gelu":
-            params["approximate"] = kwargs.get("approximate", "none")
-        elif name in _KEEP_SCALARS:
-            for i, key in enumerate(_KEEP_SCALARS[name]):
-                if key in kwargs:
-                    params[key] = kwargs[key]
-                elif len(args) > i + 1 and isinstance(args[i + 1], int | float):
-                    params[key] = args[i + 1]
+        params = activation_params(name, args, kwargs)
         scalars = [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
         if scalars:
             params["scalars"] = tuple(scalars)
@@ -429,4 +441,13 @@ def _graph(
     )
 
 
-__all__ = ["KNOWN_LAYERS", "Graph", "Node", "is_atomic", "split_input", "trace_model"]
+__all__ = [
+    "KNOWN_LAYERS",
+    "Graph",
+    "Node",
+    "activation_params",
+    "is_atomic",
+    "normalize_func_name",
+    "split_input",
+    "trace_model",
+]

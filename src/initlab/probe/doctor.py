@@ -5,8 +5,10 @@ What happens, in order:
 1. the model is unwrapped (DataParallel/DDP → ``.module``, ``torch.compile`` → ``._orig_mod``);
 2. the state that a forward pass can touch is saved: buffers (BatchNorm running statistics), the
    global RNG states (CPU, CUDA, ``random``, NumPy; dropout draws from them);
-3. hooks are put on the parameterized leaf modules and the activation modules
-   (:mod:`initlab.probe.hooks`), the model runs forward on ``example_input`` and the backward pass
+3. hooks are put on the parameterized leaf modules and the activation modules, and the forward
+   runs under a torch function mode that also sees functional activations (``F.relu``,
+   ``torch.tanh``, ``x.sigmoid()``, gated products; :mod:`initlab.probe.hooks`); the model runs
+   forward on ``example_input`` and the backward pass
    is taken with ``torch.autograd.grad`` (never ``.backward()``: the parameters' ``.grad`` are
    not touched);
 4. hooks are removed, buffers and RNG states restored: weights, buffers, train/eval mode,
@@ -262,13 +264,6 @@ def doctor(
             f"doctor: {type(model).__name__} has no parameterized leaf module and no activation "
             "module to observe; pass the model itself, not a functional wrapper"
         )
-    if not any(t.role == "activation" for t in taps):
-        notes.append(
-            "no activation module (nn.ReLU, nn.Tanh...) found: activations applied as functions "
-            "(F.relu, torch.tanh) inside forward are not observed in this version; the table shows "
-            "the parameterized layers only"
-        )
-
     flat = _Flat(device)
     first_conv = any(isinstance(t.module, nn.modules.conv._ConvNd) for t in taps[:1])
     in_info = _input_stats(x, first_conv, flat) if x is not None else None
@@ -303,7 +298,7 @@ def doctor(
         if b is not None
     ]
     rng = _rng_state()
-    recorder = Recorder(taps, th.sat_derivative, None, keep_samples=samples)
+    recorder = Recorder(taps, th.sat_derivative, None, keep_samples=samples, model=model)
     weights = [t.weight for t in taps if t.role == "param" and t.weight is not None]
     wanted = [w for w in weights if w.requires_grad]
     loss_name = "none"
@@ -312,17 +307,20 @@ def doctor(
     try:
         with recorder, torch.enable_grad():
             try:
-                out = model(*run_args, **kwargs)
+                with recorder.functional():
+                    out = model(*run_args, **kwargs)
             except InitError:
                 raise
             except Exception as e:
                 shapes = [tuple(t.shape) for t in tensors]
-                raise InitError(
+                err = InitError(
                     f"doctor: {type(model).__name__}'s forward failed on example_input of shape"
                     f"{'s' if len(shapes) > 1 else ''} {', '.join(map(str, shapes)) or '()'}: "
                     f"{type(e).__name__}: {e}. Change the input shape (CLI: --input-shape) or "
                     "dtype to what the model expects"
-                ) from e
+                )
+                err.model_error = f"{type(e).__name__}: {e}"  # type: ignore[attr-defined]
+                raise err from e
             loss, loss_name = _default_loss(out, target, loss_fn, gen)
             inputs = ([leaf] if leaf is not None else []) + wanted
             if loss is not None and loss.requires_grad and inputs:
@@ -359,6 +357,17 @@ def doctor(
             for k, t in rec.parts.items():
                 flat.add((k, rec.index), t)
     host = flat.read()
+    if recorder.functional_rows:
+        notes.append(
+            f"{recorder.functional_rows} activation point(s) observed as function calls "
+            "(F.relu, torch.tanh, x.sigmoid(), gated products...) in forward"
+        )
+    if not any(r.tap.role == "activation" for r in recorder.records):
+        notes.append(
+            "no activation observed (neither a module such as nn.ReLU nor a function such as "
+            "F.relu applied after a parameterized layer): the table shows the parameterized "
+            "layers only"
+        )
 
     def val(key: Any, i: int = 0) -> float | None:
         a = host.get(key)
@@ -384,14 +393,14 @@ def doctor(
     sample_map: dict[int, np.ndarray] = {}
     for rec in recorder.records:
         tap, i = rec.tap, rec.index
-        ti = tap_index[id(tap)]
+        ti = tap_index.get(id(tap), -1)
         mom = host.get(("fwd", i))
         grad = host.get(("grad", i))
         in_rms = val(("in_rms", i))
         row: dict[str, Any] = {
             "index": i,
             "name": tap.name,
-            "kind": type(tap.module).__name__,
+            "kind": tap.kind_name,
             "role": tap.role,
             "shape": rec.shape,
             "call": rec.call,

@@ -5,9 +5,17 @@ Tapped, in execution order (each call of a module is its own record):
 * **parameterized leaf modules** (a module with its own parameters and no children: Linear,
   Conv, BatchNorm, LayerNorm, Embedding, MultiheadAttention...), role ``"param"``;
 * **activation modules** (``nn.ReLU``, ``nn.Tanh``, ``nn.GELU``... the post-activation points),
-  role ``"activation"``. Activations applied as functions inside ``forward`` (``F.relu``,
-  ``torch.tanh``) are not seen in this version: the doctor says so in its notes when a model has
-  parameterized layers but no activation module.
+  role ``"activation"``;
+* **functional activations** (``F.relu``, ``torch.tanh``, ``F.gelu``, ``x.sigmoid()``,
+  ``F.relu(x, inplace=True)``, ``x.relu_()``...), role ``"activation"`` too: during the forward a
+  :class:`~torch.overrides.TorchFunctionMode` (:class:`FunctionalTap`; names normalized as in
+  :mod:`initlab.model.trace`) sees every torch function call, and an elementwise activation
+  applied, outside any tapped module, after a parameterized layer has run gets the same
+  statistics as an activation module. Its row is named after the layer whose output it reads
+  (``fc1.relu``) or the module running it (``blocks.0.relu``), and its kind is the matching
+  module class (``ReLU``), so that a functional model and its ``nn`` twin give the same table.
+  A gated product (``F.silu(w_gate(x)) * w_up(x)``, SwiGLU/GEGLU) is an activation point too
+  (``act_name`` ``"swiglu"``, ``"geglu"``...): an activation output times a layer output.
 
 Hooks: a forward *pre*-hook reads the input (before an in-place activation overwrites it), a
 forward hook reads the output, and a **tensor** hook on the output reads its gradient. No
@@ -30,8 +38,11 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from initlab.core.activations import Activation, get_activation
+from initlab.errors import InitError
+from initlab.model.trace import activation_params, normalize_func_name
 from initlab.probe import stats
 
 #: Activation module types and their registry names.
@@ -54,6 +65,20 @@ ACTIVATION_TYPES: dict[type[nn.Module], str] = {
     nn.Hardswish: "hardswish",
     nn.Hardsigmoid: "hardsigmoid",
 }
+
+#: Registry name → module class name, for rows of functional activations.
+ACTIVATION_KINDS: dict[str, str] = {v: k.__name__ for k, v in ACTIVATION_TYPES.items()}
+
+#: Function names (as :func:`initlab.model.trace.normalize_func_name` gives them) of the
+#: elementwise activations seen as functions: ``F.relu``, ``torch.relu_``, ``x.tanh()``...
+FUNCTIONAL_ACTIVATIONS = frozenset(ACTIVATION_KINDS) - {"prelu"}
+#: Raw function names worth normalizing (a cheap first filter in the mode).
+_RAW_NAMES = frozenset(
+    {n for a in FUNCTIONAL_ACTIVATIONS for n in (a, a + "_")}
+    | {"mul", "mul_", "__mul__", "__rmul__", "__imul__"}
+)
+#: Name of the gated product for each gate activation (Shazeer 2020, "GLU Variants").
+_GLU_NAMES = {"silu": "swiglu", "gelu": "geglu", "relu": "reglu", "sigmoid": "glu"}
 
 #: Activations whose "never positive" units get zero gradient: the dead fraction is measured.
 DEAD_FAMILY = frozenset({"relu", "relu6"})
@@ -84,6 +109,11 @@ class Tap:
     weight: torch.Tensor | None = None
     weight_name: str | None = None
     channel_first: bool = False
+    kind: str | None = None  # the row's kind; default: the module's class name
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind or type(self.module).__name__
 
 
 @dataclass
@@ -193,7 +223,8 @@ def first_float(obj: Any) -> torch.Tensor | None:
 class Recorder:
     """Registers the hooks on ``taps`` and keeps what they compute (device tensors only).
 
-    Use as a context manager: the hooks are removed on exit, whatever happened.
+    Use as a context manager: the hooks are removed on exit, whatever happened. Run the model's
+    forward inside :meth:`functional` to also observe functional activations.
     """
 
     def __init__(
@@ -202,72 +233,102 @@ class Recorder:
         sat_derivative: float,
         generator: torch.Generator | None,
         keep_samples: bool = True,
+        model: nn.Module | None = None,
     ) -> None:
         self.taps = taps
         self.sat_derivative = sat_derivative
         self.generator = generator
         self.keep_samples = keep_samples
+        self.model = model
         self.records: list[Record] = []
-        self._calls: dict[int, int] = {}
+        self._calls: dict[Any, int] = {}
         self._pending: dict[int, list[dict[str, torch.Tensor]]] = {}
         self._handles: list[Any] = []
         self._channel_first = False
         self._last_out: tuple[torch.Tensor, int, torch.Tensor] | None = None
+        # functional activations
+        self._last_param: tuple[torch.Tensor, int, str] | None = None  # output, version, name
+        self._last_act: tuple[torch.Tensor, int, str] | None = None  # output, version, act
+        self._depth = 0  # > 0 inside a tapped module: its own functional calls are not rows
+        self._quiet = 0  # > 0 while the recorder computes statistics
+        self._stack: list[str] = []  # names of the (untapped) modules running
+        self.functional_rows = 0
 
     def __enter__(self) -> Recorder:
+        tapped = set()
         for tap in self.taps:
             m = tap.module
+            tapped.add(id(m))
             self._handles.append(m.register_forward_pre_hook(self._pre(tap)))
-            self._handles.append(m.register_forward_hook(self._post(tap)))
+            self._handles.append(m.register_forward_hook(self._post(tap), always_call=True))
+        if self.model is not None:
+            for name, m in self.model.named_modules():
+                if id(m) not in tapped:
+                    self._handles.append(m.register_forward_pre_hook(self._enter(name)))
+                    self._handles.append(m.register_forward_hook(self._leave, always_call=True))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._last_out = None
+        self._last_out = self._last_param = self._last_act = None
         for h in self._handles:
             h.remove()
         self._handles.clear()
+
+    def functional(self) -> FunctionalTap:
+        """A context in which functional activations are observed (wrap the forward only)."""
+        return FunctionalTap(self)
 
     def _gen(self, device: torch.device) -> torch.Generator:
         if self.generator is None or self.generator.device != device:
             self.generator = torch.Generator(device=device).manual_seed(0)
         return self.generator
 
-    def _pre(self, tap: Tap):
+    # module stack (names of functional rows) -------------------------------------------------
+    def _enter(self, name: str):
         def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
-            x = first_float(args)
-            part: dict[str, torch.Tensor] = {}
-            if x is not None:
-                last = self._last_out
-                if last is not None and last[0] is x and last[1] == x._version:
-                    part["in_rms"] = last[2]  # the previous tapped output, unchanged: reuse
-                else:
-                    with torch.no_grad():
-                        part["in_rms"] = stats.rms(x)
-                if tap.role == "activation" and tap.act_name not in NO_SATURATION:
-                    act = tap.activation
-                    assert act is not None
-                    # a share: a strided sample of 2^16 pre-activations gives it to ±0.4%
-                    xs = stats.sample(x, SAT_SAMPLE).to(x.dtype)
-                    d = stats.activation_derivative(
-                        tap.act_name or "", xs, act.torch_fn, dict(act.params)
-                    )
-                    part["sat"] = stats.saturated_fraction(d, self.sat_derivative)
-            self._pending.setdefault(id(module), []).append(part)
+            self._stack.append(name)
 
         return hook
 
-    def _post(self, tap: Tap):
-        def hook(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
-            pending = self._pending.get(id(module))
-            part = pending.pop() if pending else {}
-            y = first_float(output)
-            if y is None:
-                return
+    def _leave(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        if self._stack:
+            self._stack.pop()
+
+    # statistics ------------------------------------------------------------------------------
+    def _pre_stats(
+        self, x: torch.Tensor | None, role: str, act_name: str | None, act: Activation | None
+    ) -> dict[str, torch.Tensor]:
+        """What must be read before the layer runs (an in-place activation overwrites it)."""
+        part: dict[str, torch.Tensor] = {}
+        if x is None:
+            return part
+        self._quiet += 1
+        try:
+            last = self._last_out
+            if last is not None and last[0] is x and last[1] == x._version:
+                part["in_rms"] = last[2]  # the previous tapped output, unchanged: reuse
+            else:
+                with torch.no_grad():
+                    part["in_rms"] = stats.rms(x)
+            if role == "activation" and act is not None and act_name not in NO_SATURATION:
+                # a share: a strided sample of 2^16 pre-activations gives it to ±0.4%
+                with torch.no_grad():
+                    xs = stats.sample(x, SAT_SAMPLE).to(x.dtype)
+                d = stats.activation_derivative(act_name or "", xs, act.torch_fn, dict(act.params))
+                part["sat"] = stats.saturated_fraction(d, self.sat_derivative)
+        finally:
+            self._quiet -= 1
+        return part
+
+    def _record(self, tap: Tap, key: Any, y: torch.Tensor, part: dict[str, torch.Tensor]) -> None:
+        """Statistics of the output ``y`` of one call of ``tap`` (``key`` counts the calls)."""
+        self._quiet += 1
+        try:
             if tap.role == "param":
                 self._channel_first = tap.channel_first
             axis = 1 if (y.dim() > 2 and self._channel_first) or y.dim() == 2 else -1
-            call = self._calls.get(id(module), 0)
-            self._calls[id(module)] = call + 1
+            call = self._calls.get(key, 0)
+            self._calls[key] = call + 1
             rec = Record(len(self.records), tap, call, tuple(y.shape), axis, part)
             with torch.no_grad():
                 if tap.role == "activation" and tap.act_name in DEAD_FAMILY:
@@ -282,8 +343,33 @@ class Recorder:
                 if tap.role == "activation" and y.dim() >= 2 and not (axis == 1 and y.dim() > 2):
                     rec.parts["dupu"] = stats.duplicate_units(y, axis, self._gen(y.device))
             self.records.append(rec)
+            if tap.role == "param":
+                self._last_param = (y, y._version, tap.name)
+            else:
+                self._last_act = (y, y._version, tap.act_name or "")
             if y.requires_grad:
                 y.register_hook(self._grad(rec))
+        finally:
+            self._quiet -= 1
+
+    # module hooks ----------------------------------------------------------------------------
+    def _pre(self, tap: Tap):
+        def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
+            self._depth += 1
+            part = self._pre_stats(first_float(args), tap.role, tap.act_name, tap.activation)
+            self._pending.setdefault(id(module), []).append(part)
+
+        return hook
+
+    def _post(self, tap: Tap):
+        def hook(module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+            self._depth = max(0, self._depth - 1)
+            pending = self._pending.get(id(module))
+            part = pending.pop() if pending else {}
+            y = first_float(output)
+            if y is None:
+                return
+            self._record(tap, id(module), y, part)
 
         return hook
 
@@ -295,11 +381,94 @@ class Recorder:
 
         return hook
 
+    # functional activations ------------------------------------------------------------------
+    @staticmethod
+    def _is(t: Any, ref: tuple[torch.Tensor, int, str] | None) -> bool:
+        return ref is not None and ref[0] is t and ref[1] == t._version
+
+    def _functional_tap(
+        self, fname: str, x: torch.Tensor | None, act: Activation | None, act_name: str
+    ) -> tuple[Tap, Any]:
+        lp = self._last_param
+        if x is not None and self._is(x, lp):
+            assert lp is not None
+            where = lp[2]
+        else:
+            where = self._stack[-1] if self._stack else ""
+        name = f"{where}.{fname}" if where else fname
+        kind = ACTIVATION_KINDS.get(act_name) or ("GatedProduct" if act is None else fname)
+        module = self.model if self.model is not None else nn.Identity()
+        tap = Tap(name, module, "activation", act, act_name, kind=kind)
+        return tap, ("functional", name)
+
+    def on_function(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run ``func``; when it is an activation (or a gated product) worth a row, record it."""
+        if self._quiet or self._depth or self._last_param is None:
+            return func(*args, **kwargs)
+        raw = getattr(func, "__name__", "")
+        if raw not in _RAW_NAMES:
+            return func(*args, **kwargs)
+        name, _ = normalize_func_name(func)
+        x = args[0] if args else kwargs.get("input")
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() == 0:
+            return func(*args, **kwargs)
+        if name == "mul":
+            other = args[1] if len(args) > 1 else kwargs.get("other")
+            if not isinstance(other, torch.Tensor) or other.shape != x.shape:
+                return func(*args, **kwargs)
+            la, lp = self._last_act, self._last_param
+            if self._is(x, la) and self._is(other, lp):
+                gate = la[2] if la is not None else ""
+            elif self._is(other, la) and self._is(x, lp):
+                gate = la[2] if la is not None else ""
+            else:
+                return func(*args, **kwargs)
+            part = self._pre_stats(x, "activation", None, None)
+            out = func(*args, **kwargs)
+            if isinstance(out, torch.Tensor) and out.shape == x.shape:
+                glu = _GLU_NAMES.get(gate, f"{gate}_glu")
+                tap, key = self._functional_tap(glu, None, None, glu)  # named by its module
+                self._record(tap, key, out, part)
+                self.functional_rows += 1
+            return out
+        if name not in FUNCTIONAL_ACTIVATIONS:
+            return func(*args, **kwargs)
+        try:
+            act = get_activation(name, **activation_params(name, args, kwargs))
+        except InitError:
+            act = get_activation(name)
+        tap, key = self._functional_tap(name, x, act, name)
+        part = self._pre_stats(x, "activation", name, act)  # before an in-place op
+        out = func(*args, **kwargs)
+        if isinstance(out, torch.Tensor) and out.shape == x.shape and out.is_floating_point():
+            self._record(tap, key, out, part)
+            self.functional_rows += 1
+        return out
+
+
+class FunctionalTap(TorchFunctionMode):
+    """The torch function mode that hands every call of the forward to :meth:`Recorder.on_function`.
+
+    While a mode handles a call it is popped, so the calls made inside an activation (and the
+    recorder's own statistics there) are not seen; the recorder's statistics computed from module
+    hooks are skipped by its ``_quiet`` counter.
+    """
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        return self.recorder.on_function(func, args, kwargs or {})
+
 
 __all__ = [
+    "ACTIVATION_KINDS",
     "ACTIVATION_TYPES",
     "DEAD_FAMILY",
+    "FUNCTIONAL_ACTIVATIONS",
     "NO_SATURATION",
+    "FunctionalTap",
     "Recorder",
     "Tap",
     "first_float",
