@@ -19,12 +19,14 @@ from initlab.core.fans import (
     fans_of,
 )
 from initlab.core.gains import calculate_gain, critical_point, gain
+from initlab.core.scales import SchemeScale, scheme_scales
 from initlab.core.schemes import *  # noqa: F403
 from initlab.core.schemes import __all__ as _schemes_all
 
 __all__ = [
     "Activation",
     "Fans",
+    "SchemeScale",
     "_calculate_correct_fan",
     "_calculate_fan_in_and_fan_out",
     "activation_names",
@@ -37,5 +39,6 @@ __all__ = [
     "gain",
     "get_activation",
     "register_activation",
+    "scheme_scales",
     *_schemes_all,
 ]

@@ -1,0 +1,51 @@
+"""`initlab scale` and `initlab gain`."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from initlab.cli import app
+
+runner = CliRunner()
+
+
+def test_scale_table_and_json():
+    r = runner.invoke(app, ["scale", "1024", "512"])
+    assert r.exit_code == 0, r.output
+    assert "xavier" in r.output and "±0.0625" in r.output
+    r = runner.invoke(app, ["scale", "1024", "512", "--json"])
+    rows = {d["scheme"]: d for d in json.loads(r.output)}
+    assert rows["he"]["variance"] == pytest.approx(2 / 1024)
+
+
+def test_gain_json_has_all_three_kinds():
+    r = runner.invoke(app, ["gain", "tanh", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["torch_gain"] == pytest.approx(5 / 3)
+    assert d["variance_gain"] == pytest.approx(1.592537, abs=1e-6)
+    assert d["critical_gain"] == pytest.approx(1.0)
+
+
+def test_gain_with_param():
+    r = runner.invoke(app, ["gain", "leaky_relu", "--param", "negative_slope=0.2", "--json"])
+    assert json.loads(r.output)["variance_gain"] == pytest.approx(1.386750, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["gain", "nope"], "unknown activation"),
+        (["gain", "relu", "--param", "oops"], "NAME=VALUE"),
+        (["scale", "0", "5"], "fan_in must be a positive number"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, message, capsys):
+    from initlab.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
