@@ -23,8 +23,13 @@ _NOT_APPLICABLE = {
 }
 
 
+# policies with options (initlab.policies), in their string form
+_WITH_OPTIONS = ("critical(sigma_b2=0.05)", "critical(q_star=1)", "auto(lstm_forget_bias=0)")
+
+
 def _cases() -> list[tuple[str, str]]:
-    return [(m, p) for m in zoo.ZOO for p in POLICIES if m not in _NOT_APPLICABLE.get(p, ())]
+    return [(m, p) for m in zoo.ZOO for p in (*POLICIES, *_WITH_OPTIONS)
+            if m not in _NOT_APPLICABLE.get(p, ())]  # fmt: skip
 
 
 @pytest.mark.parametrize(("model_name", "policy"), _cases())

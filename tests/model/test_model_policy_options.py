@@ -112,6 +112,7 @@ def test_lstm_forget_gate_bias_is_one_under_auto() -> None:
         total = getattr(m.rnn, f"bias_ih_l{layer}") + getattr(m.rnn, f"bias_hh_l{layer}")
         assert torch.equal(total.detach(), torch.tensor([0.0, 1.0, 0.0, 0.0]).repeat_interleave(16))
     assert check_plan(m, p) > 0
+    assert "= 0/1/0/0" in str(p)  # the table shows the gate values
     q = InitPlan.from_json(p.to_json())
     assert q == p
     # the option: 0 gives all-zero biases (also through the string form); GRU is untouched
@@ -120,6 +121,9 @@ def test_lstm_forget_gate_bias_is_one_under_auto() -> None:
     assert float(m.rnn.bias_ih_l0.detach().abs().sum()) == 0
     assert initlab.plan(m, m.example_input(2), policy="auto(lstm_forget_bias=2)")[
         "rnn.bias_ih_l0"].scheme == initlab.schemes.gate_constant(0, 2, 0, 0)
+    pc = initlab.plan(m, m.example_input(2), policy="critical")  # recurrent layers: as auto
+    assert pc["rnn.bias_ih_l0"].scheme == initlab.schemes.gate_constant(0, 1, 0, 0)
+    assert pc["rnn.weight_hh_l0"].reason.startswith("no single-activation critical point")
     g = zoo.gru_model()
     pg = initlab.plan(g, g.example_input(2))
     assert pg["rnn.bias_ih_l0"].std == 0 and pg["rnn.bias_ih_l0"].mean == 0

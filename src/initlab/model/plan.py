@@ -333,7 +333,9 @@ class InitPlan:
             if r.status == "kept" and "unknown" in r.reason:
                 style = "yellow"
             spread = "" if r.std is None else f"{r.std:.4g}"
-            if r.bound is not None:
+            if r.call[0] == "gate_constant_":
+                spread = "= " + "/".join(f"{v:g}" for v in r.call[1]["values"])
+            elif r.bound is not None:
                 spread = f"±{r.bound:.4g}"
             elif r.std == 0 and r.mean is not None:
                 spread = f"= {r.mean:g}"
@@ -494,7 +496,10 @@ def build_plan(
     pol = make_policy(policy)
     policy_fn = get_policy(pol.name)
     model = unwrap(model)
-    _check_skip(model, skip)
+    if isinstance(skip, str | type):
+        skip = [skip]  # one pattern, not its characters
+    if skip:
+        _check_skip(model, skip)
     st = structure if structure is not None else discover(model, example_input)
     modules = dict(model.named_modules())
 
@@ -673,8 +678,6 @@ def build_plan(
 def _check_skip(model: nn.Module, skip: Sequence[Any]) -> None:
     """Every ``skip=`` pattern must match a parameter or buffer: a typo would otherwise let
     ``init`` overwrite what the user meant to protect."""
-    if isinstance(skip, str | type):
-        skip = [skip]
     names = [n for n, _ in model.named_parameters(remove_duplicate=False)]
     names += [n for n, _ in model.named_buffers(remove_duplicate=False)]
     mods = list(model.modules())

@@ -490,6 +490,9 @@ def critical(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
                 f"{ci.activation} critical point: σ_w² = {ci.sigma_w2:.6g}, σ_b² = "
                 f"{ci.sigma_b2:.6g}, q* = {ci.q_star:.6g}, χ₁ = 1 ({how}; Poole et al. 2016, "
                 "Schoenholz et al. 2017)")  # fmt: skip
+    if c.kind == "recurrent" and c.scalar is None:
+        s, why = auto(c, m)  # weights and gate biases (LSTM forget gate) as auto
+        return s, "no single-activation critical point here: " + why
     r = _common(c)
     if r:
         return r

@@ -444,7 +444,7 @@ def _cached_critical(
     sigma_b2: float | None,
     q_star: float | None,
 ) -> CriticalInit:
-    # a pure function of its arguments (quadrature + a fixed-point solve, ~50 ms): cached so a
+    # a pure function of its arguments (quadrature + a fixed-point solve): cached so a
     # plan of a deep model computes each activation's critical point once
     return critical_init(get_activation(activation, **dict(params)), sigma_b2=sigma_b2,
                          q_star=q_star)  # fmt: skip
