@@ -14,8 +14,10 @@ Three timings per model, interleaved (the order rotates every repeat, after warm
 Printed ratios: doctor / plain (target ≤ 1.5×) and item logger / plain. On a CPU a ``.item()``
 costs no device sync, so the logger's ratio here is a lower bound of what it costs on a GPU.
 
-Models: a ResNet-style CNN (BasicBlocks with BN and in-place ReLU) on 32×32 images and a small
-pre-LN transformer (MultiheadAttention, LayerNorm, GELU MLP) on token ids.
+Models, from :mod:`initlab.lab.zoo` (shared with the tests): the CIFAR ResNet (``zoo.resnet``:
+BasicBlocks with BN, ``F.relu`` applied as a function, so the doctor's torch-function tap is
+exercised, and an in-place residual add) on 32×32 images, and nanoGPT (``zoo.nano_gpt``: pre-LN
+blocks, causal SDPA attention, GELU MLP, tied embeddings) on token ids.
 
     python benchmarks/bench_doctor.py                 # default sizes, 7 repeats
     python benchmarks/bench_doctor.py --quick         # smoke run (seconds)
@@ -34,58 +36,7 @@ import torch
 from torch import nn
 
 import initlab
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, c: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
-        self.relu = nn.ReLU(inplace=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
-        return self.relu(self.bn2(self.conv2(out)) + x)
-
-
-def resnet(c: int, blocks: int) -> nn.Module:
-    return nn.Sequential(
-        nn.Conv2d(3, c, 3, padding=1, bias=False),
-        nn.BatchNorm2d(c),
-        nn.ReLU(inplace=True),
-        *[BasicBlock(c) for _ in range(blocks)],
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(c, 10),
-    )
-
-
-class Block(nn.Module):
-    def __init__(self, d: int, heads: int) -> None:
-        super().__init__()
-        self.ln1 = nn.LayerNorm(d)
-        self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
-        self.ln2 = nn.LayerNorm(d)
-        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.ln1(x)
-        x = x + self.attn(h, h, h, need_weights=False)[0]
-        return x + self.mlp(self.ln2(x))
-
-
-class Transformer(nn.Module):
-    def __init__(self, vocab: int, d: int, heads: int, depth: int) -> None:
-        super().__init__()
-        self.emb = nn.Embedding(vocab, d)
-        self.blocks = nn.Sequential(*[Block(d, heads) for _ in range(depth)])
-        self.ln = nn.LayerNorm(d)
-        self.head = nn.Linear(d, vocab)
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.head(self.ln(self.blocks(self.emb(ids))))
+from initlab.lab import zoo
 
 
 def plain(model: nn.Module, x: torch.Tensor) -> None:
@@ -169,27 +120,40 @@ def main() -> None:
     torch.manual_seed(0)
     dev = args.device
     if args.quick:
-        cnn_cfg, cnn_x = (16, 2), torch.randn(8, 3, 16, 16)
-        tf_cfg, tf_x = (500, 64, 4, 2), torch.randint(0, 500, (4, 32))
+        cnn_cfg, cnn_x = (1, 8), torch.randn(8, 3, 16, 16)
+        tf_cfg, tf_x = (2, 64, 4, 500, 32), torch.randint(0, 500, (4, 32))
         repeats = 3
     else:
-        cnn_cfg, cnn_x = (64, 8), torch.randn(32, 3, 32, 32)
-        tf_cfg, tf_x = (5000, 256, 8, 4), torch.randint(0, 5000, (16, 128))
+        cnn_cfg, cnn_x = (3, 16), torch.randn(32, 3, 32, 32)  # ResNet-20 (He et al. 2016)
+        tf_cfg, tf_x = (4, 256, 8, 5000, 128), torch.randint(0, 5000, (16, 128))
         repeats = args.repeats
     models = [
-        (f"ResNet-style CNN ({cnn_cfg[1]} blocks × {cnn_cfg[0]} ch, batch "
-         f"{tuple(cnn_x.shape)})", resnet(*cnn_cfg), cnn_x),
-        (f"transformer (d {tf_cfg[1]}, {tf_cfg[3]} blocks, tokens {tuple(tf_x.shape)})",
-         Transformer(*tf_cfg), tf_x),
+        (
+            f"ResNet-{6 * cnn_cfg[0] + 2} ({cnn_cfg[1]}-{4 * cnn_cfg[1]} ch, batch "
+            f"{tuple(cnn_x.shape)})",
+            zoo.resnet(*cnn_cfg),
+            cnn_x,
+        ),
+        (
+            f"nanoGPT (d {tf_cfg[1]}, {tf_cfg[0]} blocks, tokens {tuple(tf_x.shape)})",
+            zoo.nano_gpt(*tf_cfg),
+            tf_x,
+        ),
     ]
-    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"device {dev}, threads {torch.get_num_threads()}, repeats {repeats} (medians)")
-    print(f"{'model':58s} {'layers':>6s} {'plain ms':>9s} {'doctor ms':>9s} {'doctor/plain':>12s} "
-          f"{'logger ms':>9s} {'logger/plain':>12s}")
+    print(
+        f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+        f"device {dev}, threads {torch.get_num_threads()}, repeats {repeats} (medians)"
+    )
+    print(
+        f"{'model':58s} {'layers':>6s} {'plain ms':>9s} {'doctor ms':>9s} {'doctor/plain':>12s} "
+        f"{'logger ms':>9s} {'logger/plain':>12s}"
+    )
     for name, model, x in models:
         r = bench(name, model.to(dev), x.to(dev), repeats, dev)
-        print(f"{name:58s} {r['layers']:6d} {r['plain_ms']:9.1f} {r['doctor_ms']:9.1f} "
-              f"{r['doctor_ratio']:11.2f}× {r['logger_ms']:9.1f} {r['logger_ratio']:11.2f}×")
+        print(
+            f"{name:58s} {r['layers']:6d} {r['plain_ms']:9.1f} {r['doctor_ms']:9.1f} "
+            f"{r['doctor_ratio']:11.2f}× {r['logger_ms']:9.1f} {r['logger_ratio']:11.2f}×"
+        )
     print("target: doctor/plain ≤ 1.5×")
 
 

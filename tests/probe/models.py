@@ -1,4 +1,12 @@
-"""Models for the doctor's tests: deliberately broken starts and healthy references."""
+"""Models for the doctor's tests: deliberately broken starts and healthy references.
+
+Shared models live in :mod:`initlab.lab.zoo` (the benchmark and test_doctor_functional.py use
+``zoo.resnet``, ``zoo.nano_gpt``, ``zoo.functional_net``...). The two here are not in the zoo on
+purpose: ``SmallResNet`` reuses one ``nn.ReLU(inplace=True)`` module twice per block (hooks on a
+module called twice, in place) and ``SmallTransformer`` calls ``nn.MultiheadAttention`` directly
+(``need_weights=False``, a tuple output), where the zoo's ResNet applies ``F.relu`` and its
+transformers use SDPA or ``nn.TransformerEncoder``.
+"""
 
 from __future__ import annotations
 

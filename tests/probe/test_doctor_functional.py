@@ -176,5 +176,30 @@ def test_healthy_zoo_models_with_functional_relu_stay_healthy():
     assert dx.ok, str(dx)
     m = zoo.tiny_llama()
     dx = initlab.doctor(m, m.example_input(4))
-    assert any(r.activation == "swiglu" for r in dx.layers)
+    # one SwiGLU product per block; rotary products (q·cos) are not gated products
+    assert sum(r.activation == "swiglu" for r in dx.layers) == 2
+    assert sum(r.kind == "GatedProduct" for r in dx.layers) == 2
     assert dx.ok, str(dx)
+
+
+@pytest.mark.parametrize("factory", [zoo.functional_net, zoo.resnet])
+def test_functional_taps_read_back_once_and_leave_the_model_alone(monkeypatch, factory):
+    m = factory()
+    x = m.example_input(8)
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    calls = {"item": 0, "tolist": 0, "bool": 0, "cpu": 0}
+    for name, key in (("item", "item"), ("tolist", "tolist"), ("__bool__", "bool"), ("cpu", "cpu")):
+        orig = getattr(torch.Tensor, name)
+
+        def spy(self, *a, _orig=orig, _key=key, **k):
+            calls[_key] += 1
+            return _orig(self, *a, **k)
+
+        monkeypatch.setattr(torch.Tensor, name, spy)
+    dx = initlab.doctor(m, x)
+    monkeypatch.undo()
+    assert calls == {"item": 0, "tolist": 0, "bool": 0, "cpu": 1}
+    assert any(r.role == "activation" for r in dx.layers)
+    after = m.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert all(p.grad is None for p in m.parameters())

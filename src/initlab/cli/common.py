@@ -38,9 +38,9 @@ def parse_shape(text: str, option: str = "--input-shape") -> tuple[int, ...]:
     Raises:
         InitError: not a list of positive integers (the message names ``option``).
     """
-    from initlab.errors import InitError
-
     import re
+
+    from initlab.errors import InitError
 
     # one separator between numbers; an empty piece ("4,x", "8,,3") is an error, not dropped
     parts = re.split(r"\s*[,x]\s*|\s+", text.strip())

@@ -123,12 +123,12 @@ def doctor_cmd(
         dx = initlab.doctor(model, x)
     except InitError as e:
         fail(input_rejected(e, input_shape, dtype))
-    out = console_err if json else console
+    out = console_err if json else console  # with --json, stdout carries the JSON only
+    if how:
+        out.print(f"[dim]init: {how}[/dim]")
     if json:
         print_json(dx.to_dict())
     else:
-        if how:
-            console.print(f"[dim]init: {how}[/dim]")
         console.print(dx)
     if plot is not None:
         out.print(f"figure: [bold]{dx.plot(plot)}[/bold]")

@@ -77,7 +77,9 @@ def _build(cls: type, d: Mapping[str, Any]) -> Any:
 
 @dataclass(frozen=True)
 class LayerReport:
-    """Statistics and status of one call of one tapped module.
+    """Statistics and status of one call of one tapped module, or of one functional activation
+    (``F.relu``, ``torch.tanh``... named ``<layer>.relu``, ``kind`` the module class ``ReLU``) or
+    gated product (``kind`` ``GatedProduct``, ``activation`` ``swiglu``...).
 
     Forward: ``mean``, ``std``, ``rms``, ``max_abs`` of the output; ``gain`` = rms out / rms in;
     ``dead`` (ReLU family: share of units never positive on the batch), ``saturated`` (share of

@@ -168,8 +168,12 @@ def _default_loss(
     return loss, "random_projection"
 
 
-def _weight_reference(tap: Tap, act: str | None) -> tuple[str | None, float | None]:
-    """(scheme, std) that keeps the signal after this layer steady, or (None, None)."""
+def _weight_reference(
+    tap: Tap, act: str | None, gains: dict[str | None, float]
+) -> tuple[str | None, float | None]:
+    """(scheme, std) that keeps the signal after this layer steady, or (None, None).
+
+    ``gains`` caches the activation gains of this call (each one is a quadrature)."""
     if tap.weight is None or tap.weight.dim() < 2 or tap.weight_name != "weight":
         return None, None
     if isinstance(tap.module, nn.Embedding | nn.EmbeddingBag):
@@ -181,10 +185,12 @@ def _weight_reference(tap: Tap, act: str | None) -> tuple[str | None, float | No
     scheme = reference_scheme(act)
     g = 1.0
     if scheme == "he":
-        try:
-            g = _gain(act or "relu")
-        except InitError:
-            g = math.sqrt(2.0)
+        if act not in gains:
+            try:
+                gains[act] = _gain(act or "relu")
+            except InitError:
+                gains[act] = math.sqrt(2.0)
+        g = gains[act]
     return scheme, reference_std(scheme, f.fan_in, f.fan_out, g)
 
 
@@ -390,6 +396,7 @@ def doctor(
                 next_act[p] = rec.tap.act_name
             pending = []
     rows: list[dict[str, Any]] = []
+    gains: dict[str | None, float] = {}
     sample_map: dict[int, np.ndarray] = {}
     for rec in recorder.records:
         tap, i = rec.tap, rec.index
@@ -421,7 +428,7 @@ def doctor(
             wm = host.get(("w", ti))
             wg = val(("wg", ti))
             row["weight_std"] = float(wm[1]) if wm is not None else None
-            scheme, ref = _weight_reference(tap, next_act.get(i))
+            scheme, ref = _weight_reference(tap, next_act.get(i), gains)
             row["weight_ref"], row["weight_ref_std"] = scheme, ref
             row["weight_grad_norm"] = wg
             if wm is not None and wg is not None:

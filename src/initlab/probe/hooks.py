@@ -253,6 +253,7 @@ class Recorder:
         self._quiet = 0  # > 0 while the recorder computes statistics
         self._stack: list[str] = []  # names of the (untapped) modules running
         self.functional_rows = 0
+        self._acts: dict[tuple[str, tuple[tuple[str, Any], ...]], Activation] = {}
 
     def __enter__(self) -> Recorder:
         tapped = set()
@@ -384,6 +385,7 @@ class Recorder:
     # functional activations ------------------------------------------------------------------
     @staticmethod
     def _is(t: Any, ref: tuple[torch.Tensor, int, str] | None) -> bool:
+        """``t`` is the recorded tensor, not modified in place since."""
         return ref is not None and ref[0] is t and ref[1] == t._version
 
     def _functional_tap(
@@ -402,48 +404,72 @@ class Recorder:
         return tap, ("functional", name)
 
     def on_function(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Run ``func``; when it is an activation (or a gated product) worth a row, record it."""
+        """Run ``func``; when it is an activation (or a gated product) worth a row, record it.
+
+        The pre-activation is read before ``func`` runs (in-place calls overwrite it). A failure
+        of the doctor's own bookkeeping (an exotic tensor type) drops the row, never the forward.
+        """
         if self._quiet or self._depth or self._last_param is None:
             return func(*args, **kwargs)
-        raw = getattr(func, "__name__", "")
-        if raw not in _RAW_NAMES:
+        if getattr(func, "__name__", "") not in _RAW_NAMES:
             return func(*args, **kwargs)
-        name, _ = normalize_func_name(func)
         x = args[0] if args else kwargs.get("input")
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() == 0:
+        if (
+            not isinstance(x, torch.Tensor)
+            or not x.is_floating_point()
+            or x.layout != torch.strided
+            or x.dim() == 0
+        ):
             return func(*args, **kwargs)
+        try:
+            planned = self._plan(func, args, kwargs, x)
+        except Exception:  # never break the model's forward for a statistic
+            planned = None
+        out = func(*args, **kwargs)
+        if planned is not None:
+            tap, key, inp, part = planned
+            if isinstance(out, torch.Tensor) and out.shape == inp.shape and out.is_floating_point():
+                try:
+                    self._record(tap, key, out, part)
+                    self.functional_rows += 1
+                except Exception:  # as above: the row is dropped, the forward goes on
+                    pass
+        return out
+
+    def _plan(
+        self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], x: torch.Tensor
+    ) -> tuple[Tap, Any, torch.Tensor, dict[str, torch.Tensor]] | None:
+        """(tap, call key, input, pre-activation statistics) of a call worth a row, or None."""
+        name, _ = normalize_func_name(func)
         if name == "mul":
             other = args[1] if len(args) > 1 else kwargs.get("other")
             if not isinstance(other, torch.Tensor) or other.shape != x.shape:
-                return func(*args, **kwargs)
+                return None
             la, lp = self._last_act, self._last_param
             if self._is(x, la) and self._is(other, lp):
-                gate = la[2] if la is not None else ""
+                gate_out = x
             elif self._is(other, la) and self._is(x, lp):
-                gate = la[2] if la is not None else ""
+                gate_out = other
             else:
-                return func(*args, **kwargs)
-            part = self._pre_stats(x, "activation", None, None)
-            out = func(*args, **kwargs)
-            if isinstance(out, torch.Tensor) and out.shape == x.shape:
-                glu = _GLU_NAMES.get(gate, f"{gate}_glu")
-                tap, key = self._functional_tap(glu, None, None, glu)  # named by its module
-                self._record(tap, key, out, part)
-                self.functional_rows += 1
-            return out
+                return None
+            assert la is not None
+            glu = _GLU_NAMES.get(la[2], f"{la[2]}_glu")
+            tap, key = self._functional_tap(glu, None, None, glu)  # named by its module
+            # gain: rms of the product / rms of the gate activation's output
+            return tap, key, gate_out, self._pre_stats(gate_out, "activation", None, None)
         if name not in FUNCTIONAL_ACTIVATIONS:
-            return func(*args, **kwargs)
-        try:
-            act = get_activation(name, **activation_params(name, args, kwargs))
-        except InitError:
-            act = get_activation(name)
+            return None
+        params = activation_params(name, args, kwargs)
+        akey = (name, tuple(sorted(params.items())))
+        act = self._acts.get(akey)
+        if act is None:  # built once per (name, parameters): building one costs ~0.2 ms
+            try:
+                act = get_activation(name, **params)
+            except InitError:
+                act = get_activation(name)
+            self._acts[akey] = act
         tap, key = self._functional_tap(name, x, act, name)
-        part = self._pre_stats(x, "activation", name, act)  # before an in-place op
-        out = func(*args, **kwargs)
-        if isinstance(out, torch.Tensor) and out.shape == x.shape and out.is_floating_point():
-            self._record(tap, key, out, part)
-            self.functional_rows += 1
-        return out
+        return tap, key, x, self._pre_stats(x, "activation", name, act)
 
 
 class FunctionalTap(TorchFunctionMode):
