@@ -49,3 +49,14 @@ def test_bad_input_exits_2_with_one_line(args, message, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_gain_does_not_call_a_repelling_critical_point_stable():
+    """GELU's edge-of-chaos point from critical_init (q* = 1) has χ₁ = 1 but the length map's
+    slope there is ≈ 1.07 > 1 (Schoenholz et al. 2017's ξ_q bracket): q* repels, so the table
+    must not call it stable; tanh's σ_b = 0 point does attract and is called stable."""
+    r = runner.invoke(app, ["gain", "gelu"], env={"COLUMNS": "250"})
+    assert r.exit_code == 0, r.output
+    assert "stable edge-of-chaos" not in r.output and "critical init" in r.output
+    r = runner.invoke(app, ["gain", "tanh"], env={"COLUMNS": "250"})
+    assert "stable edge-of-chaos" in r.output

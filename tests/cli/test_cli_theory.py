@@ -81,3 +81,24 @@ def test_console_script_exit_code():
         timeout=120,
     )
     assert r.returncode == 2 and "sigma_w2" in r.stderr
+
+
+def test_default_critical_point_not_reached_is_explained():
+    """GELU's critical point at σ_b² = 0 is σ_w² = 4 with q* = 0, which repels (the length map
+    from q⁰ = 1 diverges). Without --sigma-w2 the user did not choose σ_w², so "lower sigma_w2"
+    is no help: the line must name the critical point and the options that work."""
+    r = runner.invoke(app, ["theory", "gelu"])
+    assert r.exit_code == 2
+    out = r.output.strip()
+    assert len(out.splitlines()) == 1 and "Traceback" not in out
+    for fragment in ("critical point", "σ_w² = 4", "from q⁰ = 1", "--sigma-w2", "critical_init"):
+        assert fragment in out, f"{fragment!r} not in {out!r}"
+
+
+def test_gated_unit_points_to_its_gate_not_to_sigma_w2():
+    """SwiGLU has no single-input mean field: the one line says to pass its gate, and does not
+    send the user to --sigma-w2 (which fails the same way)."""
+    r = runner.invoke(app, ["theory", "swiglu"])
+    assert r.exit_code == 2
+    out = r.output.strip()
+    assert "gated unit" in out and "'silu'" in out and "--sigma-w2" not in out

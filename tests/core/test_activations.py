@@ -167,3 +167,16 @@ def test_parameters_change_the_activation():
         get_activation("hardtanh", min_val=1.0, max_val=-1.0)
     with pytest.raises(initlab.errors.InitError, match="alpha"):
         get_activation("celu", alpha=0.0)
+
+
+def test_erf_moments_match_williams_closed_forms():
+    """φ = erf (named in issue 6 among the closed-form activations). Williams 1997, "Computing
+    with infinite networks": E[erf(√q z)²] = (2/π) arcsin(2q/(1 + 2q)); and since
+    erf'(x) = (2/√π) e^{−x²}, E[erf'(√q z)²] = (4/π)/√(1 + 4q). Quadrature to 1e-10 relative."""
+    act = get_activation("erf")
+    q = np.array([1e-6, 0.01, 0.5, 1.0, 3.0, 50.0, 1e3])
+    np.testing.assert_allclose(act.second_moment(q), 2 / np.pi * np.arcsin(2 * q / (1 + 2 * q)),
+                               rtol=1e-10)
+    np.testing.assert_allclose(act.derivative_second_moment(q), 4 / np.pi / np.sqrt(1 + 4 * q),
+                               rtol=1e-10)
+    assert act.mean(1.0) == pytest.approx(0.0, abs=1e-15)

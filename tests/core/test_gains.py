@@ -18,6 +18,7 @@ from scipy import integrate, stats
 import initlab
 from initlab.core import reference
 from initlab.core.activations import SELU_ALPHA, SELU_SCALE, get_activation
+from initlab.errors import InitError
 
 from .helpers import gen
 
@@ -319,3 +320,29 @@ def test_kaiming_accepts_any_activation_by_variance_gain():
     bound = initlab.gain("gelu") * math.sqrt(3 / 1000)
     assert w.abs().max().item() <= bound
     assert w.abs().max().item() >= bound * (1 - 1e-3)  # 64k uniform draws: gap ≈ bound/64k
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "mish", "hardswish"])
+def test_critical_gain_refuses_an_unstable_zero_bias_point(name):
+    """φ(0) = 0 and φ'(0) ≠ 0: at σ_b = 0 the critical line's point is q* = 0, σ_w² = 1/φ'(0)²
+    (GELU, SiLU: 4). But E[φ(√q z)²] > φ'(0)² q for small q > 0 (GELU: q/4 + 3q²/(2π)), so the
+    length map pushes q away from 0 and the network is not at the edge of chaos: its q^l runs
+    off to another fixed point (GELU at σ_w² = 4 has none: it diverges). Poole et al. 2016 require
+    q* to be a *stable* fixed point. gain(kind="critical") must say so instead of returning 2."""
+    with pytest.raises(InitError) as info:
+        initlab.gain(name, kind="critical")
+    message = str(info.value)
+    for fragment in ("gain(kind='critical')", name, "unstable", "sigma_b2=", "critical_init"):
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    # with a bias variance the critical point has q* > 0 and is well defined
+    assert initlab.gain(name, kind="critical", sigma_b2=0.05) > 0
+
+
+@pytest.mark.parametrize("name", ["tanh", "elu", "selu", "softsign", "hardtanh", "linear"])
+def test_critical_gain_keeps_stable_zero_bias_points(name):
+    """tanh-like φ (E[φ(√q z)²] ≤ φ'(0)² q near 0): q* = 0 attracts, σ_w² = 1/φ'(0)² is the
+    edge of chaos at σ_b = 0 (Schoenholz et al. 2017: tanh at (1, 0))."""
+    g = initlab.gain(name, kind="critical")
+    w2, q = initlab.critical_point(name, 0.0)
+    assert q == 0.0
+    assert g == pytest.approx(math.sqrt(w2), rel=1e-12)

@@ -94,3 +94,36 @@ def test_bad_inputs():
         critical_init("softplus", q_star=1.0)
     with pytest.raises(InitError, match="unknown activation"):
         critical_line("nope", sigma_b2=[0.1])
+
+
+@pytest.mark.parametrize("name", ["tanh", "gelu", "silu", "sigmoid", "elu", "softsign", "mish"])
+@pytest.mark.parametrize("b2", [0.01, 0.3])
+def test_core_critical_gain_agrees_with_critical_init(name, b2):
+    """initlab.gain(kind="critical", sigma_b2=b) and theory.critical_init(sigma_b2=b) name the
+    same point of the critical line (Xiao et al. 2018 parametrization), to root-finding accuracy;
+    and χ₁ = σ_w² E[φ'(√q* z)²] = 1 there (Poole et al. 2016), with q* a fixed point of the
+    length map q' = σ_w² E[φ(√q z)²] + σ_b²."""
+    import initlab
+    from initlab.core.activations import get_activation
+
+    g = initlab.gain(name, kind="critical", sigma_b2=b2)
+    ci = critical_init(name, sigma_b2=b2)
+    assert g == pytest.approx(ci.sigma_w, rel=1e-9)
+    act = get_activation(name)
+    q = ci.q_star
+    assert g**2 * float(act.derivative_second_moment(q)) == pytest.approx(1.0, abs=1e-8)
+    assert g**2 * float(act.second_moment(q)) + b2 == pytest.approx(q, rel=1e-8)
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "elu", "selu", "gelu", "silu", "sigmoid"])
+def test_core_critical_gain_at_zero_bias_exists_iff_critical_init_keeps_zero_bias(name):
+    """At σ_b = 0, gain(kind="critical") returns a value exactly when critical_init's default
+    policy finds a stable zero-bias critical point, and then the same σ_w."""
+    import initlab
+
+    ci = critical_init(name)
+    if ci.policy == "zero_bias":
+        assert initlab.gain(name, kind="critical") == pytest.approx(ci.sigma_w, rel=1e-9)
+    else:
+        with pytest.raises(InitError, match="unstable"):
+            initlab.gain(name, kind="critical")

@@ -241,3 +241,23 @@ def test_bad_inputs_name_the_problem(kwargs, match):
 def test_correlation_map_rejects_bad_c(tanh_chaotic):
     with pytest.raises(InitError, match=r"c must be in \[-1, 1\]"):
         tanh_chaotic.correlation_map(1.5)
+
+
+def test_erf_correlation_map_is_williams_arcsine_kernel():
+    """For φ = erf the correlation map has a closed form (Williams 1997): with u₁, u₂ of variance
+    q and correlation c, E[erf(u₁)erf(u₂)] = (2/π) arcsin(2qc/(1 + 2q)). Checks the theory's
+    bivariate quadrature and the fixed point q* for an activation given only by name."""
+    w2, b2 = 2.0, 0.1
+    mf = MeanField("erf", w2, b2)
+    q = mf.q_star
+
+    def kernel(c):
+        return 2 / np.pi * np.arcsin(2 * q * c / (1 + 2 * q))
+
+    assert w2 * kernel(1.0) + b2 == pytest.approx(q, rel=1e-10)  # q* is the length map's root
+    c = np.array([0.0, 0.3, 0.9, 0.999])
+    expected = (w2 * kernel(c) + b2) / (w2 * kernel(1.0) + b2)
+    np.testing.assert_allclose(mf.correlation_map(c), expected, rtol=1e-9)
+    assert mf.chi1 == pytest.approx(w2 * 4 / np.pi / np.sqrt(1 + 4 * q), rel=1e-10)
+    # σ_b = 0: q* = 0 and χ₁ = σ_w² erf'(0)² = 4σ_w²/π, so the critical σ_w² is π/4
+    assert critical_line("erf", sigma_b2=[0.0]).sigma_w2[0] == pytest.approx(np.pi / 4, rel=1e-9)

@@ -9,7 +9,7 @@ from initlab.errors import InitError
 from initlab.theory import MeanField, critical_line, phase_diagram
 
 
-@pytest.mark.parametrize("name", ["tanh", "gelu", "elu", "relu", "softsign"])
+@pytest.mark.parametrize("name", ["tanh", "gelu", "elu", "relu", "softsign", "erf"])
 def test_grid_matches_pointwise(name):
     w = np.array([0.7, 1.3, 1.9, 2.6, 3.4])
     b = np.array([0.0, 0.04, 0.2])
@@ -27,7 +27,7 @@ def test_grid_matches_pointwise(name):
             assert pd.phase_names[i, j] == mf.phase
             # smooth φ: series vs 2-D quadrature agree to ~1e-10; with kinks (elu, softsign)
             # the Hermite coefficients are tabulated and splined in ln q: ~1e-8 measured
-            tol = 1e-8 if name in ("tanh", "gelu", "relu") else 1e-6
+            tol = 1e-8 if name in ("tanh", "gelu", "relu", "erf") else 1e-6
             assert pd.c_star[i, j] == pytest.approx(mf.c_star, abs=tol)
             if np.isfinite(mf.xi_c):
                 assert pd.xi_c[i, j] == pytest.approx(mf.xi_c, rel=tol * 100)

@@ -109,9 +109,12 @@ def gain_cmd(
               else str(out.get("critical_note")))  # fmt: skip
     ci = out.get("critical_init")
     if isinstance(ci, dict):
+        where = (f"stable edge-of-chaos point (q* = {ci['q_star']:.4g}"
+                 if ci["policy"] == "zero_bias"
+                 else f"χ₁ = 1 at q* = {ci['q_star']:.4g}, held for inputs of that variance "
+                      "(see the caveat in critical_init's docstring")  # fmt: skip
         t.add_row("critical init", f"σ_w={ci['sigma_w']:.4g}, σ_b={ci['sigma_b']:.4g}",
-                  f"stable edge-of-chaos point (q* = {ci['q_star']:.4g}; "
-                  "initlab.theory.critical_init)")  # fmt: skip
+                  f"{where}; initlab.theory.critical_init)")  # fmt: skip
     tg = out["torch_gain"]
     t.add_row("torch gain", "—" if tg is None else f"{tg:.6g}", "torch.nn.init.calculate_gain")
     console.print(t)

@@ -70,6 +70,8 @@ def theory_cmd(
         act = _act(activation, param)
         if sigma_b2 < 0 or not math.isfinite(sigma_b2):
             raise InitError(f"--sigma-b2 must be a finite variance ≥ 0, got {sigma_b2}")
+        if act.glu:  # MeanField's own message: pass the gate
+            theory.MeanField(act, 1.0, sigma_b2)
         try:
             crit: float | None = theory.critical_sigma_w2(act, sigma_b2)
         except InitError:
@@ -81,7 +83,17 @@ def theory_cmd(
                     f"{act.name} has no critical point at σ_b² = {sigma_b2:g}; pass --sigma-w2"
                 )
             w2 = crit
-        mf = theory.MeanField(act, w2, sigma_b2)
+            try:
+                mf = theory.MeanField(act, w2, sigma_b2)
+            except InitError as e:
+                raise InitError(
+                    f"{act.name}'s critical point at σ_b² = {sigma_b2:g} (σ_w² = {w2:.6g}) "
+                    f"is not where the length map goes from q⁰ = 1 ({e}); pass --sigma-w2, "
+                    "or see `initlab gain "
+                    f"{act.name}` for initlab.theory.critical_init's (σ_w, σ_b)"
+                ) from None
+        else:
+            mf = theory.MeanField(act, w2, sigma_b2)
     except InitError as e:
         fail(str(e))
     d = mf.to_dict()

@@ -356,6 +356,20 @@ def _tanh(**kw: Any) -> Activation:
     )
 
 
+def _erf(**kw: Any) -> Activation:
+    """erf, the sigmoid of infinite-network theory (Williams 1997): its Gaussian moments have
+    closed forms (the arcsine kernel), which the tests use as oracles for the quadrature."""
+    _no_params("erf", kw)
+    c = 2.0 / math.sqrt(math.pi)
+    return Activation(
+        "erf",
+        fn=special.erf,
+        d1=lambda x: c * np.exp(-x * x),
+        d2=lambda x: -2.0 * c * x * np.exp(-x * x),
+        torch_fn=torch.erf,
+    )
+
+
 def _hardtanh(min_val: float = -1.0, max_val: float = 1.0, **kw: Any) -> Activation:
     _no_params("hardtanh", kw)
     lo, hi = float(min_val), float(max_val)
@@ -486,6 +500,7 @@ _BUILTINS: dict[str, Callable[..., Activation]] = {
     "softplus": _softplus,
     "sigmoid": _sigmoid_act,
     "tanh": _tanh,
+    "erf": _erf,
     "hardtanh": _hardtanh,
     "relu6": _relu6,
     "softsign": _softsign,

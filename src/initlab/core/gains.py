@@ -94,7 +94,11 @@ def gain(
         g such that std = g/√fan_in (for GLU units: the gain of the product φ(a)·b).
 
     Raises:
-        InitError: unknown activation or kind, or (critical) no critical point at ``sigma_b2``.
+        InitError: unknown activation or kind, or (critical) no critical point at ``sigma_b2``,
+            or (critical, ``sigma_b2=0``) a critical point q* = 0 that the length map leaves
+            (GELU, SiLU, Mish, hardswish: φ(0) = 0 but E[φ(√q z)²] > φ'(0)² q, so σ_w² =
+            1/φ'(0)² makes the signal grow, not stay critical). Pass ``sigma_b2 > 0`` or use
+            ``initlab.theory.critical_init``, which chooses σ_b too.
 
     Examples:
         >>> round(gain("leaky_relu", negative_slope=0.2), 6)
@@ -130,9 +134,31 @@ def gain(
             )
         return 1.0 / math.sqrt(m2)
     if kind == "critical":
-        sigma_w2, _ = critical_point(act, sigma_b2)
+        sigma_w2, q = critical_point(act, sigma_b2)
+        if q == 0.0 and not act.homogeneous:
+            _check_zero_fixed_point_attracts(act, sigma_w2)
         return math.sqrt(sigma_w2)
     raise InitError(f"gain: kind must be 'variance', 'critical' or 'torch', got {kind!r}")
+
+
+def _check_zero_fixed_point_attracts(act: Activation, sigma_w2: float) -> None:
+    """Raise unless q* = 0 attracts the σ_b = 0 length map q ↦ σ_w² E[φ(√q z)²] near 0.
+
+    With φ(0) = 0 the critical point at σ_b = 0 is q* = 0, σ_w² = 1/φ'(0)², and the map has
+    slope 1 there; the next order decides. tanh-like φ (E[φ(√q z)²] < φ'(0)² q) pull q back to 0:
+    the edge of chaos (Schoenholz et al. 2017). GELU/SiLU-like φ (E[φ(√q z)²] ≈ q/4 + 3q²/(2π)
+    for GELU) push it away: q* = 0 is unstable, q^l runs off (GELU at σ_w² = 4 diverges).
+    """
+    qs = np.array([1e-4, 1e-3, 1e-2])
+    grows = sigma_w2 * np.asarray(act.second_moment(qs), dtype=float) > qs * (1.0 + 1e-7)
+    if grows.any():
+        raise InitError(
+            f"gain(kind='critical'): {act.name}'s critical point at sigma_b2=0 is q* = 0 with "
+            f"σ_w² = {sigma_w2:.6g}, an unstable fixed point (the length map pushes q away from "
+            "0, so this gain is not at the edge of chaos); pass sigma_b2= (e.g. "
+            f"sigma_b2=0.05), or use initlab.theory.critical_init({act.name!r}), which also "
+            "picks σ_b, or kind='variance'"
+        )
 
 
 def _critical_sigma_b2(act: Activation, q: np.ndarray | float) -> np.ndarray | float:

@@ -8,8 +8,11 @@ Two rules, chosen by what the integrand is:
 * integrands with kinks (ReLU at 0, hardtanh at ±1, ...): composite Gauss–Legendre on
   z ∈ [-Z, Z] with panel edges at every kink (kink/√q in z-space), so that every panel is smooth
   and the rule converges exponentially instead of algebraically.
+* large q (√q > 16, either kind): φ bends within |z| ≲ 1/√q, between Gauss–Hermite's nodes, and
+  two successive rules can agree while both miss the bend (tanh² at q = 1e4 came out 1.0, not
+  0.99202). The composite rule then also splits at x = 0, ±0.5, ±2, ±8, ±32 (mapped to z).
 
-Both are vectorized over an array of ``q`` values: ``f`` is called once with an array of shape
+All are vectorized over an array of ``q`` values: ``f`` is called once with an array of shape
 ``q.shape + (n_nodes,)``.
 """
 
@@ -73,6 +76,30 @@ def _piecewise(
     return total
 
 
+# Above this √q the 1-D rule splits its panels at the x-points ``_X_BENDS`` (mapped to z = x/√q),
+# where smooth activations bend and their tails settle: Gauss–Hermite's nodes near z = 0 are
+# ~0.1 apart, too coarse for a bend of width 1/√q < 1/16.
+_LARGE_SQ = 16.0
+_X_BENDS = (-32.0, -8.0, -2.0, -0.5, 0.0, 0.5, 2.0, 8.0, 32.0)
+
+
+def _panel_ladder(
+    f: Callable[[np.ndarray], np.ndarray],
+    sq: np.ndarray,
+    kinks: Sequence[float],
+    rtol: float,
+    ladder: Sequence[int],
+) -> np.ndarray:
+    """:func:`_piecewise` with more panels per gap until two successive results agree."""
+    prev = _piecewise(f, sq, kinks, ladder[0])
+    for panels in ladder[1:]:
+        cur = _piecewise(f, sq, kinks, panels)
+        if np.all(np.abs(cur - prev) <= rtol * np.maximum(np.abs(cur), 1e-300) + 1e-300):
+            return cur
+        prev = cur
+    return prev
+
+
 def gaussian_expectation(
     f: Callable[[np.ndarray], np.ndarray],
     q: float | np.ndarray = 1.0,
@@ -106,6 +133,19 @@ def gaussian_expectation(
     sq = np.sqrt(q_arr)
     scalar = q_arr.ndim == 0
     sq = np.atleast_1d(sq)
+    large = sq > _LARGE_SQ
+    if large.any():
+        # At large q, φ bends within |z| ≲ 1/√q, between Gauss–Hermite nodes: two rules can
+        # agree while both miss the bend. Split the panels at fixed x-points instead.
+        out = np.empty_like(sq)
+        small = ~large
+        if small.any():
+            q_small = np.atleast_1d(q_arr)[small]
+            out[small] = gaussian_expectation(f, q_small, kinks=kinks, rtol=rtol)
+        bends = tuple(sorted({*kinks, *_X_BENDS}))
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[large] = _panel_ladder(f, sq[large], bends, rtol, (2, 4, 8, 16))
+        return float(out[0]) if scalar else out
     with np.errstate(over="ignore", invalid="ignore"):
         if kinks:
             prev = _piecewise(f, sq, kinks, 2)

@@ -8,6 +8,7 @@ plain NumPy/SciPy and states the paper's formula it implements.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from scipy import integrate, stats
@@ -52,7 +53,7 @@ def lecun_std(fan_in: float) -> float:
     return 1.0 / math.sqrt(fan_in)
 
 
-def second_moment(phi, q: float = 1.0) -> float:
+def second_moment(phi: Callable[[float], float], q: float = 1.0) -> float:
     """E[φ(√q z)²] by adaptive scipy quadrature against the normal density."""
     f = lambda z: phi(math.sqrt(q) * z) ** 2 * stats.norm.pdf(z)  # noqa: E731
     left, _ = integrate.quad(f, -np.inf, 0.0, epsabs=1e-13, epsrel=1e-12, limit=200)
@@ -60,7 +61,7 @@ def second_moment(phi, q: float = 1.0) -> float:
     return left + right
 
 
-def variance_gain(phi) -> float:
+def variance_gain(phi: Callable[[float], float]) -> float:
     """g = 1/√E[φ(z)²] (variance preservation through one layer, fan_in mode)."""
     return 1.0 / math.sqrt(second_moment(phi))
 

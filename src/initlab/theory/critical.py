@@ -242,6 +242,12 @@ def critical_init(
       the length map reached from q⁰ = 1 (ReLU: σ_w² = 2; tanh: σ_w² = 1), otherwise q* = 1
       (GELU, SiLU, sigmoid... whose σ_b = 0 point is unstable or absent).
 
+    Caveat (GELU, SiLU, Mish, hardswish): χ₁ = 1 holds at every point of the critical line, but
+    for these φ the length map's slope σ_w² dE[φ(√q z)²]/dq at small q* is above 1 (GELU at
+    q* = 1: ≈ 1.07), so q* is a fixed point that repels: inputs of variance exactly q* stay there,
+    others drift away (from q⁰ = 1.1 the GELU map diverges). Check with
+    ``MeanField(act, ci.sigma_w2, ci.sigma_b2, q0=...)`` for your input variance.
+
     Examples:
         >>> sw, sb = critical_init("tanh", sigma_b2=0.05)
         >>> round(sw**2, 6), round(sb**2, 6)

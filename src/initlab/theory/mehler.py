@@ -20,7 +20,9 @@ _N_NODES, _ORDER = 200, 120  # Gauss–Hermite nodes and Hermite order of the se
 _KINK_PANELS = 12  # panels per gap of the kink-aware rule (16 nodes each)
 
 
-def series_weights(act: Activation, q: np.ndarray, M: np.ndarray, D: np.ndarray):  # type: ignore[no-untyped-def]
+def series_weights(
+    act: Activation, q: np.ndarray, M: np.ndarray, D: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weights αₖ² of Mehler's series at each q, and the tail (T₀, p) matching M and q D."""
     if act.kinks:
         alpha = _alpha_kinked(act, q)
@@ -68,7 +70,9 @@ def _alpha_kinked(act: Activation, q: np.ndarray) -> np.ndarray:
     return CubicSpline(s_tab, table, axis=0)(np.log(q))
 
 
-def series_eval(w: np.ndarray, t0: np.ndarray, p: np.ndarray, c: np.ndarray):  # type: ignore[no-untyped-def]
+def series_eval(
+    w: np.ndarray, t0: np.ndarray, p: np.ndarray, c: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """S(c) = Σ wₖ cᵏ + T₀ c^p and S'(c), by Horner (c ≥ 0; one c per row of w)."""
     s = np.zeros_like(c)
     ds = np.zeros_like(c)
@@ -79,7 +83,9 @@ def series_eval(w: np.ndarray, t0: np.ndarray, p: np.ndarray, c: np.ndarray):  #
     return s + t0 * cp * c, ds + t0 * p * cp
 
 
-def solve_c_series(w2, b2, q, w, t0, p):  # type: ignore[no-untyped-def]
+def solve_c_series(
+    w2: np.ndarray, b2: np.ndarray, q: np.ndarray, w: np.ndarray, t0: np.ndarray, p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """First root of map(c) − c on [0, 1) (map(0) ≥ 0, increasing); also χ_c there."""
     # drop the orders whose weight is negligible everywhere (Horner cost is linear in them)
     keep = np.flatnonzero(w.max(axis=0) > 1e-18 * max(float(w.sum(axis=1).max()), 1e-300))
