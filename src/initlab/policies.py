@@ -61,8 +61,9 @@ def critical(sigma_b2: float | None = None, q_star: float | None = None) -> Poli
     biases N(0, σ_b²), the point of each layer's activation's critical line χ₁ = 1 chosen by
     :func:`initlab.theory.critical_init`: at bias variance ``sigma_b2``, or at fixed point
     ``q_star`` (Xiao et al. 2018), or (neither) σ_b = 0 where that point is stable (tanh, ReLU),
-    else q* = 1 (GELU, SiLU). A layer whose activation has no critical point at the given option
-    (e.g. a linear output layer with σ_b² > 0) gets the default point, and its plan row says so.
+    else the smallest q* ≥ 1 whose fixed point attracts (GELU q* ≈ 5.1). A layer whose
+    activation has no critical point at the given option (e.g. a linear output layer with
+    σ_b² > 0) gets the default point, and its plan row says so.
 
     Examples:
         >>> critical(sigma_b2=0.05).get("sigma_b2")

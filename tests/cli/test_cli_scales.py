@@ -51,12 +51,15 @@ def test_bad_input_exits_2_with_one_line(args, message, capsys):
     assert message in err and "Traceback" not in err
 
 
-def test_gain_does_not_call_a_repelling_critical_point_stable():
-    """GELU's edge-of-chaos point from critical_init (q* = 1) has χ₁ = 1 but the length map's
-    slope there is ≈ 1.07 > 1 (Schoenholz et al. 2017's ξ_q bracket): q* repels, so the table
-    must not call it stable; tanh's σ_b = 0 point does attract and is called stable."""
+def test_gain_shows_the_stable_critical_init_point():
+    """GELU's σ_b = 0 point and its q* = 1 point repel (length-map slope at q* = 1 ≈ 1.07 > 1,
+    Schoenholz et al. 2017's ξ_q bracket); critical_init now picks the smallest q* ≥ 1 that
+    attracts (slope 0.99, q* ≈ 5.109), and the table says so with the slope; tanh's σ_b = 0
+    point attracts and is called stable."""
     r = runner.invoke(app, ["gain", "gelu"], env={"COLUMNS": "250"})
     assert r.exit_code == 0, r.output
-    assert "stable edge-of-chaos" not in r.output and "critical init" in r.output
+    row = next(line for line in r.output.splitlines() if "critical init" in line)
+    assert "stable edge-of-chaos" in row and "q* = 5.109" in row and "slope 0.99" in row
+    assert "repels" not in row
     r = runner.invoke(app, ["gain", "tanh"], env={"COLUMNS": "250"})
     assert "stable edge-of-chaos" in r.output

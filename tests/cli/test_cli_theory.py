@@ -102,3 +102,20 @@ def test_gated_unit_points_to_its_gate_not_to_sigma_w2():
     assert r.exit_code == 2
     out = r.output.strip()
     assert "gated unit" in out and "'silu'" in out and "--sigma-w2" not in out
+
+
+def test_theory_reports_whether_q_star_attracts():
+    """GELU on the critical line at q* = 1: χ₁ = 1 but the length map's slope is ≈ 1.067 > 1
+    (q* repels): the table says "q* stable  no" and ξ_q "none"; JSON has q_stable false."""
+    from initlab import theory
+
+    ci = theory.critical_init("gelu", q_star=1.0)
+    args = ["theory", "gelu", "--sigma-w2", repr(ci.sigma_w2), "--sigma-b2", repr(ci.sigma_b2)]
+    r = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if "q* stable" in line)
+    assert " no " in row and "1.06719" in r.output
+    d = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    assert d["q_stable"] is False and d["length_slope"] > 1 and d["xi_q"] is None
+    d = json.loads(runner.invoke(app, ["theory", "tanh", "--sigma-b2", "0.05", "--json"]).output)
+    assert d["q_stable"] is True and d["length_slope"] < 1

@@ -62,20 +62,34 @@ def test_critical_string_form_and_q_star() -> None:
     assert "q* = 1 chosen" in a["net.0.weight"].reason
 
 
-def test_critical_gelu_gets_the_stable_q_star_1_point() -> None:
-    """GELU's σ_b = 0 critical point (σ_w² = 4, q* = 0) is unstable: the policy takes the point
-    of the critical line with q* = 1 (initlab.theory.critical_init); a mean-field check of that
-    point: χ₁ = 1 and q* = 1."""
+def test_critical_gelu_gets_a_stable_point() -> None:
+    """GELU's σ_b = 0 critical point (σ_w² = 4, q* = 0) is unstable, and so is the point of the
+    critical line with q* = 1 (length-map slope ≈ 1.07 > 1: input variances ≠ 1 drift away). The
+    policy takes initlab.theory.critical_init's default: the smallest q* ≥ 1 whose fixed point
+    attracts (slope ≤ 0.99). A mean-field check of that point: χ₁ = 1, q* reached from q⁰ = 1,
+    slope < 1 (Schoenholz et al. 2017's ξ_q bracket)."""
     m = zoo.deep_mlp(depth=2, width=128, in_features=64, activation=nn.GELU)
     p = initlab.init(m, m.example_input(2), policy="critical", seed=1)
     w, b = p["net.0.weight"], p["net.0.bias"]
     w2, b2 = w.std**2 * w.fan_in, b.std**2
-    assert w2 == pytest.approx(float(theory.critical_line("gelu", q_star=[1.0]).sigma_w2[0]))
+    ci = theory.critical_init("gelu")
+    assert w2 == pytest.approx(ci.sigma_w2, rel=1e-10) and b2 == pytest.approx(ci.sigma_b2)
     assert abs(w2 - 4.0) > 1.0
-    mf = theory.MeanField("gelu", sigma_w2=w2, sigma_b2=b2)
-    assert mf.chi1 == pytest.approx(1.0, abs=1e-8) and mf.q_star == pytest.approx(1.0, rel=1e-6)
-    assert "q* = 1" in w.reason and "unstable" in w.reason
+    mf = theory.MeanField("gelu", sigma_w2=w2, sigma_b2=b2)  # from q⁰ = 1
+    assert mf.chi1 == pytest.approx(1.0, abs=1e-8) and mf.q_star == pytest.approx(ci.q_star)
+    assert mf.q_star > 1.0 and mf.q_stable and mf.length_slope < 1.0
+    assert "unstable" in w.reason and "attracts" in w.reason
     assert check_plan(m, p) == 6
+
+
+def test_critical_gelu_q_star_1_is_given_but_flagged() -> None:
+    """Asked for explicitly, GELU's q* = 1 point is used, and the row warns that q* repels."""
+    m = zoo.deep_mlp(depth=2, width=128, in_features=64, activation=nn.GELU)
+    p = initlab.plan(m, m.example_input(2), policy="critical(q_star=1)")
+    w = p["net.0.weight"]
+    line = theory.critical_line("gelu", q_star=[1.0])
+    assert w.std**2 * w.fan_in == pytest.approx(float(line.sigma_w2[0]), rel=1e-10)
+    assert "q* = 1 chosen" in w.reason and "q* repels" in w.reason
 
 
 def test_critical_tanh_and_relu_default_to_zero_bias() -> None:

@@ -74,9 +74,9 @@ def test_critical_init_policies():
     ci = critical_init("tanh", sigma_b2=0.05)
     assert ci.sigma_w2 == pytest.approx(1.760955, rel=1e-5) and ci.sigma_b2 == 0.05
     ci = critical_init("gelu")  # its σ_b = 0 point (σ_w² = 4, q* = 0) is unstable
-    assert ci.policy == "q_star" and ci.q_star == 1.0
+    assert ci.policy == "stable_q_star" and ci.q_star > 1.0 and ci.q_stable
     mf = MeanField("gelu", ci.sigma_w2, ci.sigma_b2)
-    assert mf.phase == "critical" and mf.q_star == pytest.approx(1.0, rel=1e-8)
+    assert mf.phase == "critical" and mf.q_star == pytest.approx(ci.q_star, rel=1e-8)
     ci = critical_init("silu", q_star=2.0)
     assert ci.chi1 == pytest.approx(1.0) and json.loads(ci.to_json())["policy"] == "q_star"
 
@@ -102,13 +102,21 @@ def test_core_critical_gain_agrees_with_critical_init(name, b2):
     """initlab.gain(kind="critical", sigma_b2=b) and theory.critical_init(sigma_b2=b) name the
     same point of the critical line (Xiao et al. 2018 parametrization), to root-finding accuracy;
     and χ₁ = σ_w² E[φ'(√q* z)²] = 1 there (Poole et al. 2016), with q* a fixed point of the
-    length map q' = σ_w² E[φ(√q z)²] + σ_b²."""
+    length map q' = σ_w² E[φ(√q z)²] + σ_b². Where that q* repels (length-map slope > 1: GELU,
+    SiLU, Mish at 0.01, SiLU at 0.3) critical_init still returns it, flagged q_stable=False, and
+    gain refuses it."""
     import initlab
     from initlab.core.activations import get_activation
 
-    g = initlab.gain(name, kind="critical", sigma_b2=b2)
     ci = critical_init(name, sigma_b2=b2)
-    assert g == pytest.approx(ci.sigma_w, rel=1e-9)
+    if ci.q_stable:
+        g = initlab.gain(name, kind="critical", sigma_b2=b2)
+        assert g == pytest.approx(ci.sigma_w, rel=1e-9)
+    else:
+        assert ci.length_slope > 1.0
+        with pytest.raises(InitError, match="unstable fixed point"):
+            initlab.gain(name, kind="critical", sigma_b2=b2)
+        g = ci.sigma_w
     act = get_activation(name)
     q = ci.q_star
     assert g**2 * float(act.derivative_second_moment(q)) == pytest.approx(1.0, abs=1e-8)

@@ -111,8 +111,11 @@ def gain_cmd(
     if isinstance(ci, dict):
         where = (f"stable edge-of-chaos point (q* = {ci['q_star']:.4g}"
                  if ci["policy"] == "zero_bias"
-                 else f"χ₁ = 1 at q* = {ci['q_star']:.4g}, held for inputs of that variance "
-                      "(see the caveat in critical_init's docstring")  # fmt: skip
+                 else f"stable edge-of-chaos point (q* = {ci['q_star']:.4g}, σ_b > 0, "
+                      f"length-map slope {ci['length_slope']:.3g}"
+                 if ci.get("q_stable", True)
+                 else f"χ₁ = 1 at q* = {ci['q_star']:.4g}, but q* repels (length-map slope "
+                      f"{ci['length_slope']:.4g} > 1")  # fmt: skip
         t.add_row("critical init", f"σ_w={ci['sigma_w']:.4g}, σ_b={ci['sigma_b']:.4g}",
                   f"{where}; initlab.theory.critical_init)")  # fmt: skip
     tg = out["torch_gain"]

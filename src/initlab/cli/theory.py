@@ -58,8 +58,9 @@ def theory_cmd(
 ) -> None:
     """Mean-field fixed points, χ₁, depth scales and phase of a deep random network.
 
-    Prints q*, c*, χ₁, χ_c, ξ_q, ξ_c, the trainable depth 6ξ_c, the phase (ordered / critical /
-    chaotic) and the critical σ_w² at this σ_b² (Poole et al. 2016; Schoenholz et al. 2017).
+    Prints q*, c*, χ₁, χ_c, the length map's slope at q* and whether q* is stable (slope < 1),
+    ξ_q, ξ_c, the trainable depth 6ξ_c, the phase (ordered / critical / chaotic) and the critical
+    σ_w² at this σ_b² (Poole et al. 2016; Schoenholz et al. 2017).
     Without --sigma-w2 the network is put on the critical line.
 
     Example:  initlab theory tanh --sigma-w2 2.5 --sigma-b2 0.05
@@ -110,12 +111,21 @@ def theory_cmd(
         ("c*", mf.c_star, "fixed point of the correlation map"),
         ("χ₁", mf.chi1, "σ_w² E[φ'(√q* z)²]: <1 ordered, >1 chaotic"),
         ("χ_c", mf.chi_c, "slope of the correlation map at c*"),
-        ("ξ_q", mf.xi_q, "depth scale of q (layers)"),
+        ("length-map slope", mf.length_slope, "σ_w² dE[φ(√q z)²]/dq at q*: <1 q* attracts"),
+        ("ξ_q", mf.xi_q, "depth scale of q (layers); none where q* repels"),
         ("ξ_c", mf.xi_c, "depth scale of c (layers)"),
         ("6 ξ_c", mf.trainable_depth, "trainable depth (Schoenholz et al. 2017)"),
     ]
     for name, val, meaning in rows:
-        t.add_row(name, _fmt(val), meaning)
+        text = "none" if name == "ξ_q" and math.isnan(val) else _fmt(val)
+        t.add_row(name, text, meaning)
+    t.add_row(
+        "q* stable",
+        "[green]yes[/green]" if mf.q_stable else "[red]no[/red]",
+        "nearby input variances converge to q*"
+        if mf.q_stable
+        else "q* repels: input variances ≠ q* drift away",
+    )
     colour = {"ordered": "blue", "chaotic": "red", "critical": "green"}[mf.phase]
     t.add_row("phase", f"[{colour}]{mf.phase}[/{colour}]", "")
     t.add_row(

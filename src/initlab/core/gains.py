@@ -97,8 +97,10 @@ def gain(
         InitError: unknown activation or kind, or (critical) no critical point at ``sigma_b2``,
             or (critical, ``sigma_b2=0``) a critical point q* = 0 that the length map leaves
             (GELU, SiLU, Mish, hardswish: φ(0) = 0 but E[φ(√q z)²] > φ'(0)² q, so σ_w² =
-            1/φ'(0)² makes the signal grow, not stay critical). Pass ``sigma_b2 > 0`` or use
-            ``initlab.theory.critical_init``, which chooses σ_b too.
+            1/φ'(0)² makes the signal grow, not stay critical), or (critical, any
+            ``sigma_b2``) a critical point q* > 0 where the length map's slope exceeds 1 (GELU at
+            σ_b² = 0.01, SiLU at 0.3). Pass another ``sigma_b2`` or use
+            ``initlab.theory.critical_init``, which chooses a stable σ_b too.
 
     Examples:
         >>> round(gain("leaky_relu", negative_slope=0.2), 6)
@@ -137,6 +139,8 @@ def gain(
         sigma_w2, q = critical_point(act, sigma_b2)
         if q == 0.0 and not act.homogeneous:
             _check_zero_fixed_point_attracts(act, sigma_w2)
+        elif q > 0.0 and not act.homogeneous:
+            _check_fixed_point_attracts(act, sigma_w2, sigma_b2, q)
         return math.sqrt(sigma_w2)
     raise InitError(f"gain: kind must be 'variance', 'critical' or 'torch', got {kind!r}")
 
@@ -161,6 +165,42 @@ def _check_zero_fixed_point_attracts(act: Activation, sigma_w2: float) -> None:
         )
 
 
+def second_moment_slope(act: Activation, q: float) -> float:
+    """M'(q) = d/dq E[φ(√q z)²] = E[φ'(x)² + φ(x) φ''(x)], x = √q z (Gaussian integration by
+    parts, E[x g(x)] = q E[g'(x)]), computed as E[x φ(x) φ'(x)]/q, which needs only φ' and so
+    also holds across kinks (where φ'' has delta masses). q = 0: the limit φ'(0)².
+
+    σ_w² M'(q*) is the slope of the length map at its fixed point: < 1 attracts, > 1 repels
+    (the ξ_q bracket of Schoenholz et al. 2017, eq. 5).
+
+    Examples:
+        >>> round(second_moment_slope(get_activation("relu"), 3.0), 12)  # E[φ²] = q/2
+        0.5
+    """
+    if q <= 0.0:
+        return float(act.d1(np.zeros(1))[0]) ** 2
+    return float(act.expect(lambda x: x * act.fn(x) * act.d1(x), q)) / q
+
+
+def _length_slope(act: Activation, sigma_w2: float, q: float) -> float:
+    return sigma_w2 * second_moment_slope(act, q)
+
+
+def _check_fixed_point_attracts(
+    act: Activation, sigma_w2: float, sigma_b2: float, q: float
+) -> None:
+    """Raise if the length map's slope σ_w² M'(q*) at the critical point q* > 0 exceeds 1."""
+    slope = _length_slope(act, sigma_w2, q)
+    if slope > 1.0 + 1e-9:
+        raise InitError(
+            f"gain(kind='critical'): {act.name}'s critical point at sigma_b2={sigma_b2:g} is "
+            f"q* = {q:.6g} with σ_w² = {sigma_w2:.6g}, an unstable fixed point (the length map's "
+            f"slope there is {slope:.4g} > 1, so q runs away from q*); pass another sigma_b2= "
+            f"(a larger one), or use initlab.theory.critical_init({act.name!r}), which picks a "
+            "stable point, or kind='variance'"
+        )
+
+
 def _critical_sigma_b2(act: Activation, q: np.ndarray | float) -> np.ndarray | float:
     """σ_b² on the critical line parametrized by q* (Xiao et al. 2018): σ_w² = 1/E[φ'(√q z)²],
     σ_b² = q − σ_w² E[φ(√q z)²]."""
@@ -173,7 +213,10 @@ def critical_point(
     """(σ_w², q*) on the critical line χ₁ = 1 for a given bias variance.
 
     The critical line is parametrized by q (Xiao et al. 2018, sec. 2): σ_w²(q) = 1/E[φ'(√q z)²],
-    σ_b²(q) = q − σ_w²(q) E[φ(√q z)²]. We solve σ_b²(q) = ``sigma_b2`` for the smallest q ≥ 0.
+    σ_b²(q) = q − σ_w²(q) E[φ(√q z)²]. We solve σ_b²(q) = ``sigma_b2`` for q ≥ 0; of several
+    roots, the smallest whose fixed point attracts (length-map slope σ_w² d/dq E[φ(√q z)²] < 1,
+    :func:`second_moment_slope`), else the smallest (which repels: GELU at σ_b² = 0.01, SiLU at
+    0.3; ``gain(kind="critical")`` raises for it).
 
     Examples:
         >>> w2, q = critical_point("tanh", 0.05)
@@ -213,23 +256,38 @@ def critical_point(
     def f(q: float) -> float:
         return float(_critical_sigma_b2(act, q)) - sigma_b2
 
-    # Scan upward on a log grid for the first sign change, then refine with Brent's method.
+    # Scan upward on a log grid for every sign change, refine each with Brent's method, and
+    # keep the first root whose fixed point attracts (length-map slope < 1); if none does, the
+    # first root (gain(kind="critical") then refuses it).
     grid = np.concatenate([[1e-10], np.logspace(-6, 3, 200)])
     vals = np.asarray(_critical_sigma_b2(act, grid)) - sigma_b2
     finite = np.isfinite(vals)
+    roots: list[float] = []
     for i in range(len(grid) - 1):
-        if finite[i] and finite[i + 1] and vals[i] == 0.0:
-            q = float(grid[i])
-            break
-        if finite[i] and finite[i + 1] and vals[i] * vals[i + 1] < 0:
-            q = optimize.brentq(f, grid[i], grid[i + 1], xtol=1e-14, rtol=1e-13, maxiter=200)
-            break
-    else:
+        if not (finite[i] and finite[i + 1]):
+            continue
+        if vals[i] == 0.0:
+            roots.append(float(grid[i]))
+        elif vals[i] * vals[i + 1] < 0:
+            roots.append(
+                optimize.brentq(f, grid[i], grid[i + 1], xtol=1e-14, rtol=1e-13, maxiter=200)
+            )
+    if not roots:
         raise InitError(
             f"critical_point: {act.name!r} has no critical point with sigma_b2 = {sigma_b2} for "
             "q* in [1e-10, 1e3]; try a smaller sigma_b2 or kind='variance'"
         )
-    return 1.0 / float(act.derivative_second_moment(q)), q
+    points = [(1.0 / float(act.derivative_second_moment(r)), r) for r in roots]
+    for w2, r in points:
+        if _length_slope(act, w2, r) < 1.0:
+            return w2, r
+    return points[0]
 
 
-__all__ = ["TORCH_NONLINEARITIES", "calculate_gain", "critical_point", "gain"]
+__all__ = [
+    "TORCH_NONLINEARITIES",
+    "calculate_gain",
+    "critical_point",
+    "gain",
+    "second_moment_slope",
+]

@@ -29,7 +29,8 @@ Policies and their sources:
 - ``critical``: Poole et al. 2016; Schoenholz et al. 2017: weights N(0, σ_w²/fan_in), biases
   N(0, σ_b²), (σ_w², σ_b²) on the critical line χ₁ = 1 of the layer's activation, chosen by
   :func:`initlab.theory.critical_init`: options ``sigma_b2`` or ``q_star`` (Xiao et al. 2018);
-  neither: σ_b = 0 where that point is stable (tanh σ_w² = 1, ReLU 2), else q* = 1 (GELU, SiLU).
+  neither: σ_b = 0 where that point is stable (tanh σ_w² = 1, ReLU 2), else the smallest
+  q* ≥ 1 whose fixed point attracts (length-map slope ≤ 0.99: GELU q* ≈ 5.1, SiLU ≈ 25).
 
 A policy is a name (``"critical"``) or a :class:`Policy` value carrying options
 (``initlab.policies.critical(sigma_b2=0.05)``, or the string ``"critical(sigma_b2=0.05)"``).
@@ -525,7 +526,12 @@ def _critical_for(
         elif ci.policy == "zero_bias":
             how = "the σ_b = 0 point is stable"
         else:
-            how = "the σ_b = 0 point is unstable or absent: q* = 1 (Xiao et al. 2018)"
+            how = (
+                "the σ_b = 0 point is unstable or absent: the smallest q* ≥ 1 whose fixed "
+                f"point attracts, length-map slope {ci.length_slope:.3g} (Xiao et al. 2018)"
+            )
+        if not ci.q_stable:
+            how += f"; warning: q* repels (length-map slope {ci.length_slope:.4g} > 1)"
         if i > 0:
             asked = ", ".join(f"{k}={v:g}" for k, v in opts.items())
             how += f"; {c.activation} has none at {asked}"

@@ -195,7 +195,8 @@ def critical(sigma_b2: float | None = None, q_star: float | None = None) -> Sche
     """Edge of chaos (Poole et al. 2016; Schoenholz et al. 2017): the point (σ_w², σ_b²) on the
     critical line χ₁ = 1 of the layer's activation chosen by
     :func:`initlab.theory.critical_init`: at bias variance ``sigma_b2``, at fixed point ``q_star``
-    (Xiao et al. 2018), or (neither) σ_b = 0 when that point is stable, else q* = 1 (GELU, SiLU).
+    (Xiao et al. 2018), or (neither) σ_b = 0 when that point is stable, else the smallest q* ≥ 1
+    whose fixed point attracts (GELU q* ≈ 5.1, SiLU ≈ 25).
     A weight gets N(0, σ_w²/fan_in); a vector (a bias) N(0, σ_b²).
 
     Examples:

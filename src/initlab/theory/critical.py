@@ -18,18 +18,32 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy import optimize
 
 from initlab.core.activations import Activation
 from initlab.core.gains import critical_point
 from initlab.errors import InitError
 from initlab.theory import kernels
-from initlab.theory.meanfield import ActivationLike, MeanField, _activation, check_variance
+from initlab.theory.meanfield import (
+    ActivationLike,
+    MeanField,
+    _activation,
+    _attracts,
+    check_variance,
+    solve_q_star,
+)
 
 _Q_GRID = np.concatenate([[0.0], np.logspace(-10, 3, 400)])
+# The default point for activations whose σ_b = 0 point repels: the smallest q* ≥ 1 on the
+# critical line whose length-map slope is ≤ STABLE_SLOPE, i.e. ξ_q ≤ −1/ln 0.99 ≈ 100 layers.
+# A bare "slope < 1" has no smallest q* (the slope crosses 1 continuously) and points just
+# past the crossing attract over thousands of layers, i.e. not in practice.
+STABLE_SLOPE = 0.99
+_STABLE_Q_GRID = np.logspace(0.0, 3.0, 241)  # q* from 1 to 1000
 
 
 def _line_b(act: Activation, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,7 +214,10 @@ def critical_sigma_w2(activation: ActivationLike, sigma_b2: float = 0.0) -> floa
 class CriticalInit:
     """A critical initialization: W ~ N(0, σ_w²/fan_in), b ~ N(0, σ_b²), with χ₁ = 1.
 
-    Unpacks as ``(sigma_w, sigma_b)``.
+    Unpacks as ``(sigma_w, sigma_b)``. ``length_slope`` is the length map's slope at q*
+    (σ_w² d/dq E[φ(√q z)²]) and ``q_stable`` whether q* attracts nearby input variances (see
+    :class:`~initlab.theory.MeanField`); points asked for by ``q_star=``/``sigma_b2=`` are
+    returned even when ``q_stable`` is False.
 
     Examples:
         >>> sw, sb = critical_init("relu")
@@ -216,6 +233,8 @@ class CriticalInit:
     q_star: float
     chi1: float
     policy: str
+    length_slope: float = math.nan
+    q_stable: bool = True
 
     def __iter__(self) -> Iterator[float]:
         return iter((self.sigma_w, self.sigma_b))
@@ -239,19 +258,26 @@ def critical_init(
     * ``q_star=`` given: the point of the critical line whose fixed point is q* (Xiao et al.
       2018's parametrization; ``q_star=1`` keeps unit pre-activation variance).
     * neither (default): zero bias when the σ_b = 0 critical point is a stable fixed point of
-      the length map reached from q⁰ = 1 (ReLU: σ_w² = 2; tanh: σ_w² = 1), otherwise q* = 1
-      (GELU, SiLU, sigmoid... whose σ_b = 0 point is unstable or absent).
+      the length map reached from q⁰ = 1 (ReLU: σ_w² = 2; tanh: σ_w² = 1; policy
+      ``"zero_bias"``); otherwise (GELU, SiLU, Mish, hardswish, whose σ_b = 0 point q* = 0
+      repels) the point of the critical line with the smallest q* ≥ 1 whose fixed point
+      attracts with length-map slope ≤ :data:`STABLE_SLOPE` = 0.99 (policy
+      ``"stable_q_star"``). Why not q* = 1: for these φ the slope σ_w² dE[φ(√q z)²]/dq at
+      q* = 1 is above 1 (GELU ≈ 1.07), so q* repels and inputs of variance ≠ q* drift away
+      (from q⁰ = 1.1 the GELU map diverges). The slope falls below 1 only at larger q* (GELU
+      ≈ 5.1, Mish ≈ 2.3, hardswish ≈ 5.4, SiLU ≈ 25), and the smallest such q* keeps the
+      pre-activation variance closest to 1. No such point for q* ≤ 1000 (softplus): InitError.
 
-    Caveat (GELU, SiLU, Mish, hardswish): χ₁ = 1 holds at every point of the critical line, but
-    for these φ the length map's slope σ_w² dE[φ(√q z)²]/dq at small q* is above 1 (GELU at
-    q* = 1: ≈ 1.07), so q* is a fixed point that repels: inputs of variance exactly q* stay there,
-    others drift away (from q⁰ = 1.1 the GELU map diverges). Check with
-    ``MeanField(act, ci.sigma_w2, ci.sigma_b2, q0=...)`` for your input variance.
+    ``q_star=``/``sigma_b2=`` return the requested point even where it repels; check
+    ``ci.q_stable`` and ``ci.length_slope``.
 
     Examples:
         >>> sw, sb = critical_init("tanh", sigma_b2=0.05)
         >>> round(sw**2, 6), round(sb**2, 6)
         (1.760955, 0.05)
+        >>> ci = critical_init("gelu")
+        >>> ci.policy, ci.q_stable, round(ci.length_slope, 6)
+        ('stable_q_star', True, 0.99)
     """
     act = _activation(activation, "critical_init")
     if sigma_b2 is not None and q_star is not None:
@@ -274,7 +300,11 @@ def critical_init(
         try:
             w2, q = critical_point(act, 0.0)
             mf = MeanField(act, w2, 0.0)
-            stable = mf.phase == "critical" and abs(mf.q_star - q) <= 1e-6 * max(1.0, q)
+            stable = (
+                mf.phase == "critical"
+                and mf.q_stable
+                and abs(mf.q_star - q) <= 1e-6 * max(1.0, q)
+            )
             if kernels.leaky_slope(act) is not None:
                 stable, q = True, mf.q_star
         except InitError:
@@ -282,11 +312,71 @@ def critical_init(
         if stable:
             b2, policy = 0.0, "zero_bias"
         else:
-            return critical_init(act, q_star=1.0)
-    chi1 = w2 * float(act.derivative_second_moment(q if q > 0 else 1e-200))
+            q_s = _stable_q_star(act)
+            if q_s is None:
+                raise InitError(
+                    f"critical_init: {act.name} has no stable critical point: its σ_b = 0 point "
+                    "is unstable or absent, and no point of the critical line with 1 ≤ q* ≤ "
+                    f"1000 has σ_b² ≥ 0 and a length-map slope ≤ {STABLE_SLOPE:g}; pass "
+                    "sigma_b2= or q_star= to pick a point yourself (check ci.q_stable)"
+                )
+            return replace(critical_init(act, q_star=q_s), policy="stable_q_star")
+    qe = q if q > 0 else 1e-200
+    chi1 = w2 * float(act.derivative_second_moment(qe))
+    slope = w2 * float(kernels.second_moment_slope(act, qe))
+    stable_q = _attracts(act, float(w2), float(b2), float(q), slope)
     return CriticalInit(
-        act.name, math.sqrt(w2), math.sqrt(b2), float(w2), float(b2), float(q), chi1, policy
+        act.name,
+        math.sqrt(w2),
+        math.sqrt(b2),
+        float(w2),
+        float(b2),
+        float(q),
+        chi1,
+        policy,
+        slope,
+        stable_q,
     )
 
 
-__all__ = ["CriticalInit", "CriticalLine", "critical_init", "critical_line", "critical_sigma_w2"]
+def _line_slope(act: Activation, q: np.ndarray) -> np.ndarray:
+    """The length map's slope σ_w²(q) M'(q) at the fixed point q of the critical-line point q."""
+    w2, _ = _line_b(act, q)
+    return w2 * np.asarray(kernels.second_moment_slope(act, q), dtype=np.float64)
+
+
+def _stable_q_star(act: Activation) -> float | None:
+    """Smallest q* in [1, 1000] on the critical line with σ_b² ≥ 0, length-map slope ≤
+    STABLE_SLOPE and q* the fixed point reached from both q*/1000 and 4 q*; None if none."""
+    q = _STABLE_Q_GRID
+    w2, b2 = _line_b(act, q)
+    slope = _line_slope(act, q)
+    ok = np.isfinite(w2) & np.isfinite(slope) & (b2 >= 0) & (slope <= STABLE_SLOPE)
+    for i in np.flatnonzero(ok):
+        qi = float(q[i])
+        if i > 0 and not ok[i - 1] and b2[i - 1] >= 0 and np.isfinite(slope[i - 1]):
+            # the slope crosses STABLE_SLOPE in (q[i-1], q[i]]: refine to the crossing
+            def h(x: float) -> float:
+                return float(_line_slope(act, np.float64(x))) - STABLE_SLOPE
+
+            qi = float(optimize.brentq(h, float(q[i - 1]), qi, xtol=1e-14, rtol=1e-13))
+            if float(_line_b(act, np.float64(qi))[1]) < 0:
+                qi = float(q[i])
+        wi, bi = (float(v) for v in _line_b(act, np.float64(qi)))
+        try:
+            reached = [solve_q_star(act, wi, max(bi, 0.0), q0) for q0 in (qi / 1000, 4 * qi)]
+        except InitError:
+            continue
+        if all(abs(r - qi) <= 1e-8 * qi for r in reached):
+            return qi
+    return None
+
+
+__all__ = [
+    "STABLE_SLOPE",
+    "CriticalInit",
+    "CriticalLine",
+    "critical_init",
+    "critical_line",
+    "critical_sigma_w2",
+]

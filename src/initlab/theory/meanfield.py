@@ -219,7 +219,13 @@ class MeanField:
         chi1: σ_w² E[φ'(√q* z)²], the mean squared singular value of a layer's Jacobian.
         chi_c: σ_w² E[φ'(u₁)φ'(u₂)] at c* (= χ₁ when c* = 1).
         xi_q, xi_c: depth scales −1/ln(slope) of q and c (Schoenholz et al. 2017, eqs. 5, 9);
-            ``inf`` at criticality.
+            ``inf`` at criticality. ``xi_q`` is ``nan`` where q* repels (``q_stable`` False):
+            deviations from q* then grow, there is no decay length (``None`` in JSON).
+        length_slope: the length map's slope at q*, σ_w² d/dq E[φ(√q z)²] = χ₁ + σ_w² E[φφ'']
+            (the ξ_q bracket; computed as σ_w² E[x φ(x) φ'(x)]/q*, also valid across kinks).
+        q_stable: whether q* attracts nearby variances: slope < 1, or slope = 1 and the map does
+            not push away (tanh at σ_b = 0, q* = 0; ReLU at σ_w² = 2 where every q is fixed).
+            False e.g. for GELU on the critical line at q* = 1 (slope ≈ 1.07).
         phase: ``'ordered'`` (χ₁ < 1), ``'chaotic'`` (χ₁ > 1) or ``'critical'`` (|χ₁ − 1| ≤ 1e-5).
 
     Raises:
@@ -246,6 +252,8 @@ class MeanField:
     xi_q: float = field(init=False)
     xi_c: float = field(init=False)
     phase: Phase = field(init=False)
+    length_slope: float = field(init=False)
+    q_stable: bool = field(init=False)
 
     def __post_init__(self) -> None:
         sw2 = check_variance("sigma_w2", self.sigma_w2, "MeanField")
@@ -258,6 +266,7 @@ class MeanField:
         c = float(solve_c_star(act, sw2, sb2, q, chi1))
         chi_c = chi1 if c == 1.0 else sw2 * float(kernels.derivative_kernel(act, q, c))
         slope_q = sw2 * float(kernels.second_moment_slope(act, qe))
+        q_stable = _attracts(act, sw2, sb2, q, slope_q)
         if abs(chi1 - 1.0) <= CRITICAL_TOL:
             phase: Phase = "critical"
         else:
@@ -271,9 +280,11 @@ class MeanField:
             c_star=c,
             chi1=chi1,
             chi_c=chi_c,
-            xi_q=depth_scale(slope_q),
+            xi_q=depth_scale(slope_q) if q_stable else math.nan,
             xi_c=depth_scale(chi_c),
             phase=phase,
+            length_slope=slope_q,
+            q_stable=q_stable,
         ).items():
             object.__setattr__(self, k, v)
 
@@ -339,6 +350,8 @@ class MeanField:
             "c_star": self.c_star,
             "chi1": self.chi1,
             "chi_c": self.chi_c,
+            "length_slope": self.length_slope,
+            "q_stable": self.q_stable,
             "xi_q": _finite_or_none(self.xi_q),
             "xi_c": _finite_or_none(self.xi_c),
             "trainable_depth": _finite_or_none(self.trainable_depth),
@@ -347,6 +360,25 @@ class MeanField:
 
     def to_json(self, **kw: Any) -> str:
         return json.dumps(self.to_dict(), **kw)
+
+
+def _attracts(act: Activation, sw2: float, sb2: float, q: float, slope: float) -> bool:
+    """Whether the length map's fixed point q* attracts: slope < 1, or slope = 1 (to rounding)
+    and the next order does not push q away (checked at q* ± 1e-4…1e-2 relative, or at
+    q = 1e-4…1e-2 when q* = 0)."""
+    if not math.isfinite(slope) or slope > 1.0 + 1e-9:
+        return False
+    if slope < 1.0 - 1e-9:
+        return True
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return sw2 * np.asarray(act.second_moment(x), dtype=np.float64) + sb2
+
+    d = np.array([1e-4, 1e-3, 1e-2])
+    if q == 0.0:
+        return bool(np.all(f(d) <= d * (1.0 + 1e-7)))
+    up, down = q * (1.0 + d), q * (1.0 - d)
+    return bool(np.all(f(up) <= up * (1.0 + 1e-10)) and np.all(f(down) >= down * (1.0 - 1e-10)))
 
 
 def depth_scale(slope: float) -> float:
