@@ -212,3 +212,15 @@ def test_schemes_validate_their_arguments() -> None:
         initlab.schemes.xavier(distribution="laplace")
     with pytest.raises(InitError, match=r"nn\.Module"):
         initlab.mark_pretrained("encoder")  # type: ignore[arg-type]
+
+
+def test_plan_refuses_torchscript_with_a_clear_error() -> None:
+    import pytest
+    import torch
+    from torch import nn
+
+    import initlab
+
+    scripted = torch.jit.script(nn.Sequential(nn.Linear(4, 4), nn.ReLU()))
+    with pytest.raises(initlab.errors.InitError, match=r"TorchScript.*eager module"):
+        initlab.plan(scripted, torch.randn(2, 4))

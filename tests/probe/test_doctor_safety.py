@@ -206,3 +206,11 @@ def test_ddp_is_unwrapped(tmp_path, x64):
         assert any("DistributedDataParallel" in n for n in dx.notes)
     finally:
         dist.destroy_process_group()
+
+
+def test_torchscript_module_gets_a_clear_error(x64):
+    """A scripted module runs in the TorchScript interpreter: no Python hooks. The doctor says so
+    and names the fix instead of surfacing torch's hook error."""
+    scripted = torch.jit.script(mlp(nn.ReLU, 2, "he"))
+    with pytest.raises(initlab.errors.InitError, match=r"TorchScript.*eager module"):
+        initlab.doctor(scripted, x64)

@@ -22,8 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from torch import nn
 
+from initlab.errors import InitError
 from initlab.model.trace import Graph, Node, trace_model
 
 # Ops that pass a tensor on without changing what a following activation sees.
@@ -649,17 +651,50 @@ def discover(model: nn.Module, example_input: Any = None) -> Structure:
     return _Analysis(model, g).run()
 
 
-def unwrap(model: nn.Module) -> nn.Module:
-    """Look through ``nn.DataParallel`` / ``DistributedDataParallel`` wrappers and
-    ``torch.compile``'s ``OptimizedModule`` (its ``_orig_mod``)."""
-    while True:
+def unwrap_with_notes(model: nn.Module) -> tuple[nn.Module, list[str]]:
+    """The module initlab works on, and notes on what was looked through.
+
+    ``nn.DataParallel`` / ``DistributedDataParallel`` give their ``.module``; a ``torch.compile``d
+    model (``OptimizedModule``) gives its original eager module ``._orig_mod`` (hooks and traces
+    run eagerly: the compiled graph would skip or bake them in). A TorchScript module is refused
+    with a clear error: its forward runs in the TorchScript interpreter, which takes no Python
+    hooks and no ``TorchFunctionMode``.
+
+    Raises:
+        InitError: a ``torch.jit.ScriptModule``.
+
+    Examples:
+        >>> m, notes = unwrap_with_notes(nn.DataParallel(nn.Linear(2, 2)))
+        >>> type(m).__name__, notes
+        ('Linear', ['unwrapped DataParallel: used its .module'])
+    """
+    notes: list[str] = []
+    for _ in range(8):
+        if isinstance(model, torch.jit.ScriptModule):
+            raise InitError(
+                f"{type(model).__name__}: a TorchScript module runs outside Python, so initlab "
+                "cannot trace or hook it; pass the eager module (before torch.jit.script/trace) "
+                "and script it afterwards"
+            )
         if isinstance(model, nn.DataParallel | nn.parallel.DistributedDataParallel):
+            notes.append(f"unwrapped {type(model).__name__}: used its .module")
             model = model.module
-        elif isinstance(getattr(model, "_orig_mod", None), nn.Module):
-            model = model._orig_mod  # type: ignore[assignment]
-        else:
-            return model
+            continue
+        orig = getattr(model, "_orig_mod", None)
+        if isinstance(orig, nn.Module):
+            notes.append(
+                "torch.compile'd model: used its original eager module (._orig_mod); "
+                "the compiled graph itself cannot carry per-layer hooks"
+            )
+            model = orig
+            continue
+        break
+    return model, notes
 
 
+def unwrap(model: nn.Module) -> nn.Module:
+    """:func:`unwrap_with_notes` without the notes."""
+    return unwrap_with_notes(model)[0]
 
-__all__ = ["LayerInfo", "Structure", "discover", "layer_kind", "unwrap"]
+
+__all__ = ["LayerInfo", "Structure", "discover", "layer_kind", "unwrap", "unwrap_with_notes"]

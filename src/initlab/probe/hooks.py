@@ -42,6 +42,7 @@ from torch.overrides import TorchFunctionMode
 
 from initlab.core.activations import Activation, get_activation
 from initlab.errors import InitError
+from initlab.model.structure import unwrap_with_notes
 from initlab.model.trace import activation_params, normalize_func_name
 from initlab.probe import stats
 
@@ -129,33 +130,15 @@ class Record:
 
 
 def unwrap(model: nn.Module) -> tuple[nn.Module, list[str]]:
-    """The module to diagnose and notes on what was unwrapped.
-
-    DataParallel and DistributedDataParallel give their ``.module``; a ``torch.compile``d model
-    (``OptimizedModule``) gives its original eager module ``._orig_mod`` (the doctor's hooks run
-    eagerly: the compiled graph would skip or bake them in).
+    """The module to diagnose and notes on what was unwrapped (DataParallel/DDP, torch.compile);
+    see :func:`initlab.model.structure.unwrap_with_notes`.
 
     Examples:
         >>> m = nn.DataParallel(nn.Linear(2, 2))
         >>> type(unwrap(m)[0]).__name__
         'Linear'
     """
-    notes: list[str] = []
-    for _ in range(8):
-        if isinstance(model, nn.DataParallel | nn.parallel.DistributedDataParallel):
-            notes.append(f"unwrapped {type(model).__name__}: diagnosed its .module")
-            model = model.module
-            continue
-        orig = getattr(model, "_orig_mod", None)
-        if isinstance(orig, nn.Module) and type(model).__name__ == "OptimizedModule":
-            notes.append(
-                "torch.compile'd model: diagnosed its original eager module (._orig_mod); "
-                "the compiled graph itself cannot carry per-layer hooks"
-            )
-            model = orig
-            continue
-        break
-    return model, notes
+    return unwrap_with_notes(model)
 
 
 def _weight_of(module: nn.Module) -> tuple[str | None, torch.Tensor | None]:
