@@ -1,8 +1,8 @@
-"""The ``Examples:`` blocks of initlab.core and initlab.theory run and print what they show.
+"""The ``Examples:`` blocks of every initlab layer run and print what they show.
 
 Style rule: every public function documents itself with an example; this keeps those examples
 honest in CI (they are otherwise only run by ``pytest --doctest-modules``, which the README's
-test command does not do). About 5 s.
+test command does not do). About 15 s.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ import pytest
 import torch
 
 import initlab.core
+import initlab.lab
+import initlab.model
+import initlab.probe
+import initlab.report
 import initlab.theory
 
 
@@ -24,7 +28,16 @@ def _modules(package) -> list[str]:
     return sorted(names)
 
 
-MODULES = _modules(initlab.core) + _modules(initlab.theory)
+MODULES = [
+    *_modules(initlab.core),
+    *_modules(initlab.theory),
+    *_modules(initlab.model),
+    *_modules(initlab.probe),
+    *_modules(initlab.lab),
+    *_modules(initlab.report),
+    "initlab.schemes",
+    "initlab.policies",
+]
 
 
 @pytest.fixture(autouse=True)
