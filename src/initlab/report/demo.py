@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from initlab.lab.demo import DEMO_SCHEMES, DemoCurve, DemoResult
-from initlab.report.doctor_table import sci
+from initlab.report.doctor_table import STATUS_STYLE, sci
 
 _EDGE = 3  # layers shown at each end of the table
 
@@ -26,20 +26,11 @@ def _fmt(v: float) -> str:
     return f"{v:.2e}" if (abs(v) < 1e-2 or abs(v) >= 1e3) else f"{v:.3f}"
 
 
-_COLOUR = {
-    "healthy": "green",
-    "vanishing": "yellow",
-    "exploding": "red",
-    "saturated": "magenta",
-    "dead": "bright_black",
-    "symmetric": "cyan",
-    "nonfinite": "bold red",
-}
 
 
 def verdict(c: DemoCurve) -> tuple[str, str]:
     """The doctor's verdict for a curve and its colour."""
-    return c.verdict, _COLOUR.get(c.verdict, "")
+    return c.verdict, STATUS_STYLE.get(c.verdict, "")
 
 
 def _seeds_table(result: DemoResult, c: DemoCurve) -> Table:
@@ -48,7 +39,7 @@ def _seeds_table(result: DemoResult, c: DemoCurve) -> Table:
     depth = len(c.act_std)
     t = Table(
         title=Text.assemble((f"{c.activation} · {c.scheme}", "bold"), " — ",
-                            (c.verdict, _COLOUR.get(c.verdict, ""))),
+                            (c.verdict, STATUS_STYLE.get(c.verdict, ""))),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
@@ -66,7 +57,7 @@ def _seeds_table(result: DemoResult, c: DemoCurve) -> Table:
         st = c.statuses[k] if k < len(c.statuses) else ""
         t.add_row(
             f"Hidden {k + 1}", sci(c.act_mean[k]), sci(c.act_std[k]), sci(c.act_max_abs[k]),
-            sci(c.grad_std[k]), Text(st.capitalize(), style=_COLOUR.get(st, "")),
+            sci(c.grad_std[k]), Text(st.capitalize(), style=STATUS_STYLE.get(st, "")),
         )
     return t
 

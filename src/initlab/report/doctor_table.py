@@ -18,7 +18,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-_STYLE = {
+STATUS_STYLE = {  # rich style of each doctor status (shared by the demo's tables)
     "healthy": "green",
     "vanishing": "yellow",
     "exploding": "red",
@@ -49,7 +49,7 @@ def _status_text(r: Any, compact: bool) -> Text:
         word += f" {100 * r.dead:.0f}%"
     if compact and r.status == "saturated" and r.saturated is not None:
         word += f" {100 * r.saturated:.0f}%"
-    return Text(word, style=_STYLE.get(r.status, ""))
+    return Text(word, style=STATUS_STYLE.get(r.status, ""))
 
 
 def layer_table(dx: Any, max_rows: int = 60, title: str | None = None, width: int = 140) -> Table:
