@@ -23,6 +23,7 @@ from initlab.model import (
     mark_pretrained,
     plan,
 )
+from initlab.mup import param_groups
 from initlab.probe import doctor
 
 __version__ = "0.1.0"
@@ -38,6 +39,7 @@ __all__ = [
     "init",
     "lsuv",
     "mark_pretrained",
+    "param_groups",
     "plan",
     "policies",
     "schemes",
