@@ -58,7 +58,7 @@ import contextlib
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -102,6 +102,7 @@ class BaseShapes:
     params: tuple[tuple[str, BaseShape], ...]
     head_dims: tuple[tuple[str, int], ...] = ()
     source: str = ""
+    modules: dict[str, nn.Module] = field(default_factory=dict, compare=False, repr=False)
 
     def get(self, name: str) -> BaseShape | None:
         return dict(self.params).get(name)
@@ -158,7 +159,8 @@ def base_shapes(base: nn.Module, delta: nn.Module | None = None) -> BaseShapes:
     heads = _head_dims(base)
     if delta is None:
         params = {n: BaseShape(s, fi, fo) for n, (s, fi, fo) in a.items()}
-        return BaseShapes(tuple(sorted(params.items())), tuple(sorted(heads.items())), "base")
+        return BaseShapes(tuple(sorted(params.items())), tuple(sorted(heads.items())), "base",
+                          dict(base.named_modules()))
     b = _raw_fans(build_plan(delta, None, "torch").rows)
     if set(a) != set(b):
         diff = sorted(set(a) ^ set(b))[:4]
@@ -178,7 +180,8 @@ def base_shapes(base: nn.Module, delta: nn.Module | None = None) -> BaseShapes:
     if not any_inf:
         raise InitError("mup: base and delta have the same shapes, so no dimension grows with "
                         "width; build them at two different widths")
-    return BaseShapes(tuple(sorted(params.items())), tuple(sorted(heads.items())), "base+delta")
+    return BaseShapes(tuple(sorted(params.items())), tuple(sorted(heads.items())), "base+delta",
+                      dict(base.named_modules()))
 
 
 # ----------------------------------------------------------------------------- the policy --
@@ -347,26 +350,26 @@ def mup_policy(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     if b is None:
         raise InitError(f"mup: the base model has no parameter {c.name!r}; build it with the "
                         "same factory, changing only the width")
-    under = m.options.get("init", "auto")
-    scheme, why = get_policy(under)(c, m)
+    under = get_policy(m.options.get("init", "auto"))
     cls, m_in, m_out = _classify(c, b)
     extra: dict[str, Any] = {"mup": cls, "mup_in": m_in, "mup_out": m_out}
     parent = c.module_name.rpartition(".")[0]
     heads = dict(shapes.head_dims)
     if c.role in _ATTN_ROLES and (c.module_name in heads or parent in heads):
         extra["mup_head"] = heads.get(parent, heads.get(c.module_name))
-    if scheme.kind in ("keep", "module_default", "default") or scheme.kind not in S.KINDS:
-        return Scheme(scheme.kind, tuple(sorted({**dict(scheme.params), **extra}.items()))), (
-            f"μP {cls}: {why} (not drawn by initlab: not rescaled)")
+    # the underlying policy's decision at the base shape: σ_base
     base_fans = None
     if c.fans is not None and b.fan_in is not None and b.fan_out is not None:
         from initlab.core.fans import Fans
 
         base_fans = Fans(b.fan_in, b.fan_out / c.fans.blocks, c.fans.blocks)
-    try:
-        res = resolve(scheme, Target(b.shape, base_fans, c.activation, c.activation_params))
-    except InitError:
-        res = resolve(scheme, Target(c.shape, c.fans, c.activation, c.activation_params))
+    base_module = shapes.modules.get(c.module_name, c.module)
+    cb = replace(c, shape=b.shape, fans=base_fans, module=base_module)
+    scheme, why = under(cb, m)
+    if scheme.kind in ("keep", "module_default", "default"):
+        return Scheme(scheme.kind, tuple(sorted({**dict(scheme.params), **extra}.items()))), (
+            f"μP {cls}: {why} (not drawn by initlab: not rescaled)")
+    res = resolve(scheme, Target(b.shape, base_fans, c.activation, c.activation_params))
     src = "Yang et al. 2022, Table 3"
     if cls == "hidden":
         f, how = 1.0 / math.sqrt(m_in), f"std at base × 1/√m_in (m_in = {m_in:.4g})"
