@@ -231,7 +231,14 @@ def _setup(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol
     if not isinstance(model, nn.Module):
         raise InitError(f"coord_check: factory({width}) returned {type(model).__name__}, not an "
                         "nn.Module")
-    plan = initlab.init(model, x, policy=mup_pol if policy == "mup" else policy, seed=seed)
+    try:
+        plan = initlab.init(model, x, policy=mup_pol if policy == "mup" else policy, seed=seed)
+    except InitError as e:
+        if getattr(e, "model_error", None) is None and "forward failed" not in str(e):
+            raise
+        raise InitError(f"coord_check: the model at width {width} rejected the batch of shape "
+                        f"{tuple(x.shape)} ({getattr(e, 'model_error', None) or e}); give "
+                        "input_shape= (--input-shape) that it takes, or another data=") from None
     fwd = initlab.mup.wrap(model, plan) if policy == "mup" else model
     groups = initlab.param_groups(model, plan, lr=lr, optimizer=optimizer)
     opt: torch.optim.Optimizer = (torch.optim.SGD(groups, lr=lr) if optimizer == "sgd"
