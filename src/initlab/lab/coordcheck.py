@@ -199,12 +199,12 @@ def _mnist() -> Any:
 
 
 def _loss(out: Any, x: torch.Tensor, y: torch.Tensor | None, target: dict[str, Any]) -> Any:
-    if isinstance(out, dict):
+    if isinstance(getattr(out, "logits", None), torch.Tensor):
+        out = out.logits  # transformers' ModelOutput
+    elif isinstance(out, dict):
         out = next(v for v in out.values() if isinstance(v, torch.Tensor))
     elif isinstance(out, tuple | list):
         out = out[0]
-    if hasattr(out, "logits"):
-        out = out.logits
     if y is not None:
         return F.cross_entropy(out, y)
     if not x.is_floating_point() and out.dim() == x.dim() + 1 and out.shape[:-1] == x.shape:
@@ -219,7 +219,10 @@ def _loss(out: Any, x: torch.Tensor, y: torch.Tensor | None, target: dict[str, A
 # ------------------------------------------------------------------------- the training --
 def _setup(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol: Any,
            x: torch.Tensor, seed: int, lr: float, optimizer: str,
+           plans: dict[tuple[str, int], Any] | None = None,
            ) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer]:
+    """Build, initialize (the plan is made once per policy and width: it does not depend on
+    the seed), wrap and give the optimizer its parameter groups."""
     import initlab
 
     torch.manual_seed(seed)
@@ -231,8 +234,13 @@ def _setup(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol
     if not isinstance(model, nn.Module):
         raise InitError(f"coord_check: factory({width}) returned {type(model).__name__}, not an "
                         "nn.Module")
+    plans = {} if plans is None else plans
     try:
-        plan = initlab.init(model, x, policy=mup_pol if policy == "mup" else policy, seed=seed)
+        plan = plans.get((policy, width))
+        if plan is None:
+            plan = initlab.plan(model, x, policy=mup_pol if policy == "mup" else policy)
+            plans[(policy, width)] = plan
+        initlab.apply_plan(model, plan, seed=seed)
     except InitError as e:
         if getattr(e, "model_error", None) is None and "forward failed" not in str(e):
             raise
@@ -345,13 +353,14 @@ def coord_check(
     sizes: dict[str, dict[str, list[list[list[float]]]]] = {}
     losses: dict[str, list[list[list[float]]]] = {}
     target: dict[str, Any] = {}
+    plans: dict[tuple[str, int], Any] = {}
     for pol in pols:
         per_layer: dict[str, list[list[list[float]]]] = {}
         pol_losses = [[[0.0] * seeds for _ in ws] for _ in range(steps)]
         for wi, w in enumerate(ws):
             for s in range(seeds):
                 recs, loss_t = _run(factory, w, pol, mup_pol, x, y, s, lr, optimizer, steps,
-                                    target)
+                                    target, plans)
                 if not layers:
                     layers = list(recs)
                 for name_, vals in recs.items():
@@ -396,8 +405,9 @@ def _build_plain(factory: Callable[[int], nn.Module], width: int) -> nn.Module:
 
 def _run(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol: Any,
          x: torch.Tensor, y: torch.Tensor | None, seed: int, lr: float, optimizer: str,
-         steps: int, target: dict[str, Any]) -> tuple[dict[str, list[float]], list[float]]:
-    model, fwd, opt = _setup(factory, width, policy, mup_pol, x, seed, lr, optimizer)
+         steps: int, target: dict[str, Any], plans: dict[tuple[str, int], Any],
+         ) -> tuple[dict[str, list[float]], list[float]]:
+    model, fwd, opt = _setup(factory, width, policy, mup_pol, x, seed, lr, optimizer, plans)
     model.train()
     current: dict[str, torch.Tensor] = {}
     handles = []
@@ -588,12 +598,13 @@ def lr_sweep(
     shift: dict[str, float] = {}
     verdicts: dict[str, str] = {}
     tail = max(1, steps // 10)
+    plans: dict[tuple[str, int], Any] = {}
     for pol in pols:
         rows = []
         for w in ws:
             row = []
             for lr in lrs_t:
-                _, fwd, opt = _setup(factory, w, pol, mup_pol, x0, seed, lr, optimizer)
+                _, fwd, opt = _setup(factory, w, pol, mup_pol, x0, seed, lr, optimizer, plans)
                 vals = []
                 for t in range(steps):
                     idx = order[t * batch_size:(t + 1) * batch_size]
