@@ -29,10 +29,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from initlab.core import schemes as core
 from initlab.errors import InitError
 from initlab.model.plan import PRETRAINED_ATTR, InitPlan, PlanRow, Rule, build_plan
 from initlab.model.policies import Policy
+from initlab.model.specs import draw, takes_generator
 from initlab.model.structure import unwrap
 
 #: Elements per independently seeded block of an elementwise scheme (2^20).
@@ -188,37 +188,31 @@ def _retie(
 
 
 def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
-    """Write one plan row into tensor ``t`` (values depend only on seed and ``row.name``)."""
-    name, kwargs = row.call
+    """Write one plan row into tensor ``t`` (values depend only on seed and ``row.name``).
+
+    The row's ``call`` names an :mod:`initlab.core` initializer; one that draws random numbers
+    gets a generator seeded by (seed, name), per block of :data:`BLOCK` elements when the row is
+    elementwise (:func:`initlab.model.specs.draw` makes the call).
+    """
+    name = row.call[0]
     if name == "keep" or t.is_meta or t.numel() == 0:
         return t
-    if name == "gate_constant_":
-        vals = kwargs["values"]
-        with torch.no_grad():
-            for k, chunk in enumerate(t.detach().view(len(vals), -1)):
-                chunk.fill_(vals[k])
-        return t
-    fn = getattr(core, name)
     with torch.no_grad():
-        if name in ("constant_",):
-            fn(t, kwargs["val"])
-        elif name == "identity_":
-            fn(t, **kwargs)
-        elif row.elementwise:
-            _blocked(t, fn, kwargs, seed, row.name)
+        if row.elementwise and takes_generator(name):
+            _blocked(t, row.call, seed, row.name)
         else:
-            fn(t, **kwargs, generator=generator_for(seed, row.name, 0, t.device))
+            draw(row.call, t, generator_for(seed, row.name, 0, t.device))
         for r in row.zero_rows:
             t[r].zero_()
     return t
 
 
-def _blocked(t: torch.Tensor, fn: Any, kwargs: dict[str, Any], seed: int, name: str) -> None:
+def _blocked(t: torch.Tensor, call: tuple[str, dict[str, Any]], seed: int, name: str) -> None:
     n = t.numel()
     flat = t.detach().view(-1) if t.is_contiguous() else torch.empty(
         n, dtype=t.dtype, device=t.device)  # fmt: skip
     for i, start in enumerate(range(0, n, BLOCK)):
-        fn(flat[start : start + BLOCK], **kwargs, generator=generator_for(seed, name, i, t.device))
+        draw(call, flat[start : start + BLOCK], generator_for(seed, name, i, t.device))
     if not t.is_contiguous():
         t.detach().copy_(flat.view(t.shape))
 
