@@ -24,6 +24,7 @@ from initlab.model import (
     plan,
 )
 from initlab.probe import doctor
+from initlab.theory.critical import critical_point
 
 __version__ = "0.1.0"
 
@@ -33,6 +34,7 @@ __all__ = [
     "PlanRow",
     "__version__",
     "apply_plan",
+    "critical_point",
     "doctor",
     "errors",
     "init",
