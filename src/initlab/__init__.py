@@ -10,7 +10,13 @@ Examples:
     Fans(fan_in=128, fan_out=256, blocks=1)
 """
 
-from initlab import errors, policies, schemes, theory
+from initlab import (
+    errors,
+    policies,
+    report,  # noqa: F401  (registers the renderers in initlab.views)
+    schemes,
+    theory,
+)
 from initlab.core import *  # noqa: F403
 from initlab.core import __all__ as _core_all
 from initlab.model import (
