@@ -524,6 +524,28 @@ def xavier_normal_(
     return _scaled(tensor, "xavier_normal_", gain, mode, "normal", generator, fans)
 
 
+def _kaiming(
+    tensor: torch.Tensor,
+    fn: str,
+    a: float,
+    mode: str,
+    nonlinearity: str,
+    distribution: str,
+    generator: Generator,
+    gain: float | None,
+    fans: Any,
+) -> torch.Tensor:
+    """torch's Kaiming: gain from ``calculate_gain`` (or the variance gain of any other
+    activation), fan_in or fan_out only, a warning and no-op on zero-element tensors."""
+    g = _gain_of(fn, nonlinearity, a, gain)
+    if mode not in ("fan_in", "fan_out"):
+        raise InitError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+    if isinstance(tensor, torch.Tensor) and 0 in tensor.shape:  # as torch.nn.init (and its tests)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return tensor
+    return _scaled(tensor, fn, g, mode, distribution, generator, fans)
+
+
 def kaiming_uniform_(
     tensor: torch.Tensor,
     a: float = 0,
@@ -545,13 +567,8 @@ def kaiming_uniform_(
         >>> bool(w.abs().max() <= (6 / 1024) ** 0.5)  # ±0.0765
         True
     """
-    g = _gain_of("kaiming_uniform_", nonlinearity, a, gain)
-    if mode not in ("fan_in", "fan_out"):
-        raise InitError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
-    if isinstance(tensor, torch.Tensor) and 0 in tensor.shape:  # as torch.nn.init (and its tests)
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
-        return tensor
-    return _scaled(tensor, "kaiming_uniform_", g, mode, "uniform", generator, fans)
+    return _kaiming(tensor, "kaiming_uniform_", a, mode, nonlinearity, "uniform", generator,
+                    gain, fans)  # fmt: skip
 
 
 def kaiming_normal_(
@@ -572,13 +589,8 @@ def kaiming_normal_(
         >>> round(w.var().item() * 1024, 1)
         2.0
     """
-    g = _gain_of("kaiming_normal_", nonlinearity, a, gain)
-    if mode not in ("fan_in", "fan_out"):
-        raise InitError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
-    if isinstance(tensor, torch.Tensor) and 0 in tensor.shape:  # as torch.nn.init (and its tests)
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
-        return tensor
-    return _scaled(tensor, "kaiming_normal_", g, mode, "normal", generator, fans)
+    return _kaiming(tensor, "kaiming_normal_", a, mode, nonlinearity, "normal", generator,
+                    gain, fans)  # fmt: skip
 
 
 def he_normal_(
