@@ -33,6 +33,7 @@ _LAZY: dict[str, str] = {
     "mark_pretrained": "initlab.model",
     "plan": "initlab.model",
     "doctor": "initlab.probe",
+    "critical_point": "initlab.theory.critical",
 }
 _SUBMODULES = ("policies", "schemes", "theory", "core", "model", "probe", "lab", "report")
 _OWN = ["__version__", "errors", "policies", "schemes", "theory", *_LAZY]
@@ -76,3 +77,4 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         plan,
     )
     from initlab.probe import doctor  # noqa: F401
+    from initlab.theory.critical import critical_point  # noqa: F401
