@@ -34,8 +34,11 @@ _LAZY: dict[str, str] = {
     "plan": "initlab.model",
     "doctor": "initlab.probe",
     "critical_point": "initlab.theory.critical",
+    "param_groups": "initlab.mup",
 }
-_SUBMODULES = ("policies", "schemes", "theory", "core", "model", "probe", "lab", "report")
+_SUBMODULES = (
+    "policies", "schemes", "theory", "core", "model", "probe", "lab", "report", "mup",
+)
 _OWN = ["__version__", "errors", "policies", "schemes", "theory", *_LAZY]
 
 
@@ -76,5 +79,6 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         mark_pretrained,
         plan,
     )
+    from initlab.mup import param_groups  # noqa: F401
     from initlab.probe import doctor  # noqa: F401
     from initlab.theory.critical import critical_point  # noqa: F401
