@@ -137,10 +137,43 @@ def _relu_variance(f: dict[str, Any], fig: Any) -> None:
     ax2.grid(True, axis="y", alpha=0.3)
 
 
+def _rnn_memory(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    colours = {"orthogonal": "#1f77b4", "identity": "#2ca02c", "small Gaussian": "#7f7f7f",
+               "large Gaussian": "#d62728"}
+    gains = f["gains"]
+    names = {"small Gaussian": f"Gaussian g = {gains['small']:g}",
+             "large Gaussian": f"Gaussian g = {gains['large']:g}",
+             "orthogonal": "orthogonal (tanh)", "identity": "identity (ReLU, IRNN)"}
+    for k, curve in f["curves"].items():
+        ax1.plot(range(1, len(curve) + 1), [max(c, -30) for c in curve], color=colours.get(k),
+                 label=names.get(k, k))
+    ax1.set_xlabel("time step t")
+    ax1.set_ylabel("log₁₀ ‖∂h_t/∂h_0‖ / √n  (floored at −30)")
+    ax1.set_title("memory of h₀ at init")
+    ax1.legend(fontsize=8)
+    ax1.grid(True, alpha=0.3)
+    lens = f["lengths"]
+    span = (max(lens) - min(lens)) or 1
+    for i, (k, ms) in enumerate(f["recall_mean"].items()):
+        ses = f["recall_se"][k]
+        xs = [t + (i - 1.5) * 0.012 * span for t in lens]  # dodge overlapping points
+        ax2.errorbar(xs, [100 * m for m in ms], yerr=[200 * s for s in ses], marker="o",
+                     capsize=3, color=colours.get(k), label=names.get(k, k))
+    ax2.axhline(50, color="k", ls="--", lw=0.8, label="chance")
+    ax2.set_xlabel("sequence length T")
+    ax2.set_ylabel("recall accuracy of x₁ after training (%)")
+    ax2.set_title("first-input recall task (±2 s.e.)")
+    ax2.set_ylim(0, 105)
+    ax2.legend(fontsize=8, loc="lower left")
+    ax2.grid(True, alpha=0.3)
+
+
 DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "symmetry": _symmetry,
     "linear_variance": _linear_variance,
     "relu_variance": _relu_variance,
+    "rnn_memory": _rnn_memory,
 }
 
 
