@@ -169,11 +169,47 @@ def _rnn_memory(f: dict[str, Any], fig: Any) -> None:
     ax2.grid(True, alpha=0.3)
 
 
+def _zero_gamma(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    colours = {"zero-γ": "#2ca02c", "standard": "#1f77b4"}
+    labels = {"zero-γ": f"last BN γ = {f['zero_value']:g} (zero-γ)", "standard": "γ = 1"}
+    for arm, curve in f["curves"].items():
+        pts = [(i + 1, v) for i, v in enumerate(curve) if math.isfinite(v) and v > 0]
+        if pts:
+            xs, ys = zip(*pts, strict=True)
+            ax1.plot(xs, ys, color=colours.get(arm), label=labels.get(arm, arm), lw=1.2)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("SGD step (mini-batch)")
+    ax1.set_ylabel("training cross-entropy (mean over seeds)")
+    ax1.set_title("training curves")
+    ax1.legend(fontsize=8)
+    ax1.grid(True, which="both", alpha=0.3)
+    arms = list(f["deviation"])
+    xs = range(len(arms))
+    w = 0.38
+    dev = [f["deviation"][a][0] for a in arms]
+    rat = [f["ratio"][a][0] for a in arms]
+    b1 = ax2.bar([x - w / 2 for x in xs], dev, w, color="#9467bd", label="‖h_B − h_0‖/‖h_0‖")
+    b2 = ax2.bar([x + w / 2 for x in xs], rat, w, color="#ff7f0e",
+                 label="stem gradient, deep / no blocks")
+    for bars in (b1, b2):
+        for bar in bars:
+            ax2.annotate(f"{bar.get_height():.3g}", (bar.get_x() + bar.get_width() / 2,
+                                                     bar.get_height()),
+                         ha="center", va="bottom", fontsize=9)
+    ax2.axhline(1.0, color="k", ls="--", lw=0.8)
+    ax2.set_xticks(list(xs), [labels.get(a, a) for a in arms])
+    ax2.set_title("at init: identity? gradient to the first layer?")
+    ax2.legend(fontsize=8)
+    ax2.grid(True, axis="y", alpha=0.3)
+
+
 DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "symmetry": _symmetry,
     "linear_variance": _linear_variance,
     "relu_variance": _relu_variance,
     "rnn_memory": _rnn_memory,
+    "zero_gamma": _zero_gamma,
 }
 
 
