@@ -39,6 +39,12 @@ def _plt() -> Any:
     return plt
 
 
+def _null_locator() -> Any:
+    from matplotlib.ticker import NullLocator
+
+    return NullLocator()
+
+
 def _fmt_eps(k: str) -> str:
     v = float(k)
     return "ε = 0 (identical)" if v == 0 else f"ε = {v:g}"
@@ -204,12 +210,56 @@ def _zero_gamma(f: dict[str, Any], fig: Any) -> None:
     ax2.grid(True, axis="y", alpha=0.3)
 
 
+def _input_gradient(f: dict[str, Any], fig: Any) -> None:
+    has_fgsm = bool(f["fgsm_alphas"])
+    axes = fig.subplots(1, 2 if has_fgsm else 1)
+    ax1 = axes[0] if has_fgsm else axes
+    als = f["alphas"]
+    styles = {"relu": ("-", "o"), "tanh": ("--", "s")}
+    for act, by_depth in f["norms"].items():
+        for i, (d, ns) in enumerate(by_depth.items()):
+            c = _C[i % 10]
+            ls, mk = styles.get(act, ("-", "o"))
+            ax1.plot(als, ns, ls, marker=mk, color=c, label=f"{act}, L = {d}")
+            i1 = min(range(len(als)), key=lambda j: abs(als[j] - 1.0))
+            ref = [ns[i1] * (a / als[i1]) ** (int(d) / 2) for a in als]
+            ax1.plot(als, ref, ":", color=c, lw=1)
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set_xticks(als, [f"{a:g}" for a in als])
+    ax1.xaxis.set_minor_locator(_null_locator())
+    ax1.set_xlabel("α (multiplier of Xavier's variance)")
+    ax1.set_ylabel("mean ‖∂ℓ/∂x‖ at init")
+    ax1.set_title("input gradient vs α (dotted: α^{L/2} through α = 1)")
+    ax1.legend(fontsize=7, ncol=2)
+    ax1.grid(True, which="both", alpha=0.3)
+    if not has_fgsm:
+        return
+    ax2 = axes[1]
+    fa = f["fgsm_alphas"]
+    for j, act in enumerate(f["fgsm_init"]):
+        for stage, ls in (("init", "-"), ("trained", "--")):
+            m = f[f"fgsm_{stage}"][act]
+            ax2.errorbar(fa, [v[0] for v in m], yerr=[2 * v[1] for v in m], ls=ls, marker="o",
+                         capsize=3, color=_C[j], label=f"{act}, {stage}")
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xticks(fa, [f"{a:g}" for a in fa])
+    ax2.xaxis.set_minor_locator(_null_locator())
+    ax2.set_xlabel("α")
+    ax2.set_ylabel("median FGSM ε that flips the prediction")
+    ax2.set_title(f"adversarial margin, L = {f['fgsm_depth']} (±2 s.e.)")
+    ax2.legend(fontsize=8)
+    ax2.grid(True, which="both", alpha=0.3)
+
+
 DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "symmetry": _symmetry,
     "linear_variance": _linear_variance,
     "relu_variance": _relu_variance,
     "rnn_memory": _rnn_memory,
     "zero_gamma": _zero_gamma,
+    "input_gradient": _input_gradient,
 }
 
 

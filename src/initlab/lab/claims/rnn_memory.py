@@ -193,7 +193,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
            for k in inits]
     )
     reason = (
-        f"λ per step: " + ", ".join(f"{k} {mean(v):+.3f}" for k, v in lam.items())
+        "λ per step: " + ", ".join(f"{k} {mean(v):+.3f}" for k, v in lam.items())
         + f"; recall at T={t_max}: "
         + ", ".join(f"{k} {mean(acc[k][t_max]):.2f}" for k in inits)
         + f" → vanishes {'yes' if vanish else 'no'}, explodes {'yes' if explode else 'no'}, "

@@ -9,8 +9,9 @@ Goyal et al. 2017), the standard arm leaves γ = 1. Measured at init, on a train
 the blocks' deviation from the identity ‖h_B − h_0‖/‖h_0‖, and the ratio of the stem weight's
 gradient norm in the deep network to that of the same stem and head with no blocks (1: the
 first layer gets exactly the gradient of a shallow net; the claim's "undiminished"). Then both
-arms train with SGD (lab.train, batches of 90 so no BatchNorm sees a tiny last batch) and the final training loss and test accuracy are compared, and
-the blocks' mean |γ₂| after training is reported (the fade-in).
+arms train with SGD (lab.train, batches of 90 so no BatchNorm sees a tiny last
+batch); the final training loss and test accuracy are compared, and the blocks' mean |γ₂|
+after training is reported (the fade-in).
 
 Verdict checks: identity (deviation < 1e-6), undiminished gradient (ratio within 1e-3 of 1),
 and training at least as well as the standard arm (final loss not above it by > 2 s.e.).
