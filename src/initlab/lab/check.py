@@ -322,7 +322,7 @@ def _draw(fn: Callable[..., Any], call: str, shape: tuple[int, ...], fi: float, 
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     random.seed(seed)
-    where = f"{name} on {call == 'fans' and f'fan_in={fi:g}, fan_out={fo:g}' or shape}"
+    where = f"{name} on {(call == 'fans' and f'fan_in={fi:g}, fan_out={fo:g}') or shape}"
     try:
         if call == "tensor":
             t = torch.full(shape, float("nan"))
@@ -344,7 +344,7 @@ def _draw(fn: Callable[..., Any], call: str, shape: tuple[int, ...], fi: float, 
     finally:
         _restore(state)
     x = _as_array(values, where)
-    want = int(round(fi * fo)) if call == "fans" else math.prod(shape)
+    want = round(fi * fo) if call == "fans" else math.prod(shape)
     if x.size != want:
         raise InitError(
             f"check: {where} gave {x.size} values, expected {want} "
@@ -508,10 +508,10 @@ __all__ = [
     "DEFAULT_SHAPES",
     "KS_ALPHA",
     "MISTAKES",
-    "Z",
     "CheckResult",
     "RefScheme",
     "ShapeCheck",
+    "Z",
     "check_initializer",
     "get_check_scheme",
 ]

@@ -50,7 +50,7 @@ def he_init(fan_in: int, fan_out: int) -> np.ndarray:
 
 def kaiming_normal_fan_out(shape: tuple[int, ...]) -> np.ndarray:
     """Wrong: the weight read as (in, out), so fan_out is used where He needs fan_in."""
-    fan_in, fan_out = _fans(shape)
+    _, fan_out = _fans(shape)
     return np.random.randn(*shape) * math.sqrt(2.0 / fan_out)
 
 

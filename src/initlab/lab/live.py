@@ -51,10 +51,10 @@ def compare_live(
     Raises:
         InitError: an unknown start, activation or dataset, a bad size (before any training).
     """
-    from initlab.lab.compare import build_mlp
     from initlab.lab.data import load_dataset
     from initlab.lab.starts import get_start
     from initlab.lab.train import train
+    from initlab.lab.zoo import deep_mlp
 
     if not starts:
         raise InitError("compare_live: starts is empty; give at least one start name")
@@ -67,7 +67,7 @@ def compare_live(
     resolved = [get_start(s) for s in starts]
     models = []
     for st in resolved:
-        m = build_mlp(split.num_features, split.num_classes, depth, width, activation)
+        m = deep_mlp(depth, width, split.num_features, split.num_classes, activation)
         st.apply(m, split.x_train[:256], seed=seed)
         models.append(m)
     yield {"type": "begin", "starts": [s.name for s in resolved],

@@ -146,9 +146,9 @@ def _factor(v: list[float]) -> float:
 
 
 def _mlp(width: int, depth: int, activation: str) -> nn.Module:
-    from initlab.lab.compare import build_mlp
+    from initlab.lab.zoo import deep_mlp
 
-    return build_mlp(width, width, depth, width, activation)
+    return deep_mlp(depth, width, width, width, activation)
 
 
 def signal_propagation(
@@ -262,8 +262,8 @@ class WeightDistribution:
     ``variance``, ``std``: the scheme's; ``bound``: the U(−b, b) bound with that variance
     (b = √3·std); ``truncated_sigma``: σ of the ±2σ truncated normal with that std; ``lo``/``hi``:
     the support of the chosen law (±∞ for the normal). ``edges``/``counts``/``density``: the
-    histogram (density-normalized) of ``n_drawn`` values; ``curve_x``/``curve_y``: the theoretical
-    density; ``sample_*``: the draw's statistics; ``table``: every scheme's numbers for these fans.
+    histogram (density-normalized, ``centers`` of the bins) of ``n_drawn`` values;
+    ``curve_x``/``curve_y``: the theoretical density; ``sample_*``: the draw's statistics; ``table``: every scheme's numbers for these fans.
     """
 
     scheme: str
@@ -285,6 +285,7 @@ class WeightDistribution:
     sample_min: float
     sample_max: float
     edges: tuple[float, ...]
+    centers: tuple[float, ...]
     counts: tuple[float, ...]
     curve_x: tuple[float, ...]
     curve_y: tuple[float, ...]
@@ -374,7 +375,8 @@ def weight_distribution(
         variance=r.variance, std=r.std, bound=r.uniform_bound, truncated_sigma=r.truncated_sigma,
         lo=lo, hi=hi, n_drawn=int(v.size), sample_mean=float(v.mean()), sample_std=float(v.std()),
         sample_min=float(v.min()), sample_max=float(v.max()),
-        edges=tuple(edges.tolist()), counts=tuple(counts.tolist()),
+        edges=tuple(edges.tolist()), centers=tuple(((edges[1:] + edges[:-1]) / 2).tolist()),
+        counts=tuple(counts.tolist()),
         curve_x=tuple(xs.tolist()), curve_y=tuple(ys.tolist()),
         table=tuple(x.to_dict() for x in rows),
     )
@@ -388,9 +390,9 @@ class PhasePoint:
     """Mean field at one (σ_w², σ_b²) and its depth profile.
 
     ``q``/``c``: theory q^l, c^l for l = 0..depth (two inputs of variance 1 and correlation
-    ``c0``); ``sim_q``/``sim_c``: the same measured on a real random network of width
-    ``width`` (:func:`initlab.theory.simulate`). ``q_star`` etc. are None where the length map
-    has no fixed point (``phase`` = ``"no fixed point"``, with ``note``).
+    ``c0``); ``sim_q``/``sim_c``: the same measured on real random networks of width
+    ``width`` (mean of 4 seeds, :func:`initlab.theory.simulate`). ``q_star`` etc. are None
+    where the length map has no fixed point (``phase`` = ``"no fixed point"``, with ``note``).
     """
 
     activation: str
@@ -462,7 +464,8 @@ def phase_point(
             cs.append(math.nan)
         q, c = np.array(qs), np.array(cs)
     with np.errstate(all="ignore"):
-        sim = simulate(act, sigma_w2, sigma_b2, width=width, depth=depth, seed=seed, c0=c0)
+        sim = simulate(act, sigma_w2, sigma_b2, width=width, depth=depth, seed=seed, c0=c0,
+                       n_seeds=4)
 
     def lst(a: Any) -> tuple[float, ...]:
         return tuple(float(v) for v in np.asarray(a, dtype=np.float64))

@@ -36,7 +36,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from initlab.errors import InitError
@@ -272,6 +272,10 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(static_dir() / "index.html", media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly() -> FileResponse:
@@ -546,7 +550,9 @@ def create_app(
         try:
             get_check_scheme(scheme)
         except InitError:
-            raise _bad(f"scheme: unknown {scheme!r}; choose one of {', '.join(CHECK_SCHEMES)}")
+            raise _bad(
+                f"scheme: unknown {scheme!r}; choose one of {', '.join(CHECK_SCHEMES)}"
+            ) from None
         if example == "cli":
             if state.check_fn is None:
                 raise _bad("example: 'cli' needs a function on the command line: "

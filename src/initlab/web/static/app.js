@@ -152,9 +152,8 @@ async function updateVariance() {
 // ----------------------------------------------------------------- 2. weights view ---
 async function updateWeights() {
   const d = await api("weights", "/api/weights?" + qs(views.weights.params()));
-  const centers = d.counts.map((_, i) => (d.edges[i] + d.edges[i + 1]) / 2);
   Plotly.react("weights-chart", [
-    {x: centers, y: d.counts, type: "bar", name: `histogram of ${d.n_drawn.toLocaleString()} drawn weights`, marker: {color: "#93c5fd"}},
+    {x: d.centers, y: d.counts, type: "bar", name: `histogram of ${d.n_drawn.toLocaleString()} drawn weights`, marker: {color: "#93c5fd"}},
     {x: d.curve_x, y: d.curve_y, mode: "lines", name: "theoretical density", line: {color: "#1d4ed8", width: 2}},
   ], {...LAYOUT, bargap: 0.02,
     title: {text: `${d.scheme} (${d.distribution}), fan_in ${d.fan_in}, fan_out ${d.fan_out}: Var = ${d.formula}`, font: {size: 13}},
@@ -194,7 +193,7 @@ async function updatePhase() {
     phaseMapFor = p.activation;
     const chi = m.chi1.map((row) => row.map((v) => (v === null ? null : Math.log10(v))));
     Plotly.react("phase-map", [
-      {z: chi, x: m.sigma_w2, y: m.sigma_b2, type: "heatmap", colorscale: "RdBu", reversescale: true, zmid: 0,
+      {z: chi, x: m.sigma_w2, y: m.sigma_b2, type: "heatmap", colorscale: "RdBu", zmid: 0,
        colorbar: {title: "log₁₀ χ₁", len: 0.8}, hovertemplate: "σ_w²=%{x:.3f}<br>σ_b²=%{y:.3f}<br>log₁₀χ₁=%{z:.3f}<extra></extra>"},
       {x: m.critical_sigma_w2, y: m.sigma_b2, mode: "lines", name: "critical line χ₁ = 1", line: {color: "#111", dash: "dash"}},
       {x: [Number(p.sigma_w2)], y: [Number(p.sigma_b2)], mode: "markers", name: "chosen point", marker: {size: 12, color: "#f59e0b", line: {color: "#000", width: 1}}},
@@ -217,7 +216,7 @@ async function updatePhase() {
     {x: L, y: d.sim_c, name: "c^l measured", mode: "markers", yaxis: "y2", marker: {color: "#059669", size: 5}},
   ], {...LAYOUT, title: {text: `depth profile at σ_w² = ${fmt(d.sigma_w2)}, σ_b² = ${fmt(d.sigma_b2)}: ${d.phase}`, font: {size: 13}},
     xaxis: {title: "layer l"}, yaxis: {title: "q^l (variance)", type: "log", exponentformat: "power"},
-    yaxis2: {title: "c^l (correlation)", overlaying: "y", side: "right", range: [-0.05, 1.05]}}, PLOT);
+    yaxis2: {title: "c^l (correlation)", overlaying: "y", side: "right", range: [-0.05, 1.05]}, margin: {...LAYOUT.margin, r: 60}}, PLOT);
   table($("phase-table"), ["phase", "q*", "c*", "χ₁", "ξ_q", "ξ_c", "trainable depth 6ξ_c", "note"],
     [[d.phase, fmt(d.q_star), fmt(d.c_star), fmt(d.chi1, 4), fmt(d.xi_q), d.xi_c === null ? "∞" : fmt(d.xi_c), d.trainable_depth === null ? "∞" : fmt(d.trainable_depth), d.note || ""]]);
   stamp("phase", d);
