@@ -89,7 +89,8 @@ EXAMPLES = {
         kaiming_normal_no_kernel, "kaiming_normal", "kernel_size_forgotten"),
     "xavier_normal_std_as_variance": (
         xavier_normal_std_as_variance, "xavier_normal", "variance_as_std"),
-    "xavier_uniform_no_sqrt3": (xavier_uniform_no_sqrt3, "xavier_uniform", "uniform_bound_no_sqrt3"),
+    "xavier_uniform_no_sqrt3": (
+        xavier_uniform_no_sqrt3, "xavier_uniform", "uniform_bound_no_sqrt3"),
     "xavier_uniform_not_centred": (xavier_uniform_not_centred, "xavier_uniform", "not_centred"),
 }
 

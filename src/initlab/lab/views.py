@@ -263,7 +263,8 @@ class WeightDistribution:
     (b = √3·std); ``truncated_sigma``: σ of the ±2σ truncated normal with that std; ``lo``/``hi``:
     the support of the chosen law (±∞ for the normal). ``edges``/``counts``/``density``: the
     histogram (density-normalized, ``centers`` of the bins) of ``n_drawn`` values;
-    ``curve_x``/``curve_y``: the theoretical density; ``sample_*``: the draw's statistics; ``table``: every scheme's numbers for these fans.
+    ``curve_x``/``curve_y``: the theoretical density; ``sample_*``: the draw's statistics;
+    ``table``: every scheme's numbers for these fans.
     """
 
     scheme: str
