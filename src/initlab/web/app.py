@@ -45,6 +45,8 @@ from initlab.errors import InitError
 MAX_SIGNAL_WORK = 2e9
 #: Longest training run the page may ask for (seconds, all starts together).
 MAX_TRAIN_SECONDS = 300.0
+#: Seconds a request waits for a free computation slot before a 503.
+GATE_TIMEOUT = 15.0
 #: Results kept per view (moving a slider back is then instant).
 CACHE_SIZE = 128
 
@@ -128,7 +130,7 @@ def _compute(state: ExplorerState, key: Any, make: Callable[[], Any]) -> Any:
     """Run ``make`` under the concurrency gate (cached by ``key``); InitError → 422."""
 
     def gated() -> Any:
-        if not state.gate.acquire(timeout=15):
+        if not state.gate.acquire(timeout=GATE_TIMEOUT):
             raise _busy()
         try:
             return make()
