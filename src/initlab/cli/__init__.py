@@ -16,8 +16,18 @@ from initlab.cli.common import console_err, fail
 from initlab.errors import InitError
 
 # One entry per module in initlab.cli that defines `register(app: typer.Typer) -> None`.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "doctor", "model", "theory", "scales", "compare",
-                                    "coordcheck")
+COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
+    "doctor",
+    "model",
+    "theory",
+    "scales",
+    "compare",
+    "claims",
+    "check",
+    "explore",
+    "coordcheck",
+)
 
 app = typer.Typer(
     name="initlab",
