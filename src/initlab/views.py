@@ -4,7 +4,7 @@ Results (an :class:`~initlab.model.plan.InitPlan`, a :class:`~initlab.probe.diag
 are data in their own layer; ``report/`` owns every renderer and registers it here for the type
 it draws, under a view name (``"rich"``, ``"text"``, ``"plot"``, ``"html"``). The result's
 ``__rich__`` / ``__str__`` / ``plot()`` / ``to_html()`` call :func:`render`, so ``probe/`` and
-``model/`` never import ``report/``. ``import initlab`` loads ``initlab.report``, which
+``model/`` never import ``report/``. The first :func:`render` loads ``initlab.report``, which
 registers its renderers; like :mod:`initlab.errors`, this module sits below every layer.
 
 Examples:
@@ -17,6 +17,7 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,16 +33,26 @@ def register_view(cls: type, view: str, fn: Callable[..., Any]) -> Callable[...,
     return fn
 
 
+def _lookup(cls: type, view: str) -> Callable[..., Any] | None:
+    for c in cls.__mro__:
+        fn = _VIEWS.get((c, view))
+        if fn is not None:
+            return fn
+    return None
+
+
 def render(obj: Any, view: str, *args: Any, **kwargs: Any) -> Any:
     """The ``view`` of ``obj`` drawn by its registered renderer.
 
     Raises:
         InitError: no renderer registered for this type and view.
     """
-    for cls in type(obj).__mro__:
-        fn = _VIEWS.get((cls, view))
-        if fn is not None:
-            return fn(obj, *args, **kwargs)
+    fn = _lookup(type(obj), view)
+    if fn is None:  # `import initlab` is lazy: load the renderers on first use
+        importlib.import_module("initlab.report")
+        fn = _lookup(type(obj), view)
+    if fn is not None:
+        return fn(obj, *args, **kwargs)
     known = sorted(v for c, v in _VIEWS if isinstance(obj, c))
     raise InitError(
         f"no {view!r} view of {type(obj).__name__} is registered (known: {known or 'none'}); "
