@@ -14,22 +14,16 @@ from typing import Any
 from rich.table import Table
 
 from initlab.lab.compare import ComparisonResult
+from initlab.report.figures import pyplot, save_png
 
 _COLOURS = {"zeros": "#7f7f7f", "normal": "#d62728", "xavier": "#1f77b4", "he": "#2ca02c"}
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def compare_figure(result: ComparisonResult) -> Any:
     """A matplotlib Figure: loss curves (log y) and the final-accuracy bar chart."""
-    plt = _plt()
+    plt = pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
     accs = []
     for name, run in zip(result.schemes, result.runs, strict=True):
@@ -65,13 +59,7 @@ def compare_figure(result: ComparisonResult) -> Any:
 
 def plot_comparison(result: ComparisonResult, path: str | Path) -> Path:
     """Save :func:`compare_figure` as a PNG at ``path`` (parent folders created); return it."""
-    plt = _plt()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig = compare_figure(result)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_png(compare_figure(result), path, dpi=100)
 
 
 def compare_table(result: ComparisonResult) -> Table:
