@@ -390,8 +390,8 @@ def create_app(
         activation: str = "tanh",
         sigma_w2: Annotated[float, Query(ge=0, le=100)] = 1.5,
         sigma_b2: Annotated[float, Query(ge=0, le=10)] = 0.05,
-        depth: Annotated[int, Query(ge=1, le=500)] = 50,
-        width: Annotated[int, Query(ge=2, le=1024)] = 256,
+        depth: Annotated[int, Query(ge=1, le=200)] = 50,
+        width: Annotated[int, Query(ge=2, le=512)] = 256,
         c0: Annotated[float, Query(ge=-1, le=1)] = 0.5,
     ) -> dict[str, Any]:
         """View 4: q*, χ₁, ξ_c, the phase and the depth profile at one point."""
