@@ -88,7 +88,8 @@ def _wait_rev(pg, view: str, above: int, timeout: float = 60_000) -> None:
 
 def _snapshot(pg, chart: str, tbl: str) -> tuple[str, str]:
     data = pg.evaluate(
-        f"JSON.stringify((document.getElementById('{chart}').data || []).map(t => [t.x, t.y, t.z]))")
+        f"JSON.stringify((document.getElementById('{chart}').data || [])"
+        ".map(t => [t.x, t.y, t.z]))")
     return data, pg.inner_text(f"#{tbl}")
 
 

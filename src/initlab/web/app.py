@@ -390,7 +390,7 @@ def create_app(
         activation: str = "tanh",
         sigma_w2: Annotated[float, Query(ge=0, le=100)] = 1.5,
         sigma_b2: Annotated[float, Query(ge=0, le=10)] = 0.05,
-        depth: Annotated[int, Query(ge=1, le=200)] = 50,
+        depth: Annotated[int, Query(ge=1, le=200)] = 30,
         width: Annotated[int, Query(ge=2, le=512)] = 256,
         c0: Annotated[float, Query(ge=-1, le=1)] = 0.5,
     ) -> dict[str, Any]:
