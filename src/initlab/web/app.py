@@ -245,6 +245,8 @@ def create_app(
         title="initlab explorer",
         version="1",
         description="Interactive views of initialization: every number computed by initlab.",
+        docs_url=None,  # FastAPI's docs pages load Swagger UI / ReDoc from a CDN: offline, no
+        redoc_url=None,  # the spec itself stays at /openapi.json
     )
     app.state.explorer = state
 

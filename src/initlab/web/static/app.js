@@ -273,7 +273,7 @@ async function startTraining() {
   const curves = {};
   const final = {};
   const draw = () => {
-    Plotly.react("train-chart", Object.entries(curves).map(([name, c]) => ({x: c.x, y: c.y, name: c.label, mode: "lines+markers"})),
+    Plotly.react("train-chart", Object.entries(curves).map(([name, c]) => ({x: [...c.x], y: [...c.y], name: c.label, mode: "lines+markers"})),
       {...LAYOUT, title: {text: `training loss per epoch on ${p.dataset} (live)`, font: {size: 13}},
         xaxis: {title: "epoch", dtick: 1}, yaxis: {title: "train loss (log)", type: "log", exponentformat: "power"}}, PLOT);
     table($("train-table"), ["start", "epoch", "train loss", "test accuracy", "diverged"],
