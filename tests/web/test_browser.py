@@ -158,7 +158,7 @@ def test_every_view_answers_a_control(page, tmp_path_factory):
     assert "zeros" in first[1] and "He" in first[1]
     # the live curves grew to one point per epoch
     assert pg.evaluate("document.getElementById('train-chart').data.map(t => t.x.length)") == [
-        2, 2, 2]
+        2, 2]  # zeros and He, two epochs each
     pg.query_selector("#train-starts input[value=xavier]").check()
     pg.wait_for_function("!document.getElementById('train-go').disabled")
     pg.click("#train-go")
