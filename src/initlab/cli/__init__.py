@@ -17,7 +17,15 @@ from initlab.errors import InitError
 
 # One entry per module in initlab.cli that defines `register(app: typer.Typer) -> None`.
 COMMAND_MODULES: tuple[str, ...] = (
-    "demo", "doctor", "model", "theory", "scales", "compare", "check", "explore",
+    "demo",
+    "doctor",
+    "model",
+    "theory",
+    "scales",
+    "compare",
+    "claims",
+    "check",
+    "explore",
 )
 
 app = typer.Typer(
