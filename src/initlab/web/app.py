@@ -117,6 +117,8 @@ class ExplorerState:
     cache: _LRU = field(default_factory=lambda: _LRU(CACHE_SIZE))
     jobs: dict[str, _Job] = field(default_factory=dict)
     jobs_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: the doctor hooks the model it measures: one request at a time on the shared model
+    model_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.gate = threading.BoundedSemaphore(self.max_concurrent)
@@ -487,23 +489,30 @@ def _need_model(state: ExplorerState) -> None:
 def model_view(request: Request) -> dict[str, Any]:
     """View 6: the model's doctor report as built and the plan of each policy."""
     state: ExplorerState = request.app.state.explorer
-    import initlab
-    from initlab.model.policies import POLICIES
 
     _need_model(state)
 
     def make() -> dict[str, Any]:
-        dx = initlab.doctor(state.model, state.example_input, samples=False)
-        plans = {}
-        for p in POLICIES:
-            try:
-                pl = initlab.plan(state.model, state.example_input, policy=p)
-                plans[p] = {"rows": [r.to_dict() for r in pl.rows], "error": None}
-            except InitError as e:
-                plans[p] = {"rows": [], "error": str(e)}
-        return {"model": state.model_target, "diagnosis": dx.to_dict(), "plans": plans}
+        with state.model_lock:
+            return _model_report(state)
 
     return _compute(state, ("model",), make)
+
+
+def _model_report(state: ExplorerState) -> dict[str, Any]:
+    """The doctor on the model as built and the plan of every policy (errors kept per policy)."""
+    import initlab
+    from initlab.model.policies import POLICIES
+
+    dx = initlab.doctor(state.model, state.example_input, samples=False)
+    plans = {}
+    for p in POLICIES:
+        try:
+            pl = initlab.plan(state.model, state.example_input, policy=p)
+            plans[p] = {"rows": [r.to_dict() for r in pl.rows], "error": None}
+        except InitError as e:
+            plans[p] = {"rows": [], "error": str(e)}
+    return {"model": state.model_target, "diagnosis": dx.to_dict(), "plans": plans}
 
 
 @router.get("/api/model/doctor")
@@ -519,7 +528,8 @@ def model_doctor(request: Request, policy: str = "auto",
         raise _bad(f"policy: unknown {policy!r}; choose one of {', '.join(POLICIES)}")
 
     def make() -> dict[str, Any]:
-        m = copy.deepcopy(state.model)
+        with state.model_lock:  # never copy it while the doctor's hooks are on it
+            m = copy.deepcopy(state.model)
         pl = initlab.init(m, state.example_input, policy=policy, seed=seed)
         dx = initlab.doctor(m, state.example_input, samples=False)
         return {"policy": policy, "plan": [r.to_dict() for r in pl.rows],
