@@ -253,6 +253,41 @@ def _input_gradient(f: dict[str, Any], fig: Any) -> None:
     ax2.grid(True, which="both", alpha=0.3)
 
 
+def _input_scale(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    sc = f["scales"]
+    ax1.errorbar(sc, f["r_mean"], yerr=[2 * v for v in f["r_se"]], marker="o", capsize=3,
+                 color="#1f77b4", label="measured first step r(s)")
+    if math.isfinite(f["s_pred"]):
+        ax1.plot(sc, [f["r_mean"][0] * s for s in sc], ":", color="#1f77b4",
+                 label="r(1)·s (homogeneity)")
+        ax1.axvline(f["s_pred"], color="#d62728", ls="--",
+                    label=f"computed s* = 1/r(1) = {f['s_pred']:.3g}")
+    ax1.axhline(1.0, color="k", lw=0.8)
+    ax1.set_xscale("log", base=2)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("input scale s (inputs × s, Var[x] = s²)")
+    ax1.set_ylabel("max_l ‖ΔW_l‖ / ‖W_l‖ after one SGD step")
+    ax1.set_title(f"size of the first update ({f['preprocess']} preprocessing)")
+    ax1.legend(fontsize=8)
+    ax1.grid(True, which="both", alpha=0.3)
+    ax2.errorbar(sc, [100 * a for a in f["acc_mean"]], yerr=[200 * v for v in f["acc_se"]],
+                 marker="o", capsize=3, color="#2ca02c", label="test accuracy after training")
+    meas = [m for m in f["s_measured"] if math.isfinite(m)]
+    for i, m in enumerate(meas):
+        ax2.axvline(m, color="#7f7f7f", ls=":", lw=1,
+                    label="measured threshold (per seed)" if i == 0 else None)
+    if math.isfinite(f["s_pred"]):
+        ax2.axvline(f["s_pred"], color="#d62728", ls="--", label="computed s*")
+    ax2.set_xscale("log", base=2)
+    ax2.set_ylim(0, 100)
+    ax2.set_xlabel("input scale s")
+    ax2.set_ylabel("test accuracy (%; diverged = 0)")
+    ax2.set_title("does training survive? (±2 s.e.)")
+    ax2.legend(fontsize=8)
+    ax2.grid(True, alpha=0.3)
+
+
 DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "symmetry": _symmetry,
     "linear_variance": _linear_variance,
@@ -260,6 +295,7 @@ DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "rnn_memory": _rnn_memory,
     "zero_gamma": _zero_gamma,
     "input_gradient": _input_gradient,
+    "input_scale": _input_scale,
 }
 
 
