@@ -268,7 +268,8 @@ def _input_scale(f: dict[str, Any], fig: Any) -> None:
     ax1.set_yscale("log")
     ax1.set_xlabel("input scale s (inputs × s, Var[x] = s²)")
     ax1.set_ylabel("max_l ‖ΔW_l‖ / ‖W_l‖ after one SGD step")
-    ax1.set_title(f"size of the first update ({f['preprocess']} preprocessing)")
+    ax1.set_title("size of the first update" + (" (inputs re-standardized)"
+                                                if f["preprocess"] == "standardize" else ""))
     ax1.legend(fontsize=8)
     ax1.grid(True, which="both", alpha=0.3)
     ax2.errorbar(sc, [100 * a for a in f["acc_mean"]], yerr=[200 * v for v in f["acc_se"]],
@@ -288,6 +289,40 @@ def _input_scale(f: dict[str, Any], fig: Any) -> None:
     ax2.grid(True, alpha=0.3)
 
 
+_START_COLOURS = {"Xavier": "#1f77b4", "He": "#2ca02c", "saturating": "#d62728",
+                  "vanishing": "#7f7f7f"}
+
+
+def _ntk(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    labs = list(f["log10_cond"])
+    for lab, spec in f["spectra"].items():
+        ax1.plot(range(1, len(spec) + 1), [max(v, 1e-12) for v in spec],
+                 color=_START_COLOURS.get(lab), label=f"{lab} ({f['starts'][lab]})")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("eigenvalue index")
+    ax1.set_ylabel("NTK eigenvalue / trace")
+    ax1.set_title("empirical NTK spectrum at init")
+    ax1.legend(fontsize=7)
+    ax1.grid(True, which="both", alpha=0.3)
+    ms = [sum(f["log10_cond"][lab]) / len(f["log10_cond"][lab]) for lab in labs]
+    ax2.bar(labs, ms, color=[_START_COLOURS.get(lab, "#9467bd") for lab in labs], alpha=0.8)
+    for i, lab in enumerate(labs):
+        ax2.scatter([i] * len(f["log10_cond"][lab]), f["log10_cond"][lab], color="k", s=10,
+                    zorder=3)
+    ax2.set_ylabel("log₁₀ condition number (dots: seeds)")
+    ax2.set_title("conditioning of the NTK")
+    ax2.grid(True, axis="y", alpha=0.3)
+    for lab in labs:
+        ax3.scatter(f["log10_cond"][lab], f["speed"][lab], color=_START_COLOURS.get(lab),
+                    label=lab)
+    ax3.set_xlabel("log₁₀ cond(NTK)")
+    ax3.set_ylabel("early speed: 1 − loss after 1 epoch / first loss")
+    ax3.set_title(f"does conditioning predict speed? ρ = {f['rho']:+.2f}")
+    ax3.legend(fontsize=8)
+    ax3.grid(True, alpha=0.3)
+
+
 DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "symmetry": _symmetry,
     "linear_variance": _linear_variance,
@@ -296,6 +331,7 @@ DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "zero_gamma": _zero_gamma,
     "input_gradient": _input_gradient,
     "input_scale": _input_scale,
+    "ntk": _ntk,
 }
 
 
