@@ -343,6 +343,32 @@ def _pinn(f: dict[str, Any], fig: Any) -> None:
     ax.grid(True, which="both", alpha=0.3)
 
 
+def _optimistic(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    colours = {"optimistic": "#2ca02c", "zero bias": "#1f77b4", "large weights": "#d62728"}
+    labels = {"optimistic": f"optimistic (output bias {f['bias']:g}, He weights)",
+              "zero bias": "zero bias (He weights)", "large weights": "large weights N(0, 1)"}
+    for s, curve in f["curves"].items():
+        ax1.plot(range(1, len(curve) + 1), curve, color=colours.get(s), label=labels.get(s, s))
+    ax1.set_xlabel("pull t")
+    ax1.set_ylabel("cumulative regret Σ (μ* − μ_a) (mean over seeds)")
+    ax1.set_title(f"greedy value-network agent on a {f['arms']}-armed bandit")
+    ax1.legend(fontsize=8)
+    ax1.grid(True, alpha=0.3)
+    names = list(f["tried"])
+    xs = range(len(names))
+    ax2.bar(xs, [f["tried"][s][0] for s in names], yerr=[2 * f["tried"][s][1] for s in names],
+            capsize=4, color=[colours.get(s, "#9467bd") for s in names], alpha=0.85)
+    ax2.axhline(f["arms"], color="k", ls="--", lw=0.8)
+    ax2.set_ylim(0, f["arms"] * 1.12)
+    ax2.text(len(names) - 0.55, f["arms"], f"all {f['arms']} arms", ha="right", va="bottom",
+             fontsize=8)
+    ax2.set_xticks(list(xs), names)
+    ax2.set_ylabel(f"distinct arms tried in the first {2 * f['arms']} pulls")
+    ax2.set_title("early exploration (±2 s.e.)")
+    ax2.grid(True, axis="y", alpha=0.3)
+
+
 DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "symmetry": _symmetry,
     "linear_variance": _linear_variance,
@@ -353,6 +379,7 @@ DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "input_scale": _input_scale,
     "ntk": _ntk,
     "pinn": _pinn,
+    "optimistic": _optimistic,
 }
 
 
