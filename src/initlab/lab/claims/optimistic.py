@@ -16,8 +16,8 @@ its regret is lower than zero bias's and lower than large weights' (each beyond 
 
 Examples:
     >>> r = run(arms=5, steps=60, seeds=3)
-    >>> r.effect("arms tried early: optimistic").value >= r.effect("arms tried early: zero bias").value
-    True
+    >>> r.effect("arms tried early: optimistic").value
+    5.0
 """
 
 from __future__ import annotations
