@@ -369,6 +369,38 @@ def _optimistic(f: dict[str, Any], fig: Any) -> None:
     ax2.grid(True, axis="y", alpha=0.3)
 
 
+def _grouped_bars(ax: Any, groups: list[str], series: dict[str, list[list[float]]]) -> None:
+    n = len(series)
+    w = 0.8 / n
+    for j, (lab, vals) in enumerate(series.items()):
+        xs = [i - 0.4 + w * (j + 0.5) for i in range(len(groups))]
+        bars = ax.bar(xs, [100 * v[0] for v in vals], w, yerr=[200 * v[1] for v in vals],
+                      capsize=3, color=_C[j % 10], alpha=0.85, label=lab)
+        for bar in bars:
+            ax.annotate(f"{bar.get_height():.0f}", (bar.get_x() + bar.get_width() / 2, 2),
+                        ha="center", va="bottom", fontsize=8, color="white")
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylim(0, 105)
+    ax.grid(True, axis="y", alpha=0.3)
+
+
+def _new_heads(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    starts = f["starts"]
+    _grouped_bars(ax1, starts, {
+        "after 1 epoch": [f["transfer_first"][s] for s in starts],
+        f"after {f['epochs']} epochs": [f["transfer_final"][s] for s in starts]})
+    ax1.set_ylabel("test accuracy on digits 5–9 (%)")
+    ax1.set_title("transfer: new head on a frozen trunk (±2 s.e.)")
+    ax1.legend(fontsize=8, loc="upper right")
+    arms = list(f["multitask"])
+    _grouped_bars(ax2, ["digit (10-way)", f"parity (weight {f['loss_weight']:g})"], {
+        f"heads: {a}": [f["multitask"][a]["digit"], f["multitask"][a]["parity"]] for a in arms})
+    ax2.set_ylabel("test accuracy (%)")
+    ax2.set_title("multi-task: two heads on one trunk (±2 s.e.)")
+    ax2.legend(fontsize=8, loc="lower right")
+
+
 DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "symmetry": _symmetry,
     "linear_variance": _linear_variance,
@@ -380,6 +412,7 @@ DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "ntk": _ntk,
     "pinn": _pinn,
     "optimistic": _optimistic,
+    "new_heads": _new_heads,
 }
 
 
