@@ -401,6 +401,49 @@ def _new_heads(f: dict[str, Any], fig: Any) -> None:
     ax2.legend(fontsize=8, loc="lower right")
 
 
+def _maml(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    colours = {"steep": "#d62728", "flat": "#1f77b4"}
+    fams = list(f["ratio"])
+    for fam, curve in f["curves"].items():
+        xs = [round(i * (f["iterations"] - 1) / max(len(curve) - 1, 1)) for i in
+              range(len(curve))]
+        a0, a1, w0, w1 = f["families"][fam]
+        ax1.plot(xs, curve, color=colours.get(fam), marker=".",
+                 label=f"{fam}: A∈[{a0:g},{a1:g}], ω∈[{w0:g},{w1:g}]")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("meta-iteration")
+    ax1.set_ylabel("post-adaptation query MSE")
+    ax1.set_title("MAML meta-training (sine regression)")
+    ax1.legend(fontsize=7)
+    ax1.grid(True, which="both", alpha=0.3)
+    for i, fam in enumerate(fams):
+        vals = f["ratio"][fam]
+        ax2.bar(i, sum(vals) / len(vals), color=colours.get(fam), alpha=0.7)
+        ax2.scatter([i] * len(vals), vals, color="k", s=12, zorder=3)
+    ax2.axhline(1.0, color="k", ls="--", lw=0.8)
+    lo = min(min(v) for v in f["ratio"].values())
+    hi = max(max(v) for v in f["ratio"].values())
+    pad = max(0.02, (hi - lo) * 0.3)
+    ax2.set_ylim(min(lo, 1.0) - pad, max(hi, 1.0) + pad)
+    ax2.set_xticks(range(len(fams)), fams)
+    ax2.set_ylabel("fan_in·Var(W): learned / initial (dots: seeds)")
+    ax2.set_title("learned initial weight variance")
+    ax2.grid(True, axis="y", alpha=0.3)
+    w = 0.38
+    for i, fam in enumerate(fams):
+        for j, (key, lab) in enumerate((("sat0", "initial"), ("sat1", "learned"))):
+            m, se = f[key][fam]
+            ax3.bar(i - w / 2 + j * w, 100 * m, w, yerr=200 * se, capsize=3,
+                    color=colours.get(fam), alpha=0.4 + 0.5 * j,
+                    label=lab if i == 0 else None)
+    ax3.set_xticks(range(len(fams)), fams)
+    ax3.set_ylabel("saturated hidden units, |z| > 2 (%)")
+    ax3.set_title("saturation: initial (light) vs learned")
+    ax3.legend(fontsize=8)
+    ax3.grid(True, axis="y", alpha=0.3)
+
+
 DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "symmetry": _symmetry,
     "linear_variance": _linear_variance,
@@ -413,6 +456,7 @@ DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "pinn": _pinn,
     "optimistic": _optimistic,
     "new_heads": _new_heads,
+    "maml": _maml,
 }
 
 

@@ -10,9 +10,9 @@ pretrained with a 5-way head on the digits 0–4 (``pretrain_epochs`` of SGD), p
   by ``fanin_gain`` (1: plain Xavier). Measured: test accuracy on 5–9 after the first and last
   epoch.
 * Multi-task: the trunk (now trainable) gets two heads — digit (10-way) and parity (2-way) —
-  trained on L = CE_digit + w·CE_parity with w = ``loss_weight`` (SGD step lr/√w); the heads are either Xavier
-  each (by own fan-in, ignoring w) or Xavier with the parity head's std divided by w ("scaled
-  by the loss weight"). Measured: both tasks' test accuracy.
+  trained on L = CE_digit + w·CE_parity with w = ``loss_weight`` (SGD step lr/√w); the heads
+  are either Xavier each (by own fan-in, ignoring w) or Xavier with the parity head's std
+  divided by w ("scaled by the loss weight"). Measured: both tasks' test accuracy.
 
 Verdict checks: (1) in transfer, the fan-in head is never worse than an alternative (no
 difference below −2 s.e. in final accuracy); (2) it is better than at least one (the start
