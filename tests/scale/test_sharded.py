@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 def test_sharded_matches_single_process_world_1_to_4(tmp_path):
     """Forked (not spawned) processes: they inherit torch.distributed.tensor already imported
     (importing it, sympy included, costs ~5 s per process on 2 cores). Only gloo runs in them."""
-    import torch.distributed.fsdp  # noqa: F401  (imported once, here, before the fork)
+    import torch.distributed.fsdp
     import torch.distributed.tensor  # noqa: F401
 
     plan, ref = dist_worker.reference()
