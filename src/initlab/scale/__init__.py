@@ -7,6 +7,15 @@ values depend only on (seed, its name), drawn in 2²⁰-element blocks of its fl
 so any part of it can be produced alone.
 """
 
+from initlab.scale.checkpoint import SeedCheckpoint, load_seed_checkpoint, write_seed_checkpoint
 from initlab.scale.sharded import ShardStats, apply_plan_sharded, init_sharded, local_box
 
-__all__ = ["ShardStats", "apply_plan_sharded", "init_sharded", "local_box"]
+__all__ = [
+    "SeedCheckpoint",
+    "ShardStats",
+    "apply_plan_sharded",
+    "init_sharded",
+    "load_seed_checkpoint",
+    "local_box",
+    "write_seed_checkpoint",
+]

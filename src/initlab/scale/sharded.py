@@ -32,6 +32,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +71,10 @@ class ShardStats:
 
 
 def _dtensor_cls() -> type | None:
-    try:
-        from torch.distributed.tensor import DTensor
-    except ImportError:  # pragma: no cover - torch built without distributed
-        return None
-    return DTensor
+    """DTensor, if torch.distributed.tensor is loaded (no DTensor can exist otherwise; importing
+    it costs seconds, sympy included, so a model of plain tensors never pays for it)."""
+    mod = sys.modules.get("torch.distributed.tensor")
+    return getattr(mod, "DTensor", None)
 
 
 def local_box(t: torch.Tensor) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
@@ -125,7 +125,12 @@ class _BlockSource:
         while pos < stop:
             i = pos // BLOCK
             end = min(stop, (i + 1) * BLOCK)
-            out[pos - start : end - start] = self.block(i)[pos - i * BLOCK : end - i * BLOCK]
+            if pos == i * BLOCK and end == min(self.numel, (i + 1) * BLOCK):
+                # a whole block: drawn in place, no copy (as apply_plan draws it)
+                write_block(out[pos - start : end - start], self.row, self.seed, i)
+                self.generated += end - pos
+            else:
+                out[pos - start : end - start] = self.block(i)[pos - i * BLOCK : end - i * BLOCK]
             pos = end
 
 
@@ -287,8 +292,8 @@ def init_sharded(
     Examples:
         >>> import torch, initlab
         >>> from torch import nn
-        >>> m = nn.Sequential(nn.Linear(8, 8), nn.Tanh())
-        >>> init_sharded(m, torch.randn(1, 8), seed=1)["0.weight"].scheme.kind
+        >>> m = nn.Sequential(nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2))
+        >>> init_sharded(m, torch.randn(1, 8), policy="xavier", seed=1)["0.weight"].scheme.kind
         'xavier'
     """
     import initlab
