@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "claims",
     "check",
     "explore",
+    "coordcheck",
 )
 
 app = typer.Typer(
