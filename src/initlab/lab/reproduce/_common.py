@@ -178,7 +178,20 @@ def run_seeds(fn: Callable[[int], S], seeds: int) -> list[S]:
 
 
 __all__ = [
-    "Timer", "apply_start", "curve", "fmt", "gaussian_fill_", "linears",
-    "load_split", "mean", "mean_curves", "mlp", "resolve_settings", "start_label",
-    "run_seeds", "seeds_of", "settings_dict", "train_steps",
+    "Timer",
+    "apply_start",
+    "curve",
+    "fmt",
+    "gaussian_fill_",
+    "linears",
+    "load_split",
+    "mean",
+    "mean_curves",
+    "mlp",
+    "resolve_settings",
+    "run_seeds",
+    "seeds_of",
+    "settings_dict",
+    "start_label",
+    "train_steps",
 ]

@@ -112,6 +112,16 @@ def _hist(t: torch.Tensor, lo: float, hi: float, bins: int) -> list[float]:
     return (h / h.sum().clamp_min(1)).tolist()
 
 
+@torch.no_grad()
+def _layer_means(model: nn.Module, acts: list[nn.Module], x: torch.Tensor) -> list[float]:
+    outs: list[float] = []
+    hs = [a.register_forward_hook(lambda _m, _i, o: outs.append(float(o.mean()))) for a in acts]
+    model(x)
+    for h in hs:
+        h.remove()
+    return outs
+
+
 def saturation(s: Settings, data: Any, seed: int) -> list[list[float]]:
     """Mean activation of every hidden layer on 300 test images every ``fig2_every`` steps of
     plain SGD from the standard init (their Fig. 2): rows are time, columns layers."""
@@ -126,14 +136,7 @@ def saturation(s: Settings, data: Any, seed: int) -> list[list[float]]:
     rows: list[list[float]] = []
     for step in range(s.fig2_steps + 1):
         if step % s.fig2_every == 0:
-            outs: list[float] = []
-            hs = [a.register_forward_hook(lambda _m, _i, o: outs.append(float(o.mean())))
-                  for a in acts]
-            with torch.no_grad():
-                model(xb)
-            for h in hs:
-                h.remove()
-            rows.append(outs)
+            rows.append(_layer_means(model, acts, xb))
         if step == s.fig2_steps:
             break
         idx = torch.randint(0, data.x_train.shape[0], (s.fig2_batch_size,), generator=g)
