@@ -346,10 +346,9 @@ def reproductions_table(items: Sequence[Any]) -> Table:
     """The list of reproductions (``initlab reproduce`` without a name)."""
     t = Table(title="initlab reproduce NAME [--quick]", title_justify="left")
     t.add_column("name", style="bold")
-    t.add_column("paper / figure")
-    t.add_column("claim tested")
+    t.add_column("what it reproduces")
     for r in items:
-        t.add_row(r.name, r.source, r.claim)
+        t.add_row(r.name, r.title)
     return t
 
 

@@ -37,15 +37,44 @@ def resolve_settings(name: str, quick: bool, presets: tuple[S, S], overrides: di
             f"reproduce {name}: unknown setting(s) {', '.join(unknown)}; "
             f"the settings are {', '.join(sorted(fields))}"
         )
-    for k, v in overrides.items():
-        default = getattr(base, k)
-        if isinstance(default, int) and not isinstance(default, bool):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InitError(f"reproduce {name}: {k} must be an int ≥ 1, got {v!r}")
-        if isinstance(default, float) and (not isinstance(v, int | float) or not math.isfinite(v)
-                                           or v <= 0):
-            raise InitError(f"reproduce {name}: {k} must be a finite number > 0, got {v!r}")
-    return dataclasses.replace(base, **overrides)  # type: ignore[type-var]
+    fixed = {k: _coerce(name, k, getattr(base, k), v) for k, v in overrides.items()}
+    return dataclasses.replace(base, **fixed)  # type: ignore[type-var]
+
+
+def _coerce(name: str, key: str, default: Any, v: Any) -> Any:
+    """``v`` checked against the type of the preset's value: ints ≥ 1, finite floats > 0,
+    strings, tuples (a single value becomes a 1-tuple)."""
+    bad = f"reproduce {name}: {key} must be"
+    if isinstance(default, tuple):
+        items = tuple(v) if isinstance(v, list | tuple) else (v,)
+        if not items:
+            raise InitError(f"{bad} a non-empty list like {','.join(map(str, default))}")
+        if default and all(isinstance(d, str) for d in default):
+            if not all(isinstance(i, str) for i in items):
+                raise InitError(f"{bad} names like {','.join(default)}, got {v!r}")
+            return items
+        # negative preset values are sentinels (schoenholz2017: -1 = "critical")
+        sentinels = {d for d in default if isinstance(d, float) and d < 0}
+        return tuple(i if sentinels and (i in sentinels or isinstance(i, str))
+                     else _coerce(name, key, default[0] if default else 1.0, i) for i in items)
+    if isinstance(default, bool):
+        if not isinstance(v, bool):
+            raise InitError(f"{bad} True or False, got {v!r}")
+        return v
+    if isinstance(default, int):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InitError(f"{bad} an int ≥ 1, got {v!r}")
+        return v
+    if isinstance(default, float):
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or (
+                v <= 0 and v != default):
+            raise InitError(f"{bad} a finite number > 0, got {v!r}")
+        return float(v)
+    if isinstance(default, str):
+        if not isinstance(v, str) or not v:
+            raise InitError(f"{bad} a name like {default!r}, got {v!r}")
+        return v
+    return v
 
 
 def settings_dict(settings: Any, quick: bool) -> dict[str, Any]:
