@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check",
     "explore",
     "coordcheck",
+    "reproduce",
 )
 
 app = typer.Typer(
