@@ -52,7 +52,7 @@ def compare(
     """
     from initlab.errors import InitError
     from initlab.lab.compare import compare_inits, split_specs
-    from initlab.report.compare_figures import compare_table, plot_comparison, write_compare_html
+    from initlab.report.compare_figures import compare_table, figure_png, write_compare_html
 
     names = split_specs(inits)
     prog = None
@@ -94,8 +94,14 @@ def compare(
                 prog.stop()
     except InitError as e:
         fail(f"{e} (initlab compare --help)")
-    path = plot_comparison(result, out) if plot and result.runs else None
-    report = write_compare_html(result, html) if html is not None and result.runs else None
+    png = figure_png(result) if result.runs and (plot or html is not None) else None
+    path = None
+    if plot and png is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(png)
+        path = out
+    report = (write_compare_html(result, html, png=png)
+              if html is not None and result.runs else None)
     if json:
         data = result.to_dict()
         data["figure"] = str(path) if path is not None else None

@@ -176,12 +176,9 @@ def compare_figure(result: ComparisonResult) -> Any:
 
 def plot_comparison(result: ComparisonResult, path: str | Path) -> Path:
     """Save :func:`compare_figure` as a PNG at ``path`` (parent folders created); return it."""
-    plt = _plt()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig = compare_figure(result)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    path.write_bytes(figure_png(result))
     return path
 
 
@@ -252,15 +249,22 @@ def compare_table(result: ComparisonResult) -> Table:
     return t
 
 
-def compare_html(result: ComparisonResult, title: str | None = None) -> str:
-    """A self-contained HTML report: settings, the table, the figure (base64 PNG)."""
+def figure_png(result: ComparisonResult) -> bytes:
+    """:func:`compare_figure` as PNG bytes."""
     plt = _plt()
-    e = html.escape
     fig = compare_figure(result)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
-    png = base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def compare_html(result: ComparisonResult, title: str | None = None,
+                 png: bytes | None = None) -> str:
+    """A self-contained HTML report: settings, the table, the figure (base64 PNG; ``png``:
+    the figure already rendered)."""
+    e = html.escape
+    png_b64 = base64.b64encode(png if png is not None else figure_png(result)).decode("ascii")
     title = title or "initlab compare"
     data = rows(result)
     cfg = ", ".join(f"{k}={v}" for k, v in result.config.items())
@@ -287,7 +291,7 @@ def compare_html(result: ComparisonResult, title: str | None = None) -> str:
         "<p>steps→t: the first step whose mean loss over the last 20 steps reached t "
         "(median over the seeds that did). ∇var L1/Lₙ: Var[∂L/∂W] of the first layer "
         "over the last hidden layer at step 0 (1 = gradient scale preserved through depth).</p>",
-        f"<img alt='comparison figure' src='data:image/png;base64,{png}'>",
+        f"<img alt='comparison figure' src='data:image/png;base64,{png_b64}'>",
         "<h2>Starts</h2><ul>",
         *[f"<li><b>{e(s.label)}</b> <code>{e(s.name)}</code>: {e(s.description)}</li>"
           for s in result.starts],
@@ -296,13 +300,14 @@ def compare_html(result: ComparisonResult, title: str | None = None) -> str:
     return "\n".join(parts)
 
 
-def write_compare_html(result: ComparisonResult, path: str | Path) -> Path:
+def write_compare_html(result: ComparisonResult, path: str | Path,
+                       png: bytes | None = None) -> Path:
     """Write :func:`compare_html` to ``path`` (parent folders created); return it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(compare_html(result), encoding="utf-8")
+    path.write_text(compare_html(result, png=png), encoding="utf-8")
     return path
 
 
-__all__ = ["colours", "compare_figure", "compare_html", "compare_table", "plot_comparison",
-           "rows", "write_compare_html"]
+__all__ = ["colours", "compare_figure", "compare_html", "compare_table", "figure_png",
+           "plot_comparison", "rows", "write_compare_html"]
