@@ -17,7 +17,18 @@ from initlab.errors import InitError
 
 # One entry per module in initlab.cli that defines `register(app: typer.Typer) -> None`.
 COMMAND_MODULES: tuple[str, ...] = (
-    "demo", "doctor", "model", "theory", "scales", "compare", "sweep",
+    "demo",
+    "doctor",
+    "model",
+    "theory",
+    "scales",
+    "compare",
+    "claims",
+    "check",
+    "explore",
+    "coordcheck",
+    "reproduce",
+    "sweep",
 )
 
 app = typer.Typer(

@@ -186,6 +186,29 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float(ok.float().mean())
 
 
+def _check_args(data: Any, epochs: Any, lr: Any, batch_size: Any, seed: Any, optimizer: Any,
+                momentum: Any) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise InitError(f"train: epochs must be an int ≥ 1, got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InitError(f"train: batch_size must be an int ≥ 1, got {batch_size!r}")
+    if not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
+        raise InitError(f"train: lr must be a finite number > 0 (e.g. 0.01), got {lr!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InitError(f"train: seed must be a non-negative int, got {seed!r}")
+    if optimizer not in OPTIMIZERS:
+        raise InitError(
+            f"train: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}"
+        )
+    if not 0.0 <= momentum < 1.0:
+        raise InitError(f"train: momentum must be in [0, 1), got {momentum!r}")
+    if not isinstance(data, Split):
+        raise InitError(
+            f"train: data must be a Split (initlab.lab.data.load_digits_split()), got "
+            f"{type(data).__name__}"
+        )
+
+
 def train(
     model: nn.Module,
     data: Split,
@@ -216,25 +239,7 @@ def train(
     Raises:
         InitError: a bad argument (the message names it).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise InitError(f"train: epochs must be an int ≥ 1, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InitError(f"train: batch_size must be an int ≥ 1, got {batch_size!r}")
-    if not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
-        raise InitError(f"train: lr must be a finite number > 0 (e.g. 0.01), got {lr!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InitError(f"train: seed must be a non-negative int, got {seed!r}")
-    if optimizer not in OPTIMIZERS:
-        raise InitError(
-            f"train: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}"
-        )
-    if not 0.0 <= momentum < 1.0:
-        raise InitError(f"train: momentum must be in [0, 1), got {momentum!r}")
-    if not isinstance(data, Split):
-        raise InitError(
-            f"train: data must be a Split (initlab.lab.data.load_digits_split()), got "
-            f"{type(data).__name__}"
-        )
+    _check_args(data, epochs, lr, batch_size, seed, optimizer, momentum)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise InitError("train: the model has no trainable parameters")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 from pathlib import Path
 from typing import Any
@@ -20,20 +19,12 @@ from typing import Any
 from rich.table import Table
 
 from initlab.lab.compare import ComparisonResult
+from initlab.report.figures import png_bytes, pyplot, save_png
 
 _NAMED = {"zeros": "#7f7f7f", "normal": "#d62728", "xavier": "#1f77b4", "he": "#2ca02c",
           "small": "#ff7f0e", "orthogonal": "#9467bd", "lecun": "#8c564b", "lsuv": "#e377c2"}
 _CYCLE = ("#17becf", "#bcbd22", "#e377c2", "#8c564b", "#9467bd", "#ff7f0e")
 SMOOTH = 10
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def colours(result: ComparisonResult) -> dict[str, str]:
@@ -80,13 +71,8 @@ def _loss_band(runs: Any) -> tuple[list[int], list[float], list[float], list[flo
     return xs, mean, lo, hi
 
 
-def compare_figure(result: ComparisonResult) -> Any:
-    """A matplotlib Figure with the four panels (see the module docstring)."""
-    plt = _plt()
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
-    (ax_loss, ax_acc), (ax_g0, ax_g1) = axes
-    col = colours(result)
-    classification = result.data.get("task", "classification") == "classification"
+def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
+                classification: bool) -> None:
     crosses: list[tuple[int, float, str]] = []
     for start in result.starts:
         runs = [r for r in result.runs if r.config.get("start") == start.name]
@@ -125,7 +111,40 @@ def compare_figure(result: ComparisonResult) -> Any:
     ax_loss.legend(fontsize=8)
     ax_loss.grid(True, which="both", alpha=0.3)
 
-    names = [s for s in result.summaries]
+
+def _grad_panel(ax: Any, result: ComparisonResult, col: dict[str, str], key: str,
+                when: str) -> None:
+    for s in result.summaries:
+        vals = getattr(s, key)
+        pts = [(i + 1, v) for i, v in enumerate(vals) if math.isfinite(v) and v > 0]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), "o-", color=col[s.start], label=s.label, ms=4)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (input → output)")
+    ax.set_ylabel("Var[∂L/∂W]")
+    ax.set_title(f"weight-gradient variance per layer, {when}")
+    ax.grid(True, which="both", alpha=0.3)
+    zero = [s.label for s in result.summaries
+            if getattr(s, key) and all(v == 0 for v in getattr(s, key))]
+    if zero:
+        ax.text(0.01, 0.01, f"all gradients exactly 0: {', '.join(zero)}", fontsize=8,
+                transform=ax.transAxes, color="#555")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no finite non-zero gradients", ha="center", transform=ax.transAxes)
+
+
+def compare_figure(result: ComparisonResult) -> Any:
+    """A matplotlib Figure with the four panels (see the module docstring)."""
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    (ax_loss, ax_acc), (ax_g0, ax_g1) = axes
+    col = colours(result)
+    classification = result.data.get("task", "classification") == "classification"
+    _loss_panel(ax_loss, result, col, classification)
+    seeds = len(result.seeds)
+    names = list(result.summaries)
     xs_b = range(len(names))
     ax_acc.bar(xs_b, [100 * max(s.accuracy_mean, 0) for s in names],
                yerr=[100 * s.accuracy_std for s in names] if seeds > 1 else None,
@@ -148,25 +167,7 @@ def compare_figure(result: ComparisonResult) -> Any:
 
     for ax, key, when in ((ax_g0, "grad_var0", "at step 0"),
                           (ax_g1, "grad_var_end", "after training")):
-        for s in result.summaries:
-            vals = getattr(s, key)
-            pts = [(i + 1, v) for i, v in enumerate(vals) if math.isfinite(v) and v > 0]
-            if pts:
-                ax.plot(*zip(*pts, strict=True), "o-", color=col[s.start], label=s.label, ms=4)
-        ax.set_yscale("log")
-        ax.set_xlabel("layer (input → output)")
-        ax.set_ylabel("Var[∂L/∂W]")
-        ax.set_title(f"weight-gradient variance per layer, {when}")
-        ax.grid(True, which="both", alpha=0.3)
-        zero = [s.label for s in result.summaries
-                if getattr(s, key) and all(v == 0 for v in getattr(s, key))]
-        if zero:
-            ax.text(0.01, 0.01, f"all gradients exactly 0: {', '.join(zero)}", fontsize=8,
-                    transform=ax.transAxes, color="#555")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-        else:
-            ax.text(0.5, 0.5, "no finite non-zero gradients", ha="center", transform=ax.transAxes)
+        _grad_panel(ax, result, col, key, when)
     fig.suptitle(f"{result.model} · {result.activation} · depth {result.depth} · width "
                  f"{result.width} · lr {result.config.get('lr')} ({result.config.get('optimizer')})"
                  + (" · INTERRUPTED" if result.interrupted else ""), fontsize=11)
@@ -176,10 +177,7 @@ def compare_figure(result: ComparisonResult) -> Any:
 
 def plot_comparison(result: ComparisonResult, path: str | Path) -> Path:
     """Save :func:`compare_figure` as a PNG at ``path`` (parent folders created); return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(figure_png(result))
-    return path
+    return save_png(compare_figure(result), path)
 
 
 def _acc(s: Any, seeds: int) -> str:
@@ -251,12 +249,7 @@ def compare_table(result: ComparisonResult) -> Table:
 
 def figure_png(result: ComparisonResult) -> bytes:
     """:func:`compare_figure` as PNG bytes."""
-    plt = _plt()
-    fig = compare_figure(result)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(compare_figure(result), dpi=100)
 
 
 def compare_html(result: ComparisonResult, title: str | None = None,

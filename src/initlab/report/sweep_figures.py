@@ -24,6 +24,7 @@ from rich.table import Table
 
 from initlab.errors import InitError
 from initlab.lab.sweep import StoredRun, summarize_runs, varying_keys
+from initlab.report.figures import pyplot, save_png
 
 METRICS = ("accuracy", "loss")
 
@@ -113,11 +114,7 @@ def plot_heatmaps(runs: Sequence[StoredRun], path: str | Path, *, x: str | None 
         panel = tuple((k, s[k]) for k in others)
         panels.setdefault(panel, {})[(_key(s[y]), _key(s[x]))] = g
     xs, ys = _sorted_values(runs, x), _sorted_values(runs, y)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     items = list(panels.items())[:max_panels]
     cols = min(3, len(items))
     rows = math.ceil(len(items) / cols)
@@ -156,11 +153,7 @@ def plot_heatmaps(runs: Sequence[StoredRun], path: str | Path, *, x: str | None 
     fig.suptitle(f"mean over {n_seeds} seed{'s' if n_seeds > 1 else ''}"
                  + (f" (first {max_panels} of {len(panels)} panels)"
                     if len(panels) > max_panels else ""), fontsize=10)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return p
+    return save_png(fig, path)
 
 
 __all__ = ["METRICS", "heatmap_axes", "plot_heatmaps", "sweep_table"]
