@@ -17,9 +17,10 @@ def compare(
         "pkg.module:function.",
     ),
     dataset: str = typer.Option(
-        "digits", help="digits, mnist (real, 5,000 images), mnist1d, spirals, teacher, "
-        "idx:PATH or npz:PATH."),
-    model: str = typer.Option("mlp", help="mlp, cnn, resnet, resnet_nobn, fixup_resnet, lstm."),
+        "digits", help="digits, mnist (real, 5,000 images), mnist1d, spirals, teacher, text "
+        "(char-level, for --model gpt), idx:PATH or npz:PATH."),
+    model: str = typer.Option(
+        "mlp", help="mlp, cnn, resnet, resnet_nobn, fixup_resnet, lstm, gpt."),
     activation: str = typer.Option("relu", help="Activation after every hidden layer."),
     depth: int = typer.Option(6, help="Hidden layers (ResNets: blocks per stage)."),
     width: int = typer.Option(64, help="Units (channels) per hidden layer."),

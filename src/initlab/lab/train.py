@@ -148,13 +148,19 @@ def steps_to_threshold(losses: Any, threshold: float, window: int = 20) -> int |
     return None
 
 
+def _lm_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
 def _loss_fn(task: str) -> Any:
-    return F.cross_entropy if task == "classification" else F.mse_loss
+    """Cross-entropy (classification; per position for ``"language"``) or MSE (regression)."""
+    return {"classification": F.cross_entropy, "language": _lm_loss}.get(task, F.mse_loss)
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Split) -> float:
-    """Test accuracy (classification) or R² = 1 − MSE/Var[y] (regression) on the test split.
+    """Test accuracy (classification; next-token accuracy for ``"language"``) or
+    R² = 1 − MSE/Var[y] (regression) on the test split.
 
     Examples:
         >>> from initlab.lab.data import load_dataset
@@ -164,6 +170,10 @@ def evaluate(model: nn.Module, data: Split) -> float:
     """
     if data.task == "classification":
         return accuracy(model, data.x_test, data.y_test)
+    if data.task == "language":  # next-character accuracy over every position
+        logits = model(data.x_test)
+        v = logits.shape[-1]
+        return accuracy(lambda _: logits.reshape(-1, v), data.x_test, data.y_test.reshape(-1))
     pred = model(data.x_test)
     if not bool(torch.isfinite(pred).all()):
         return math.nan
@@ -173,7 +183,8 @@ def evaluate(model: nn.Module, data: Split) -> float:
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+def accuracy(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+             y: torch.Tensor) -> float:
     """Share of rows whose argmax logit is the label; rows with non-finite logits count wrong.
 
     Examples:
