@@ -82,9 +82,10 @@ class ResidualMLP(nn.Module):
 
 
 def _build(blocks: int, width: int, seed: int, gamma: float | None) -> ResidualMLP:
-    from initlab.lab.quick_init import apply_simple_init
+    from initlab.lab.starts import apply_start
 
-    net = apply_simple_init(ResidualMLP(blocks, width), "he", seed=seed)
+    net = ResidualMLP(blocks, width)
+    apply_start(net, "he", seed=seed)  # He et al. 2015 on every weight, biases 0, BN (1, 0)
     if gamma is not None:
         with torch.no_grad():
             for b in net.blocks:
