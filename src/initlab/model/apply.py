@@ -178,6 +178,19 @@ def _blocked(t: torch.Tensor, call: tuple[str, dict[str, Any]], seed: int, name:
         t.detach().copy_(flat.view(t.shape))
 
 
+def write_block(out: torch.Tensor, row: PlanRow, seed: int, index: int) -> torch.Tensor:
+    """Write block ``index`` of an elementwise row into the 1-D ``out``: the values that
+    :func:`write` puts at flat positions ``[index·BLOCK, index·BLOCK + out.numel())`` of the
+    parameter (``out.numel()`` is BLOCK, or what is left in the last block). A shard of a
+    sharded parameter, or a streaming writer, produces its part with it.
+    """
+    if not row.elementwise:
+        raise InitError(f"write_block: {row.name} is not elementwise ({row.call[0]})")
+    with torch.no_grad():
+        draw(row.call, out, generator_for(seed, row.name, index, out.device))
+    return out
+
+
 def _module_default(m: nn.Module, name: str, seed: int) -> None:
     """Run the module's own ``reset_parameters`` under torch's RNG seeded by (seed, module)."""
     devices = [p.device for p in m.parameters(recurse=False) if p.device.type == "cuda"]
@@ -252,4 +265,5 @@ __all__ = [
     "plan",
     "stable_seed",
     "write",
+    "write_block",
 ]
