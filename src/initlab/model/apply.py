@@ -186,12 +186,11 @@ def write_block(out: torch.Tensor, row: PlanRow, seed: int, index: int) -> torch
     """
     if not row.elementwise:
         raise InitError(f"write_block: {row.name} is not elementwise ({row.call[0]})")
-    name, kwargs = row.call
     with torch.no_grad():
-        if name == "constant_":
-            return out.fill_(kwargs["val"])
-        getattr(core, name)(out, **kwargs, generator=generator_for(seed, row.name, index,
-                                                                    out.device))  # fmt: skip
+        if takes_generator(row.call[0]):
+            draw(row.call, out, generator_for(seed, row.name, index, out.device))
+        else:  # constants: the same in every block
+            draw(row.call, out)
     return out
 
 
