@@ -15,6 +15,7 @@ import torch.distributed as dist
 from torch import nn
 
 import initlab
+from initlab.errors import InitError
 from initlab.scale import apply_plan_sharded, local_box
 
 
@@ -106,6 +107,11 @@ def run(rank: int, world: int, store_path: str, plan: initlab.InitPlan | None,
                     m = _dtensor_model(mesh, placement, device)
                     stats = apply_plan_sharded(m, plan, seed=SEED)
                     _check(m, ref, f"world {w}, {placement}")
+                    try:  # the plain writer refuses DTensors instead of drawing other values
+                        initlab.apply_plan(m, plan, seed=SEED)
+                        raise AssertionError("apply_plan accepted DTensor parameters")
+                    except InitError as e:
+                        assert "apply_plan_sharded" in str(e)
                     assert stats.scattered == ("rec.weight",)
                     if placement == Shard(0) and w > 1:  # ~1/W of the values + ≤ 2 blocks
                         assert stats.generated_values <= total / w + 2 * (1 << 20)
