@@ -26,6 +26,8 @@ def test_page_and_offline_plotly(client):
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/../app.py").status_code == 404
+    assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+    assert client.get("/openapi.json").json()["info"]["title"] == "initlab explorer"
 
 
 def test_signal_view_matches_theory_for_xavier_on_relu(client):

@@ -26,6 +26,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "claims",
     "check",
     "explore",
+    "coordcheck",
+    "reproduce",
 )
 
 app = typer.Typer(

@@ -195,10 +195,7 @@ def write_block(out: torch.Tensor, row: PlanRow, seed: int, index: int) -> torch
     if not row.elementwise:
         raise InitError(f"write_block: {row.name} is not elementwise ({row.call[0]})")
     with torch.no_grad():
-        if takes_generator(row.call[0]):
-            draw(row.call, out, generator_for(seed, row.name, index, out.device))
-        else:  # constants: the same in every block
-            draw(row.call, out)
+        draw(row.call, out, generator_for(seed, row.name, index, out.device))
     return out
 
 

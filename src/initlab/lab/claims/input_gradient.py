@@ -38,13 +38,13 @@ from initlab.lab.claims._common import (
     check_int,
     check_positive,
     check_values,
+    digits,
     fit_line,
     generator,
     mean,
     seed_list,
     stderr,
 )
-from initlab.lab.data import load_digits_split
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
 from initlab.lab.train import train
 
@@ -132,7 +132,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
                       else (200 if quick else 450), 1)
     check_int("train_epochs", train_epochs, 1)
     check_positive("lr", lr)
-    data = load_digits_split(seed=0)
+    data = digits()
     xb, yb = data.x_train[:256], data.y_train[:256]
     xa = data.x_test[:n_adv]
     log_a = [math.log(a) for a in als]

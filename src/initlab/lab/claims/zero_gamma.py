@@ -36,11 +36,11 @@ from initlab.lab.claims._common import (
     Timer,
     check_int,
     check_positive,
+    digits,
     mean,
     seed_list,
     stderr,
 )
-from initlab.lab.data import load_digits_split
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
 from initlab.lab.train import train
 
@@ -121,7 +121,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
     if isinstance(zero_value, bool) or not isinstance(zero_value, int | float) \
             or not math.isfinite(zero_value):
         raise InitError(f"zero_gamma: zero_value must be a finite number, got {zero_value!r}")
-    data = load_digits_split(seed=0)
+    data = digits()
     xb, yb = data.x_train[:256], data.y_train[:256]
     arms = {"zero-γ": float(zero_value), "standard": None}
     dev: dict[str, list[float]] = {}
