@@ -95,8 +95,8 @@ def _exercise(r: ExperimentResult) -> Any:
     errs = [100 * f["accuracy"][k][1] for k in names]
     bars = a2.bar([labels.get(k, k) for k in names], vals, yerr=errs, capsize=4,
                   color=[_c(k, i) for i, k in enumerate(names)])
-    for b, v in zip(bars, vals, strict=True):
-        a2.annotate(f"{v:.1f}%", (b.get_x() + b.get_width() / 2, b.get_height()),
+    for b, v, e in zip(bars, vals, errs, strict=True):
+        a2.annotate(f"{v:.1f}%", (b.get_x() + b.get_width() / 2, b.get_height() + e + 0.5),
                     ha="center", va="bottom", fontsize=9)
     a2.axhline(100 * f["chance"], ls="--", color="k", lw=0.8, label="chance")
     a2.set_ylim(0, 105)
