@@ -202,7 +202,11 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
     checks = {"transfer_never_worse": never_worse, "transfer_start_matters": matters,
               "multitask_not_worse": mt_ok}
     verdict = verdict_from_checks(list(checks.values()))
+    best_alt = max(starts[1:], key=lambda s: mean(final[s]))
     effects = (
+        Effect.from_samples(f"transfer accuracy Xavier − {best_alt}",
+                            [a - b for a, b in zip(ref, final[best_alt], strict=True)],
+                            note="vs the best alternative head start (paired by seed)"),
         *[Effect.from_samples(f"transfer accuracy: {s}", final[s],
                               note=f"digits 5–9 on a frozen trunk, after {epochs} epochs")
           for s in starts],

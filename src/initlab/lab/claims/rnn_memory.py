@@ -187,8 +187,9 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
     checks = [vanish, explode, preserved]
     verdict = verdict_from_checks(checks)
     effects = tuple(
-        [Effect.from_samples(f"λ {k}", v, unit="log-norm per step",
-                             note="rate of ‖∂h_t/∂h_0‖ at init") for k, v in lam.items()]
+        [Effect.from_samples(f"λ {k}", lam[k], unit="log-norm per step",
+                             note="rate of ‖∂h_t/∂h_0‖ at init")
+         for k in ("small Gaussian", "large Gaussian", "orthogonal", "identity")]
         + [Effect.from_samples(f"recall at T={t_max}: {k}", acc[k][t_max], note="chance 0.5")
            for k in inits]
     )
