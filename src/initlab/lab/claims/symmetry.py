@@ -173,7 +173,8 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         Effect.from_samples(f"spread growth at ε={e_min:g}", growth,
                             note="D_T / D_0 (>1: the perturbation grows)"),
         Effect.from_samples("Xavier accuracy", base_acc),
-        Effect(name="smallest ε reaching Xavier's accuracy", value=eps_star, n=len(seeds_)),
+        Effect(name="smallest ε reaching Xavier's accuracy", value=eps_star,
+               note="from the accuracies' means over seeds (one value, no s.e.)"),
     )
     return ExperimentResult(
         name=NAME, title=TITLE, claim=CLAIM, source=SOURCE, verdict=verdict, reason=reason,
