@@ -16,8 +16,19 @@ from initlab.cli.common import console_err, fail
 from initlab.errors import InitError
 
 # One entry per module in initlab.cli that defines `register(app: typer.Typer) -> None`.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "doctor", "model", "theory", "scales", "compare",
-                                     "claims")
+COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
+    "doctor",
+    "model",
+    "theory",
+    "scales",
+    "compare",
+    "claims",
+    "check",
+    "explore",
+    "coordcheck",
+    "reproduce",
+)
 
 app = typer.Typer(
     name="initlab",

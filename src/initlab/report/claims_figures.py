@@ -13,7 +13,6 @@ Examples:
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from rich.table import Table
 
 from initlab.errors import InitError
 from initlab.lab.experiment import ExperimentResult, Verdict
+from initlab.report.figures import png_bytes, pyplot, save_png
 
 VERDICT_STYLE = {Verdict.SUPPORTED: "green", Verdict.PARTLY: "yellow",
                  Verdict.NOT_SUPPORTED: "red"}
@@ -30,13 +30,6 @@ _C = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2
       "#bcbd22", "#17becf"]
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _null_locator() -> Any:
@@ -470,7 +463,7 @@ def claim_figure(result: ExperimentResult) -> Any:
     if draw is None:
         raise InitError(f"claim_figure: no figure for {result.name!r}; "
                         f"known: {', '.join(DRAWERS)}")
-    plt = _plt()
+    plt = pyplot()
     fig = plt.figure(figsize=(12, 4.4))
     draw(result.figure, fig)
     fig.suptitle(f"{result.title} — {result.verdict.value}", fontsize=12,
@@ -482,23 +475,12 @@ def claim_figure(result: ExperimentResult) -> Any:
 
 def plot_claim(result: ExperimentResult, path: str | Path) -> Path:
     """Save :func:`claim_figure` as a PNG at ``path`` (parent folders created); return it."""
-    plt = _plt()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig = claim_figure(result)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_png(claim_figure(result), path, dpi=100)
 
 
 def claim_png(result: ExperimentResult) -> bytes:
     """The figure as PNG bytes (for the HTML report)."""
-    plt = _plt()
-    fig = claim_figure(result)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(claim_figure(result), dpi=90)
 
 
 def effect_text(e: Any) -> str:
