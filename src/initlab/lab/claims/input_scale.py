@@ -26,6 +26,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -83,8 +84,7 @@ def _first_step(net: nn.Sequential, x: torch.Tensor, y: torch.Tensor, lr: float)
 
 
 def _scaled(data: Split, s: float) -> Split:
-    return Split(data.x_train * s, data.y_train, data.x_test * s, data.y_test,
-                 data.num_classes, data.name, data.seed)
+    return dataclasses.replace(data, x_train=data.x_train * s, x_test=data.x_test * s)
 
 
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
