@@ -31,6 +31,7 @@ from torch import nn
 from initlab.core.fans import Fans, fans, fans_of
 from initlab.errors import InitError
 from initlab.model import specs as S
+from initlab.model.own_init import META_FROZEN, UNINITIALIZED, own_init_method
 from initlab.model.policies import (
     ModelContext,
     ParamContext,
@@ -426,7 +427,8 @@ def _eff_act(act: str, glu: str | None) -> str:
 
 
 def _kept_warnings(rows: Iterable[PlanRow], old: tuple[str, ...]) -> tuple[str, ...]:
-    kept = [r.name for r in rows if r.status == "kept" and "unknown layout" in r.reason]
+    kept = [r.name for r in rows if r.status == "kept"
+            and ("unknown layout" in r.reason or "no rule covers" in r.reason)]  # fmt: skip
     base = tuple(w for w in old if not w.startswith("kept (unknown layout"))
     if kept:
         shown = ", ".join(kept[:6]) + (", ..." if len(kept) > 6 else "")
@@ -474,6 +476,33 @@ def _param_fans(kind: str, owner: nn.Module, local: str, p: torch.Tensor) -> Fan
         return fans(p, layout)  # type: ignore[arg-type]
     except InitError:
         return None
+
+
+def _tied_use(names: list[str], infos: dict[str, LayerInfo], owner_of: Any) -> bool:
+    """One tensor used as an input embedding and as an output layer (a tied LM head)."""
+    if len(names) < 2:
+        return False
+    kinds = [layer_kind(owner_of(n)[2]) for n in names]
+    outs = [bool((i := infos.get(owner_of(n)[0])) and i.is_output) for n in names]
+    return "embedding" in kinds and any(outs)
+
+
+def _used_fans(
+    st: Structure, name: str, p: torch.Tensor, role: str, f: Fans | None, tied: bool
+) -> Fans | None:
+    """Fans from how the forward consumes the weight: a transposed or functional layout, one
+    expert's matrix, packed q/k/v per block, and a tied embedding by its head use."""
+    if tied and p.dim() == 2:
+        return Fans(int(p.shape[1]), int(p.shape[0]))  # logits = h @ Eᵀ: fan_in = d_model
+    used = st.fans_of(name, tuple(p.shape))
+    if used is not None:
+        fi, fo = used
+        if role == "attn_qkv" and fo % 3 == 0:
+            fo //= 3  # packed q/k/v along the output axis: fans per block
+        return Fans(fi, fo)
+    if role == "attn_qkv" and f is not None and p.dim() >= 2 and p.shape[0] % 3 == 0:
+        return fans(p, blocks=3)  # a packed q/k/v Linear (nanoGPT's c_attn): fans per block
+    return f
 
 
 def _mro_names(m: nn.Module) -> tuple[str, ...]:
@@ -538,6 +567,7 @@ def build_plan(
         ends_without_norm=no_norm,
         n_conv=sum(1 for i in infos.values() if i.kind == "conv"),
         options=dict(pol.options),
+        tied_embedding=any(_tied_use(names, infos, owner_of) for names in groups.values()),
     )
 
     rows: list[PlanRow] = []
@@ -545,8 +575,12 @@ def build_plan(
         p = tensors[key]
         canonical = min(names)
         aliases = tuple(sorted(n for n in names if n != canonical))
-        mod_name, local, owner = owner_of(canonical)
-        info: LayerInfo | None = infos.get(mod_name)
+        tied = _tied_use(names, infos, owner_of)
+        # tied weights: one decision by use (the input embedding's module), not by name order
+        primary = next((n for n in sorted(names) if tied and layer_kind(owner_of(n)[2])
+                        == "embedding"), canonical)  # fmt: skip
+        mod_name, local, owner = owner_of(primary)
+        info: LayerInfo | None = infos.get(canonical) or infos.get(mod_name)
         kind = info.kind if info else layer_kind(owner)
         if layer_kind(owner) == "custom" and kind != "custom" and canonical not in st.recognized:
             kind = "custom"  # a custom layer's extra parameter: not consumed by the layer op
@@ -572,9 +606,9 @@ def build_plan(
             role = info.role
         else:
             role = "custom" if kind == "custom" else ("bias" if p.dim() <= 1 else kind)
+        role = st.param_roles.get(canonical, (role, ""))[0]
         f = _param_fans(kind, owner, local, p) if (is_weight or kind == "custom") else None
-        if role == "attn_qkv" and kind != "attention" and f is not None and p.shape[0] % 3 == 0:
-            f = fans(p, blocks=3)  # a packed q/k/v Linear (nanoGPT's c_attn): fans per block
+        f = _used_fans(st, canonical, p, role, f, tied)
         glu = info.glu if info else None
         act = info.activation if info else "linear"
         act_params = dict(info.activation_params) if info else {}
@@ -596,7 +630,9 @@ def build_plan(
             residual_end=bool(info and info.residual_end and is_weight
                               and (kind != "attention" or local == "out_proj.weight")),
             is_output=bool(info and info.is_output),
-            tied_output=tied_output,
+            tied_output=tied_output or tied,
+            part=st.recognized.get(canonical),
+            note=st.param_roles.get(canonical, ("", ""))[1],
             is_weight=is_weight,
             scalar=scalar,
             branch_len=len(branch_of.get(mod_name, ())),
@@ -605,9 +641,14 @@ def build_plan(
         scheme, reason = policy_fn(ctx, mctx)
         dflt = torch_default(ctx)
         default_scheme = dflt[0] if dflt else (
-            Scheme("module_default") if hasattr(owner, "reset_parameters") else None)
+            Scheme("module_default") if own_init_method(model, mod_name) else None)
         if scheme.kind == "default":
             scheme = default_scheme or Scheme("keep")
+            if scheme.kind == "keep" and p.is_meta:
+                reason += f"; {UNINITIALIZED}"
+            elif scheme.kind == "module_default":
+                how = own_init_method(model, mod_name)
+                reason += f" (re-run: {how}, seeded by name)"
         if info is not None and info.calls == 0 and info.kind != "custom" and st.traced:
             reason += " (layer not called in the traced forward)"
         zero_rows: tuple[int, ...] = ()
@@ -621,6 +662,13 @@ def build_plan(
         res = resolve(scheme, target)
         status = "kept" if scheme.kind == "keep" else "init"
         safety = _safety(names, p, mod_name, modules, skip, owner)
+        if safety and safety[0] == "frozen" and p.is_meta and own_init_method(model, mod_name):
+            # nothing to keep on the meta device: a frozen table (sinusoidal positions) gets
+            # the values its model's own init gives it
+            scheme, status = Scheme("module_default"), "frozen"
+            reason = f"frozen; {META_FROZEN}"
+            res = resolve(scheme, target)
+            safety = None
         if safety and status == "init":
             if overwrite:
                 reason += f" (overwrite=True: {safety[1]})"
@@ -740,9 +788,12 @@ def _buffer_rows(
                 continue
             name = f"{mname}.{local}" if mname else local
             status, reason = "init", f"running statistic reset to {val} (reset_running_stats)"
+            frozen = [q for q in m.parameters(recurse=False)]
             if not overwrite:
                 if _is_pretrained(modules, mname):
                     status, reason = "pretrained", "not written: marked pretrained"
+                elif frozen and not any(q.requires_grad for q in frozen):
+                    status, reason = "frozen", "not written: the norm's parameters are frozen"
                 elif any(not isinstance(p, type) and fnmatch.fnmatchcase(name, str(p))
                          for p in skip) or any(isinstance(p, type) and isinstance(m, p)
                                                for p in skip):  # fmt: skip
