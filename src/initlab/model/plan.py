@@ -644,6 +644,9 @@ def build_plan(
             Scheme("module_default") if own_init_method(model, mod_name) else None)
         if scheme.kind == "default":
             scheme = default_scheme or Scheme("keep")
+            if scheme.kind == "keep" and reason.startswith("no rule covers"):
+                reason = ("kept: unknown layout, no rule covers it and its module has no own "
+                          "init to re-run; add a rule")  # fmt: skip
             if scheme.kind == "keep" and p.is_meta:
                 reason += f"; {UNINITIALIZED}"
             elif scheme.kind == "module_default":

@@ -265,6 +265,7 @@ class _Analysis:
         self.evidence: dict[str, list[str]] = {}
         first_ops = self._first_ops()
         self._collapse(first_ops)
+        self._absorb_functional_norms()
         self._absorb_functional_layers()
 
     def _first_ops(self) -> dict[str, str]:
@@ -293,6 +294,26 @@ class _Analysis:
             for local, _ in self.modules[name].named_parameters(recurse=False):
                 pn = f"{name}.{local}" if name else local
                 self.recognized[pn] = "bias" if first_ops.get(pn) in ("add", "sub") else "weight"
+
+    def _absorb_functional_norms(self) -> None:
+        """A custom module whose parameters ``F.layer_norm``/``F.rms_norm``/``F.group_norm``/
+        ``F.bilinear`` consume is that kind of layer (nanoGPT's own ``LayerNorm`` class)."""
+        g = self.g
+        for n in g.nodes:
+            kind = {"bilinear": "bilinear"}.get(n.func, "norm" if n.func in _NORM_OPS else "")
+            pnames = [g.param_values[u] for u in n.inputs if u in g.param_values]
+            if not kind or not pnames:
+                continue
+            owner = pnames[0].rpartition(".")[0]
+            if owner not in self.modules or layer_kind(self.modules[owner]) != "custom":
+                continue
+            self.kinds[owner] = kind
+            for i, pn in enumerate(pnames):
+                self.recognized[pn] = "weight" if i == 0 else "bias"
+            n.func, n.module = "layer", owner
+            n.inputs = tuple(u for u in n.inputs if u not in g.param_values)
+            g.calls.setdefault(owner, []).append(n.index)
+        g.rebuild_edges()
 
     def _absorb_functional_layers(self) -> None:
         """A weight consumed by ``F.linear``/``x @ W``/``addmm``/``F.conv*``/``F.embedding``/
