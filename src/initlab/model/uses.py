@@ -207,10 +207,10 @@ def weight_uses(g: Graph, param_shapes: dict[str, tuple[int, ...]]) -> list[Weig
 
 # ---------------------------------------------------------------- activation identity --------
 def _candidates() -> list[tuple[str, dict[str, Any]]]:
-    from initlab.core.activations import activation_names
+    from initlab.core.activations import describe_activations
 
     out: list[tuple[str, dict[str, Any]]] = []
-    for name in activation_names():
+    for name in describe_activations():  # built-ins only: the answer must not depend on state
         if name in ("swiglu", "geglu", "reglu", "glu", "linear", "prelu", "gelu_tanh", "swish"):
             continue
         out.append((name, {}))
