@@ -84,7 +84,7 @@ _GLU_NAMES = {"silu": "swiglu", "gelu": "geglu", "relu": "reglu", "sigmoid": "gl
 #: Activations whose "never positive" units get zero gradient: the dead fraction is measured.
 DEAD_FAMILY = frozenset({"relu", "relu6"})
 #: Piecewise-linear activations without a saturating tail: no saturated fraction.
-NO_SATURATION = frozenset({"relu", "leaky_relu", "prelu"})
+NO_SATURATION = frozenset({"relu", "leaky_relu", "prelu", "softplus"})
 
 #: Pre-activations sampled (strided) for the saturated share.
 SAT_SAMPLE = 1 << 16
@@ -298,11 +298,20 @@ class Recorder:
                 # a share: a strided sample of 2^16 pre-activations gives it to ±0.4%
                 with torch.no_grad():
                     xs = stats.sample(x, SAT_SAMPLE).to(x.dtype)
-                d = stats.activation_derivative(act_name or "", xs, act.torch_fn, dict(act.params))
-                part["sat"] = stats.saturated_fraction(d, self.sat_derivative)
+                part["sat"] = self._saturated(act_name or "", xs, act)
         finally:
             self._quiet -= 1
         return part
+
+    def _saturated(self, name: str, xs: torch.Tensor, act: Activation) -> torch.Tensor:
+        """Share of saturated pre-activations. A rectifier's clamp at 0 (ReLU6: hardtanh(0, 6))
+        is its dead side, counted by ``dead``: only its upper clamp saturates."""
+        params = dict(act.params)
+        if name == "relu6" or (name == "hardtanh" and params.get("min_val", -1.0) >= 0):
+            hi = float(params.get("max_val", 6.0))
+            return (xs.float() >= hi).to(torch.float64).mean()
+        d = stats.activation_derivative(name, xs, act.torch_fn, params)
+        return stats.saturated_fraction(d, self.sat_derivative)
 
     def _record(self, tap: Tap, key: Any, y: torch.Tensor, part: dict[str, torch.Tensor]) -> None:
         """Statistics of the output ``y`` of one call of ``tap`` (``key`` counts the calls)."""
