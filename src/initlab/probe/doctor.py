@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -470,20 +471,30 @@ def _structure_facts(model: nn.Module, example_input: Any, notes: list[str]) -> 
         _set_rng_state(rng)
 
 
+_INDEX = re.compile(r"(?<![^.])\d+(?=\.|$)")
+
+
 def _group(st: Structure | None, name: str, kind: str) -> str:
-    """The trend group of a parameterized layer: attention q/k (near-uniform attention at the
-    start gives them their own scale), residual branch ends, embeddings (inputs, no trend),
-    or the module type."""
+    """The trend group of a record: the same layer of each repeated block (the module path with
+    block indices removed, ``layers.#.mlp.down_proj``) and the same module type, so a depth trend
+    compares like with like (q/k projections, branch ends, norms each on their own). Embeddings
+    are inputs: no trend."""
     info = st.layers.get(name) if st is not None else None
-    if info is None:
-        return kind
-    if info.role in ("attn_q", "attn_k", "attn_qkv", "router"):
-        return "attn_qk" if info.role != "router" else "router"
-    if info.kind == "embedding":
+    if info is not None and info.kind == "embedding":
         return "embedding"
-    if info.residual_end:
-        return "branch_end"
-    return kind
+    return f"{_INDEX.sub('#', name)}|{kind}"
+
+
+def _small_layer_scales(st: Structure, model: nn.Module) -> list[str]:
+    """Owners of per-channel scales (structure role ``channel_scale``) started below 0.1."""
+    params = dict(model.named_parameters())
+    out = []
+    for name, (role, _) in st.param_roles.items():
+        p = params.get(name)
+        if role == "channel_scale" and p is not None and not p.is_meta:
+            if float(p.detach().float().abs().max()) < 0.1:
+                out.append(name.rpartition(".")[0])
+    return out
 
 
 def _next_activations(recorder: Recorder) -> dict[int, str | None]:
@@ -532,7 +543,7 @@ def _rows(
             "dup_units": val(("dupu", i)),
             "grad_rms": float(grad[2]) if grad is not None else None,
             "nonfinite": bool(mom[4] > 0 or (grad is not None and grad[4] > 0)),
-            "group": _group(st, tap.name, tap.kind_name) if tap.role == "param" else None,
+            "group": _group(st, tap.name, tap.kind_name),
         }  # fmt: skip
         if tap.role == "param" and tap.weight is not None:
             act = _activation_of(st, tap.name) if st is not None else fallback.get(i)
@@ -540,25 +551,29 @@ def _rows(
         if ("sample", i) in host:
             sample_map[i] = host[("sample", i)]
         rows.append(row)
-    _mark_zero_branches(rows, st)
+    _mark_zero_branches(rows, st, ctx.model)
     return rows, sample_map
 
 
-def _mark_zero_branches(rows: list[dict[str, Any]], st: Structure | None) -> None:
-    """Residual branches that start at exactly zero on purpose (Fixup's last layer 0, zero-γ
-    on the branch's last norm, SkipInit): their zeros are the design, not a collapse."""
+def _mark_zero_branches(rows: list[dict[str, Any]], st: Structure | None, model: nn.Module) -> None:
+    """Residual branches that start at (or near) zero on purpose (Fixup's last layer 0, zero-γ
+    on the branch's last norm, SkipInit, a ConvNeXt/CaiT layer scale of 1e-6): their small
+    signals and gradients are the design, not a collapse."""
     if st is None:
         return
+    scaled = _small_layer_scales(st, model)
     by_name: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_name.setdefault(r["name"], []).append(r)
     for end in st.residual_ends:
         info = st.layers[end]
         closing = [end] + ([info.branch_norm] if info.branch_norm else [])
-        if not any(r.get("weight_rms") == 0 for n in closing for r in by_name.get(n, [])):
+        zero = any(r.get("weight_rms") == 0 for n in closing for r in by_name.get(n, []))
+        if not zero and not any(end.startswith(o + ".") for o in scaled):
             continue
-        for n in (*info.branch_layers, *closing):
-            for r in by_name.get(n, []):
+        idx = [r["index"] for n in (*info.branch_layers, *closing) for r in by_name.get(n, [])]
+        if idx:  # the branch's records: its layers and the norms/activations between them
+            for r in rows[min(idx) : max(idx) + 1]:
                 r["zero_branch"] = True
 
 

@@ -139,13 +139,19 @@ def _ok(v: float | None) -> bool:
 
 
 def _groups(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[int]]:
-    """Records fitted in one trend: same role and group (the structure's kind of layer:
-    attention q/k, residual branch ends, or the module type). Embeddings are inputs: no trend."""
+    """Records fitted in one trend. The doctor gives each record a ``group``: the same layer of
+    each repeated block (block indices removed from the path) and module type. A group that
+    occurs once falls back to (role, module type); embeddings are inputs and get no trend."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.get("group") or ""] = counts.get(r.get("group") or "", 0) + 1
     groups: dict[tuple[str, str], list[int]] = {}
     for i, r in enumerate(rows):
-        group = r.get("group") or r["kind"]
-        if group != "embedding":
-            groups.setdefault((r["role"], group), []).append(i)
+        group = r.get("group") or ""
+        if group == "embedding":
+            continue
+        key = (r["role"], group) if group and counts[group] >= 2 else (r["role"], r["kind"])
+        groups.setdefault(key, []).append(i)
     return groups
 
 
@@ -289,9 +295,11 @@ def output_checks(
     ``exploding`` (in place) and returns its finding."""
     shape = out.get("shape")
     params = [r for r in rows if r["role"] == "param"]
-    if not shape or len(shape) not in (2, 3) or shape[-1] < 2 or not params:
+    if not shape or len(shape) not in (2, 3, 4) or not params:
         return []
-    c = int(shape[-1])
+    c = int(shape[1] if len(shape) == 4 else shape[-1])  # (N, C, H, W): per-pixel classes
+    if c < 2:
+        return []
     ln_c = math.log(c)
     evidence: dict[str, Any] = {"classes": c, "ln_classes": ln_c}
     what = []
@@ -300,7 +308,7 @@ def output_checks(
         evidence["logit_std"] = std
         if std > th.logit_std:
             what.append(f"the output logits have std {std:.3g} (> {th.logit_std:g})")
-    if _ok(loss) and out.get("loss_name", "").startswith(("cross", "loss_fn")):
+    if _ok(loss) and out.get("loss_name", "").startswith(("cross", "loss_fn")) and len(shape) < 4:
         evidence["initial_loss"] = loss
         if loss > ln_c + th.loss_excess:
             what.append(f"the initial loss is {loss:.3g}, ln({c}) = {ln_c:.3g} for a uniform "
