@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -241,20 +242,23 @@ def identify_activation(fn: Callable[[torch.Tensor], torch.Tensor]) -> tuple[str
     x = torch.linspace(-8.0, 8.0, 321, dtype=torch.float64)
     try:
         with torch.no_grad():
-            y = fn(x.clone()).to(torch.float64)
+            out = fn(x.clone())
     except Exception:  # not callable on a plain tensor: not an elementwise activation
         return None
-    if y.shape != x.shape or not bool(torch.isfinite(y).all()):
+    if not isinstance(out, torch.Tensor) or out.shape != x.shape:
         return None
-    tol = 1e-5 * (1.0 + float(y.abs().max()))
+    y = out.detach().to(torch.float64).numpy()  # host values only: no device sync, no bool()
+    xs = x.numpy()
+    if not np.isfinite(y).all():
+        return None
+    tol = 1e-5 * (1.0 + float(np.abs(y).max()))
 
     def err(name: str, params: dict[str, Any]) -> float:
         try:
-            a = get_activation(name, **params)
-            z = torch.as_tensor(a.fn(x.numpy()), dtype=torch.float64)
+            z = np.asarray(get_activation(name, **params).fn(xs), dtype=np.float64)
         except Exception:  # a parameter value the family rejects
             return float("inf")
-        return float((z - y).abs().max())
+        return float(np.abs(z - y).max())
 
     for name, params in _candidates():
         if err(name, params) <= tol:
@@ -351,13 +355,15 @@ def collapse_modules(
             continue
         if len(call.inputs) != 1 or not all(n.func in ELEMENTWISE for n in nodes):
             continue
+        if len({n.func for n in nodes}) <= 1:
+            continue  # already one op (nn.SiLU calls F.silu): nothing to collapse
         key = type(m).__qualname__ + repr(sorted(
             (k, v) for k, v in vars(m).items() if isinstance(v, int | float | str | bool)))
         if key not in cache:
             cache[key] = identify_activation(m)
         ident = cache[key]
-        if ident is None or len({n.func for n in nodes}) <= 1:
-            continue  # unknown, or already one op (nn.SiLU calls F.silu: nothing to collapse)
+        if ident is None:
+            continue
         name, params = ident
         _replace(g, call, nodes, name, {**params, "module": type(m).__name__})
     g.rebuild_edges()

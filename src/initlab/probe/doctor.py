@@ -266,7 +266,7 @@ def doctor(
     out_findings = output_checks(rows, _output_info(run, host), ctx.th)
     names = {f.name for f in dataclasses.fields(LayerReport)}
     layers = tuple(LayerReport(**{k: v for k, v in r.items() if k in names}) for r in rows)
-    findings = out_findings + layer_findings(layers, ctx.th) + input_findings(inp, ctx.th)
+    findings = layer_findings(layers, ctx.th) + out_findings + input_findings(inp, ctx.th)
     return Diagnosis(
         model=type(ctx.model).__name__,
         verdict=verdict_of([r.status for r in layers]),
