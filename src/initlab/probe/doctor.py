@@ -525,7 +525,7 @@ def _rows(
         return None if a is None or a.size <= i else float(a[i])
 
     tap_index = {id(t): i for i, t in enumerate(ctx.taps)}
-    fallback = _next_activations(recorder) if st is None else {}
+    fallback = _next_activations(recorder)  # only for what the structure cannot say
     rows: list[dict[str, Any]] = []
     gains: dict[str | None, float] = {}
     sample_map: dict[int, np.ndarray] = {}
@@ -546,7 +546,7 @@ def _rows(
             "group": _group(st, tap.name, tap.kind_name),
         }  # fmt: skip
         if tap.role == "param" and tap.weight is not None:
-            act = _activation_of(st, tap.name) if st is not None else fallback.get(i)
+            act = _activation_of(st, tap.name, fallback.get(i)) if st else fallback.get(i)
             _weight_row(row, tap, tap_index.get(id(tap), -1), act, host, val, gains)
         if ("sample", i) in host:
             sample_map[i] = host[("sample", i)]
@@ -577,10 +577,14 @@ def _mark_zero_branches(rows: list[dict[str, Any]], st: Structure | None, model:
                 r["zero_branch"] = True
 
 
-def _activation_of(st: Structure, name: str) -> str | None:
+def _activation_of(st: Structure, name: str, after_add: str | None) -> str | None:
+    """The activation after layer ``name`` (model/structure). A residual branch end feeds the
+    add, and what follows the add (a ResNet block's ReLU) is the next activation record."""
     info = st.layers.get(name)
-    if info is None or info.activation == "linear":
-        return None
+    if info is None:
+        return after_add
+    if info.activation == "linear":
+        return after_add if info.residual_end else None
     return "linear" if info.glu == "gate" else info.activation
 
 
