@@ -37,6 +37,7 @@ MODULES = [
     *_modules(initlab.report),
     "initlab.schemes",
     "initlab.policies",
+    "initlab.files",
 ]
 
 

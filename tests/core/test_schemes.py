@@ -252,10 +252,11 @@ def test_orthogonal_half_precision(dtype):
 @pytest.mark.parametrize("shape", [(8, 8, 3), (16, 8, 3, 3), (8, 4, 3, 3, 3), (6, 6, 4, 4),
                                    (12, 12, 1, 5)])
 def test_delta_orthogonal_structure(shape):
-    """Xiao et al. 2018, Algorithm 1: only the spatial centre tap (k//2 per dim) is non-zero and
-    it is an (out × in) matrix with orthonormal columns (Hᵀ H = I)."""
+    """Xiao et al. 2018, Algorithm 1: only the spatial centre tap ((k−1)//2 per dim, JAX's
+    choice: the same as k//2 for odd k) is non-zero and it is an (out × in) matrix with
+    orthonormal columns (Hᵀ H = I)."""
     w = initlab.delta_orthogonal_(torch.empty(shape), generator=gen(0))
-    centre = tuple(k // 2 for k in shape[2:])
+    centre = tuple((k - 1) // 2 for k in shape[2:])
     tap = w[(slice(None), slice(None), *centre)]
     torch.testing.assert_close(tap.T @ tap, torch.eye(shape[1]), atol=1e-5, rtol=0)
     rest = w.clone()

@@ -62,81 +62,83 @@ def _cls_loss(labels: torch.Tensor) -> Callable[[Any], torch.Tensor]:
     return loss
 
 
+def _small() -> dict[str, Any]:
+    return dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                intermediate_size=64, vocab_size=V, max_position_embeddings=32)
+
+
+def _causal_lms(tf: Any) -> dict[str, Callable[[], nn.Module]]:
+    kv = dict(num_key_value_heads=2)
+    return {
+        "gpt2": lambda: tf.GPT2LMHeadModel(tf.GPT2Config(
+            n_embd=32, n_layer=2, n_head=4, vocab_size=V, n_positions=32, bos_token_id=0,
+            eos_token_id=0)),
+        "llama": lambda: tf.LlamaForCausalLM(tf.LlamaConfig(**_small(), **kv)),
+        "mistral": lambda: tf.MistralForCausalLM(tf.MistralConfig(**_small(), **kv)),
+        "qwen2": lambda: tf.Qwen2ForCausalLM(tf.Qwen2Config(**_small(), **kv)),
+        "mixtral": lambda: tf.MixtralForCausalLM(tf.MixtralConfig(
+            **_small(), **kv, num_local_experts=4, num_experts_per_tok=2)),
+        "gpt_neox": lambda: tf.GPTNeoXForCausalLM(tf.GPTNeoXConfig(**_small())),
+        "opt": lambda: tf.OPTForCausalLM(tf.OPTConfig(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, ffn_dim=64,
+            vocab_size=V, max_position_embeddings=32, word_embed_proj_dim=32)),
+        "phi": lambda: tf.PhiForCausalLM(tf.PhiConfig(**_small())),
+        "bert": lambda: tf.BertForMaskedLM(tf.BertConfig(**_small())),
+        "distilbert": lambda: tf.DistilBertForMaskedLM(tf.DistilBertConfig(
+            dim=32, n_layers=2, n_heads=4, hidden_dim=64, vocab_size=V,
+            max_position_embeddings=32)),
+        "roberta": lambda: tf.RobertaForMaskedLM(tf.RobertaConfig(**_small())),
+        "mamba": lambda: tf.MambaForCausalLM(tf.MambaConfig(
+            hidden_size=32, num_hidden_layers=2, vocab_size=V, state_size=8, expand=2)),
+    }  # fmt: skip
+
+
+def _vision(tf: Any, name: str) -> RealModel:
+    size = 16 if name == "vit" else 32
+    x = torch.randn(4, 3, size, size, generator=torch.Generator().manual_seed(0))
+    if name == "vit":
+        m = tf.ViTForImageClassification(tf.ViTConfig(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+            image_size=16, patch_size=4, num_labels=10))
+    elif name == "convnext":
+        m = tf.ConvNextForImageClassification(tf.ConvNextConfig(
+            num_stages=2, hidden_sizes=[8, 16], depths=[1, 1], num_labels=10, image_size=32))
+    else:
+        m = tf.ResNetForImageClassification(tf.ResNetConfig(
+            embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1], num_labels=10,
+            layer_type="basic"))
+    return RealModel(name, m, x, _cls_loss(torch.arange(4) % 10), 10, True)
+
+
+def _seq2seq(tf: Any, name: str) -> RealModel:
+    ids = _tokens()
+    if name == "t5":
+        m = tf.T5ForConditionalGeneration(tf.T5Config(
+            d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4, vocab_size=V,
+            decoder_start_token_id=0))
+        return RealModel(name, m, {"input_ids": ids, "decoder_input_ids": ids},
+                         _lm_loss(ids), V, True)
+    m = tf.WhisperForConditionalGeneration(tf.WhisperConfig(
+        d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4,
+        decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, vocab_size=V,
+        num_mel_bins=8, max_source_positions=16, max_target_positions=32,
+        decoder_start_token_id=0, pad_token_id=0))
+    feats = torch.randn(2, 8, 32, generator=torch.Generator().manual_seed(0))
+    return RealModel(name, m, {"input_features": feats, "decoder_input_ids": ids[:2]},
+                     _lm_loss(ids[:2]), V, True)
+
+
 def _hf(name: str) -> RealModel:
     import transformers as tf
 
     _quiet()
     torch.manual_seed(0)
+    if name in ("vit", "convnext", "resnet"):
+        return _vision(tf, name)
+    if name in ("t5", "whisper"):
+        return _seq2seq(tf, name)
     ids = _tokens()
-    small = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                 intermediate_size=64, vocab_size=V, max_position_embeddings=32)
-    if name == "gpt2":
-        m = tf.GPT2LMHeadModel(tf.GPT2Config(n_embd=32, n_layer=2, n_head=4, vocab_size=V,
-                                             n_positions=32, bos_token_id=0, eos_token_id=0))
-    elif name == "llama":
-        m = tf.LlamaForCausalLM(tf.LlamaConfig(**small, num_key_value_heads=2))
-    elif name == "mistral":
-        m = tf.MistralForCausalLM(tf.MistralConfig(**small, num_key_value_heads=2))
-    elif name == "qwen2":
-        m = tf.Qwen2ForCausalLM(tf.Qwen2Config(**small, num_key_value_heads=2))
-    elif name == "mixtral":
-        m = tf.MixtralForCausalLM(tf.MixtralConfig(**small, num_key_value_heads=2,
-                                                   num_local_experts=4, num_experts_per_tok=2))
-    elif name == "gpt_neox":
-        m = tf.GPTNeoXForCausalLM(tf.GPTNeoXConfig(**small))
-    elif name == "opt":
-        m = tf.OPTForCausalLM(tf.OPTConfig(hidden_size=32, num_hidden_layers=2,
-                                           num_attention_heads=4, ffn_dim=64, vocab_size=V,
-                                           max_position_embeddings=32, word_embed_proj_dim=32))
-    elif name == "phi":
-        m = tf.PhiForCausalLM(tf.PhiConfig(**small))
-    elif name == "bert":
-        m = tf.BertForMaskedLM(tf.BertConfig(**small))
-    elif name == "distilbert":
-        m = tf.DistilBertForMaskedLM(tf.DistilBertConfig(dim=32, n_layers=2, n_heads=4,
-                                                         hidden_dim=64, vocab_size=V,
-                                                         max_position_embeddings=32))
-    elif name == "roberta":
-        m = tf.RobertaForMaskedLM(tf.RobertaConfig(**small))
-    elif name == "t5":
-        m = tf.T5ForConditionalGeneration(tf.T5Config(d_model=32, d_kv=8, d_ff=64, num_layers=2,
-                                                      num_heads=4, vocab_size=V,
-                                                      decoder_start_token_id=0))
-        return RealModel(name, m, {"input_ids": ids, "decoder_input_ids": ids},
-                         _lm_loss(ids), V, True)
-    elif name == "mamba":
-        m = tf.MambaForCausalLM(tf.MambaConfig(hidden_size=32, num_hidden_layers=2,
-                                               vocab_size=V, state_size=8, expand=2))
-    elif name == "vit":
-        m = tf.ViTForImageClassification(tf.ViTConfig(
-            hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-            image_size=16, patch_size=4, num_labels=10))
-        x = torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(0))
-        return RealModel(name, m, x, _cls_loss(torch.arange(4) % 10), 10, True)
-    elif name == "convnext":
-        m = tf.ConvNextForImageClassification(tf.ConvNextConfig(
-            num_stages=2, hidden_sizes=[8, 16], depths=[1, 1], num_labels=10, image_size=32))
-        x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-        return RealModel(name, m, x, _cls_loss(torch.arange(4) % 10), 10, True)
-    elif name == "resnet":
-        m = tf.ResNetForImageClassification(tf.ResNetConfig(
-            embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1], num_labels=10,
-            layer_type="basic"))
-        x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-        return RealModel(name, m, x, _cls_loss(torch.arange(4) % 10), 10, True)
-    elif name == "whisper":
-        m = tf.WhisperForConditionalGeneration(tf.WhisperConfig(
-            d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4,
-            decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, vocab_size=V,
-            num_mel_bins=8, max_source_positions=16, max_target_positions=32,
-            decoder_start_token_id=0, pad_token_id=0))
-        feats = torch.randn(2, 8, 32, generator=torch.Generator().manual_seed(0))
-        ids2 = ids[:2]
-        return RealModel(name, m, {"input_features": feats, "decoder_input_ids": ids2},
-                         _lm_loss(ids2), V, True)
-    else:
-        raise KeyError(name)
-    return RealModel(name, m, ids, _lm_loss(ids), V, True)
+    return RealModel(name, _causal_lms(tf)[name](), ids, _lm_loss(ids), V, True)
 
 
 HF_NAMES = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_neox", "opt", "phi", "bert",

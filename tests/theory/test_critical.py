@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from initlab.core.gains import critical_point
 from initlab.errors import InitError
 from initlab.theory import MeanField, critical_init, critical_line, critical_sigma_w2
+from initlab.theory.critical import critical_point
 
 # oracles.md, "tanh critical line" (tolerance 1e-5 relative); σ_b² = 0 gives σ_w² = 1 exactly
 TANH_LINE = [

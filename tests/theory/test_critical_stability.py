@@ -16,7 +16,8 @@ import pytest
 from initlab.core import gains
 from initlab.core.activations import get_activation
 from initlab.errors import InitError
-from initlab.theory import MeanField, critical_init, critical_line
+from initlab.theory import MeanField, critical_init, critical_line, kernels
+from initlab.theory import critical as crit
 from initlab.theory.critical import STABLE_SLOPE
 
 
@@ -42,7 +43,7 @@ def test_default_critical_init_is_a_stable_fixed_point(name: str) -> None:
     # is close to neutral there; 0.99^500 ≈ 7e-3). s < 1 is part of the claim.
     for q0 in (2.0 * ci.q_star, 0.5 * ci.q_star):
         grid = np.linspace(min(q0, ci.q_star), max(q0, ci.q_star), 201)
-        s = ci.sigma_w2 * max(gains.second_moment_slope(mf.act, float(x)) for x in grid)
+        s = ci.sigma_w2 * max(kernels.second_moment_slope(mf.act, float(x)) for x in grid)
         assert s < 1.0, (name, q0, s)
         q = _iterate(mf, q0)
         bound = abs(q0 - ci.q_star) * s**500 * 1.01  # 1 %: the grid's sup of a smooth slope
@@ -107,17 +108,17 @@ def test_core_slope_is_the_integration_by_parts_form(name: str) -> None:
     for q in (0.3, 1.0, 5.0):
         h = 1e-4 * q
         fd = (float(act.second_moment(q + h)) - float(act.second_moment(q - h))) / (2 * h)
-        assert gains.second_moment_slope(act, q) == pytest.approx(fd, rel=1e-6)
+        assert kernels.second_moment_slope(act, q) == pytest.approx(fd, rel=1e-6)
         ibp = float(act.expect(lambda x: act.d1(x) ** 2 + act.fn(x) * act.d2(x), q))
-        assert gains.second_moment_slope(act, q) == pytest.approx(ibp, rel=1e-8)
+        assert kernels.second_moment_slope(act, q) == pytest.approx(ibp, rel=1e-8)
 
 
 def test_critical_point_prefers_a_stable_root() -> None:
     """The root returned is a stable one whenever some root is (the registered activations
     have one root each at these σ_b²; the grid roots below are 0.5 % apart)."""
     act = get_activation("gelu")
-    w2, q = gains.critical_point(act, 0.3)
-    slope = w2 * gains.second_moment_slope(act, q)
+    w2, q = crit.critical_point(act, 0.3)
+    slope = w2 * kernels.second_moment_slope(act, q)
     line = critical_line("gelu", sigma_b2=[0.3])
     assert q == pytest.approx(float(line.q_star[0]), rel=1e-8)
     assert slope < 1.0  # GELU at σ_b² = 0.3 has one root, q* ≈ 8, and it attracts
@@ -125,21 +126,21 @@ def test_critical_point_prefers_a_stable_root() -> None:
         a = get_activation(name)
         qs = np.logspace(-6, 3, 2000)
         roots = _roots(a, qs, b2)
-        w2, q = gains.critical_point(a, b2)
+        w2, q = crit.critical_point(a, b2)
         stable = [r for r in roots if 1.0 / float(a.derivative_second_moment(r))
-                  * gains.second_moment_slope(a, r) < 1.0]
+                  * kernels.second_moment_slope(a, r) < 1.0]
         if stable:
             assert any(q == pytest.approx(r, rel=2e-2) for r in stable), (name, roots, q)
 
 
 def _roots(act, qs, b2):  # type: ignore[no-untyped-def]
-    f = np.asarray(gains._critical_sigma_b2(act, qs)) - b2
+    f = np.asarray(crit._line_b(act, qs)[1]) - b2
     return [float(qs[i]) for i in range(len(qs) - 1) if f[i] * f[i + 1] < 0]
 
 
 @pytest.mark.parametrize(("name", "b2"), [("gelu", 0.01), ("silu", 0.3)])
 def test_gain_refuses_an_unstable_only_root(name: str, b2: float) -> None:
-    w2, q = gains.critical_point(name, b2)  # still returned
+    w2, q = crit.critical_point(name, b2)  # still returned
     assert q > 0 and math.isfinite(w2)
     with pytest.raises(InitError, match=rf"{name}.*unstable.*sigma_b2"):
         gains.gain(name, kind="critical", sigma_b2=b2)

@@ -16,7 +16,17 @@ from initlab.cli.common import console_err, fail
 from initlab.errors import InitError
 
 # One entry per module in initlab.cli that defines `register(app: typer.Typer) -> None`.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "doctor", "model", "theory", "scales", "compare")
+COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
+    "doctor",
+    "model",
+    "theory",
+    "scales",
+    "compare",
+    "claims",
+    "check",
+    "explore",
+)
 
 app = typer.Typer(
     name="initlab",

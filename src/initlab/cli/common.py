@@ -136,28 +136,85 @@ def load_model(target: str) -> Any:
 INPUT_DTYPES = ("auto", "float32", "float64", "bfloat16", "float16", "long")
 
 
+def first_embedding(model: Any) -> Any:
+    """The ``nn.Embedding``/``EmbeddingBag`` that reads the model's input, or None.
+
+    A model whose first *module* with parameters is an embedding takes token ids, even when it
+    also owns loose ``nn.Parameter``s at the top level (a position table, a class token): those
+    belong to no module in execution order, so they do not decide what the input is.
+    """
+    from torch import nn
+
+    for m in model.modules():
+        if m is model and any(True for _ in m.children()):
+            continue  # the root's own loose parameters say nothing about its input
+        if any(True for _ in m.parameters(recurse=False)):
+            return m if isinstance(m, nn.Embedding | nn.EmbeddingBag) else None
+    return None
+
+
+def check_device(device: str, option: str = "--device") -> Any:
+    """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` → a ``torch.device`` that exists here.
+
+    Raises:
+        InitError: a malformed name, or a device this machine or this torch build lacks.
+    """
+    import torch
+
+    from initlab.errors import InitError
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InitError(
+            f"{option}: {device!r} is not a device name; use cpu, cuda, cuda:N or mps"
+        ) from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InitError(
+                f"{option} {device}: this torch build or machine has no CUDA device "
+                f"(torch {torch.__version__}); use --device cpu"
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InitError(
+                f"{option} {device}: only {torch.cuda.device_count()} CUDA device(s) here "
+                f"(cuda:0…cuda:{torch.cuda.device_count() - 1})"
+            )
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise InitError(f"{option} {device}: no MPS device here; use --device cpu")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise InitError(f"{option}: {device!r} is not supported; use cpu, cuda, cuda:N or mps")
+    return dev
+
+
 def make_input(
     model: Any, shape: tuple[int, ...], dtype: str = "auto", *, seed: int = 0, device: str = "cpu"
 ) -> Any:
-    """A seeded random input of ``shape``: N(0, 1) floats, or token ids in [0, num_embeddings)
-    when ``dtype="long"`` — or ``"auto"`` and the model's first parameterized layer is an
-    Embedding."""
+    """A seeded random input of ``shape``: N(0, 1) floats, or token ids drawn uniformly from
+    ``[0, num_embeddings)`` of the embedding that reads the input — when ``dtype="long"``, or
+    ``"auto"`` and the model's first layer with parameters is an Embedding.
+
+    Raises:
+        InitError: unknown ``dtype``; ``long`` for a model without an input embedding and no
+            way to know the vocabulary size.
+    """
     import torch
-    from torch import nn
 
     from initlab.errors import InitError
 
     if dtype not in INPUT_DTYPES:
         raise InitError(f"--dtype must be one of {', '.join(INPUT_DTYPES)}, got {dtype!r}")
-    first = next(
-        (m for m in model.modules() if any(True for _ in m.parameters(recurse=False))), None
-    )
+    emb = first_embedding(model)
     if dtype == "auto":
-        dtype = "long" if isinstance(first, nn.Embedding | nn.EmbeddingBag) else "float32"
+        dtype = "long" if emb is not None else "float32"
     g = torch.Generator().manual_seed(seed)
     if dtype == "long":
-        vocab = first.num_embeddings if isinstance(first, nn.Embedding | nn.EmbeddingBag) else 2
-        return torch.randint(0, vocab, shape, generator=g).to(device)
+        if emb is None:
+            raise InitError(
+                "--dtype long: the model's first layer is not an nn.Embedding, so the range of "
+                "token ids is unknown; use a float --dtype or a model that embeds its input"
+            )
+        return torch.randint(0, emb.num_embeddings, shape, generator=g).to(device)
     return torch.randn(shape, generator=g).to(getattr(torch, dtype)).to(device)
 
 

@@ -51,20 +51,39 @@ def scale(
 
 
 def gain_cmd(
-    activation: str = typer.Argument(..., help="Activation name (see `initlab gain --list`)."),
+    activation: str | None = typer.Argument(
+        None, help="Activation name (see `initlab gain --list`)."
+    ),
     param: list[str] = typer.Option([], help="Activation parameter NAME=VALUE (repeatable)."),
     sigma_b2: float = typer.Option(0.0, help="Bias variance for the critical gain."),
     json: bool = typer.Option(False, "--json", help="Print JSON."),
+    list_: bool = typer.Option(False, "--list", help="List the activation names and exit."),
 ) -> None:
     """The three gains of an activation: variance-preserving, critical (edge of chaos) and
     torch's table, with E[φ(z)] and E[φ(z)²].
 
     Example:  initlab gain leaky_relu --param negative_slope=0.2
     """
+    import math
+
+    from initlab.cli.common import fail
     from initlab.core.activations import get_activation
     from initlab.core.gains import TORCH_NONLINEARITIES, gain
     from initlab.errors import InitError
 
+    if list_:
+        from initlab.core.activations import describe_activations
+
+        if json:
+            print_json(describe_activations())
+            return
+        for name, what in describe_activations().items():
+            console.print(f"{name:<12} {what}", highlight=False)
+        return
+    if activation is None:
+        fail("give an ACTIVATION (e.g. initlab gain tanh), or --list to see the names")
+    if not math.isfinite(sigma_b2) or sigma_b2 < 0:
+        fail(f"--sigma-b2 must be a finite bias variance ≥ 0 (e.g. 0.05), got {sigma_b2:g}")
     params = _params(param)
     act = get_activation(activation, **params)
     out: dict[str, object] = {

@@ -18,7 +18,7 @@ from initlab.core.fans import (
     fans,
     fans_of,
 )
-from initlab.core.gains import calculate_gain, critical_point, gain
+from initlab.core.gains import calculate_gain, gain
 from initlab.core.scales import SchemeScale, scheme_scales
 from initlab.core.schemes import *  # noqa: F403
 from initlab.core.schemes import __all__ as _schemes_all
@@ -31,7 +31,6 @@ __all__ = [
     "_calculate_fan_in_and_fan_out",
     "activation_names",
     "calculate_gain",
-    "critical_point",
     "describe_activations",
     "fans",
     "fans_of",

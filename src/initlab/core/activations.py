@@ -69,6 +69,32 @@ class Activation:
     homogeneous: bool = False
     glu: bool = False
 
+    @property
+    def base_name(self) -> str:
+        """The registry name without a variant suffix (``"gelu_tanh"`` → ``"gelu"``)."""
+        return "gelu" if self.name == "gelu_tanh" else self.name
+
+    @property
+    def module_type(self) -> type[torch.nn.Module] | None:
+        """The torch module class of this activation (``nn.GELU``), or None."""
+        return next((c for c, n in ACTIVATION_MODULES.items() if n == self.base_name), None)
+
+    @property
+    def glu_product(self) -> str:
+        """The name of the gated product with this activation as gate (SiLU → ``"swiglu"``)."""
+        return glu_product_name(self.base_name)
+
+    @property
+    def can_die(self) -> bool:
+        """Units can be dead (never positive on a batch, zero gradient): ReLU, ReLU6."""
+        return self.base_name in _CAN_DIE
+
+    @property
+    def saturates(self) -> bool:
+        """φ' gets small on a tail (tanh, sigmoid, GELU's left tail...); False for the
+        piecewise-linear ReLU/leaky/PReLU/linear, which have no saturated share."""
+        return self.base_name not in _NEVER_SATURATE and not self.glu
+
     def __call__(self, x: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
         if isinstance(x, torch.Tensor):
             return self.torch_fn(x)
@@ -664,8 +690,11 @@ def from_callable(
     return Activation(label, fn=np_fn, d1=f1, d2=f2, torch_fn=torch_fn, kinks=tuple(kinks))
 
 
-_MODULE_NAMES = {
+#: The torch module class of each built-in activation (the one module → name table; the doctor
+#: taps these modules, the plan reads the activation after a layer from them).
+ACTIVATION_MODULES: dict[type[torch.nn.Module], str] = {
     torch.nn.ReLU: "relu",
+    torch.nn.ReLU6: "relu6",
     torch.nn.LeakyReLU: "leaky_relu",
     torch.nn.PReLU: "prelu",
     torch.nn.ELU: "elu",
@@ -678,12 +707,30 @@ _MODULE_NAMES = {
     torch.nn.Sigmoid: "sigmoid",
     torch.nn.Tanh: "tanh",
     torch.nn.Hardtanh: "hardtanh",
-    torch.nn.ReLU6: "relu6",
     torch.nn.Softsign: "softsign",
     torch.nn.Hardswish: "hardswish",
     torch.nn.Hardsigmoid: "hardsigmoid",
-    torch.nn.Identity: "linear",
 }
+_MODULE_NAMES = {**ACTIVATION_MODULES, torch.nn.Identity: "linear"}
+
+#: Gate activation → name of its gated product φ(a)·b (Shazeer 2020, "GLU Variants").
+GLU_PRODUCTS: dict[str, str] = {"silu": "swiglu", "gelu": "geglu", "relu": "reglu",
+                                "sigmoid": "glu"}  # fmt: skip
+#: Activations whose units can die (never positive on a batch ⇒ zero gradient).
+_CAN_DIE = frozenset({"relu", "relu6"})
+#: Piecewise-linear activations without a saturating tail.
+_NEVER_SATURATE = frozenset({"relu", "leaky_relu", "prelu", "linear"})
+
+
+def glu_product_name(gate: str) -> str:
+    """The gated product of gate activation ``gate``: ``"silu"`` → ``"swiglu"``; an unnamed one
+    is ``"<gate>_glu"``.
+
+    Examples:
+        >>> glu_product_name("gelu"), glu_product_name("tanh")
+        ('geglu', 'tanh_glu')
+    """
+    return GLU_PRODUCTS.get(gate, f"{gate}_glu")
 
 
 def _from_module(m: torch.nn.Module) -> Activation:
@@ -777,6 +824,8 @@ def describe_activations() -> dict[str, str]:
 
 
 __all__ = [
+    "ACTIVATION_MODULES",
+    "GLU_PRODUCTS",
     "SELU_ALPHA",
     "SELU_SCALE",
     "Activation",
@@ -784,5 +833,6 @@ __all__ = [
     "describe_activations",
     "from_callable",
     "get_activation",
+    "glu_product_name",
     "register_activation",
 ]

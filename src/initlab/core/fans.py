@@ -17,9 +17,9 @@ Examples:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -41,14 +41,29 @@ class Fans:
         blocks: number of equal row blocks the weight packs (3 for MultiheadAttention's
             ``in_proj_weight``, 4 for LSTM gates, 3 for GRU); fans are per block.
 
+    Unpacks like ``torch.nn.init._calculate_fan_in_and_fan_out``'s tuple: ``fan_in, fan_out =
+    fans_of(module)`` (``blocks`` stays an attribute; ``len`` is 2, indexing gives the two fans).
+
     Examples:
         >>> Fans(4, 8).fan_avg
         6.0
+        >>> fan_in, fan_out = Fans(4, 8)
+        >>> fan_in, fan_out
+        (4, 8)
     """
 
     fan_in: float
     fan_out: float
     blocks: int = 1
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.fan_in, self.fan_out))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, i: int | slice) -> Any:
+        return (self.fan_in, self.fan_out)[i]
 
     @property
     def fan_avg(self) -> float:

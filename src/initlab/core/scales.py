@@ -17,8 +17,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from initlab.core.activations import Activation, get_activation
+from initlab.core.fans import Fans
 from initlab.core.gains import gain
 from initlab.core.samplers import truncated_std
+from initlab.core.schemes import PRESETS, scheme_std, uniform_bound
 from initlab.errors import InitError
 
 
@@ -46,11 +48,19 @@ class SchemeScale:
         return asdict(self)
 
 
-def _row(scheme: str, formula: str, variance: float, source: str) -> SchemeScale:
-    std = math.sqrt(variance)
+def _row(scheme: str, formula: str, std: float, source: str) -> SchemeScale:
     return SchemeScale(
-        scheme, formula, variance, std, math.sqrt(3.0) * std, std / truncated_std(-2, 2), source
+        scheme, formula, std * std, std, uniform_bound(std), std / truncated_std(-2, 2), source
     )
+
+
+def _preset(name: str, g: float, f: Fans, formula: str, mode: str | None = None) -> SchemeScale:
+    """A row of a :data:`~initlab.core.schemes.PRESETS` entry: its std from
+    :func:`~initlab.core.schemes.scheme_std`, the formula every initializer uses."""
+    p = PRESETS[name]
+    m = mode or p.mode
+    source = p.source if m == p.mode else f"{p.source.split(',')[0]}, eq. 14 (backward)"
+    return _row(name if m == p.mode else f"{name}_{m}", formula, scheme_std(g, m, f), source)
 
 
 def scheme_scales(
@@ -78,32 +88,19 @@ def scheme_scales(
         if not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
             raise InitError(f"scheme_scales: {name} must be a positive number, got {v!r}")
     act = get_activation(activation, **params)
-    g2 = gain(act) ** 2
+    g = gain(act)
+    g2 = g * g
+    f = Fans(fan_in, fan_out)
     return [
-        _row("small", "0.01²", 1e-4, "CS231n: W = 0.01·randn (breaks symmetry, not scale)"),
-        _row("lecun", "1/fan_in", 1.0 / fan_in, "LeCun et al. 1998, Efficient BackProp §4.6"),
-        _row(
-            "xavier",
-            "2/(fan_in+fan_out)",
-            2.0 / (fan_in + fan_out),
-            "Glorot & Bengio 2010, eq. 12 and 16",
-        ),
-        _row(
-            "he",
-            f"g²/fan_in, g²={g2:.4g} ({act.name})",
-            g2 / fan_in,
-            "He et al. 2015, eq. 10 (g² = 1/E[φ(z)²])",
-        ),
-        _row(
-            "he_fan_out",
-            f"g²/fan_out, g²={g2:.4g} ({act.name})",
-            g2 / fan_out,
-            "He et al. 2015, eq. 14 (backward)",
-        ),
+        _row("small", "0.01²", 0.01, "CS231n: W = 0.01·randn (breaks symmetry, not scale)"),
+        _preset("lecun", 1.0, f, "1/fan_in"),
+        _preset("xavier", 1.0, f, "2/(fan_in+fan_out)"),
+        _preset("he", g, f, f"g²/fan_in, g²={g2:.4g} ({act.name})"),
+        _preset("he", g, f, f"g²/fan_out, g²={g2:.4g} ({act.name})", mode="fan_out"),
         _row(
             "torch_default",
             "1/(3·fan_in)",
-            1.0 / (3.0 * fan_in),
+            math.sqrt(1.0 / (3.0 * fan_in)),
             "torch nn.Linear/Conv reset_parameters: kaiming_uniform_(a=√5)",
         ),
     ]

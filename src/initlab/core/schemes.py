@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -169,6 +170,7 @@ def trunc_normal_(
         True
     """
     check_float(tensor, "trunc_normal_")
+    check_real(tensor, "trunc_normal_")
     mean = check_number(mean, "mean", "trunc_normal_")
     std = check_number(std, "std", "trunc_normal_", positive=True)
     a = check_number(a, "a", "trunc_normal_") if not math.isinf(a) else a
@@ -209,6 +211,7 @@ def truncated_normal_(
         True
     """
     check_float(tensor, "truncated_normal_")
+    check_real(tensor, "truncated_normal_")
     std = check_number(std, "std", "truncated_normal_", positive=True)
     mean = check_number(mean, "mean", "truncated_normal_")
     if not lower < upper:
@@ -222,6 +225,17 @@ def truncated_normal_(
     return truncated_normal_fill(
         tensor, mean, sigma, mean + lower * sigma, mean + upper * sigma, generator
     )
+
+
+def check_real(tensor: torch.Tensor, fn: str) -> None:
+    """Raise a clear error for a complex tensor where only real values make sense (the truncated
+    normal: torch has no complex inverse error function, and "truncated to [a, b]" needs an
+    order)."""
+    if tensor.is_complex():
+        raise InitError(
+            f"{fn}: tensor has complex dtype {tensor.dtype}; a truncated normal needs real values. "
+            "Initialize the real and imaginary parts (torch.view_as_real(t)) or use normal_"
+        )
 
 
 # -------------------------------------------------------------------- variance scaling -------
@@ -242,16 +256,74 @@ def _resolve_fans(
         raise InitError(f"{fn}: {e}") from None
 
 
-def _std_for(fn: str, g: float, mode: str, f: Fans) -> float:
+def scheme_std(gain: float, mode: str, f: Fans, fn: str = "scheme_std") -> float:
+    """std = gain / √n, n the fan ``mode`` names (fan_avg: gain·√(2/(fan_in + fan_out))).
+
+    The one std formula of every variance-scaling scheme: the core initializers, the plan
+    (:mod:`initlab.model.specs`) and :func:`initlab.core.scales.scheme_scales` all call it.
+    Written exactly as ``torch.nn.init`` writes it, so the presets match torch bit for bit.
+
+    Raises:
+        InitError: unknown mode, or a fan of 0 (a dimension of size 0).
+
+    Examples:
+        >>> round(scheme_std(2 ** 0.5, "fan_in", Fans(1024, 512)) ** 2, 7)  # He: 2/1024
+        0.0019531
+    """
     if mode not in _MODES:
         raise InitError(f"{fn}: mode must be one of {', '.join(_MODES)}, got {mode!r}")
     n = f.of(mode)
     if n <= 0:
         raise InitError(f"{fn}: {mode} is {n} (a dimension of size 0?); the std is undefined")
-    # Written exactly as torch.nn.init writes them, so that the presets match torch bit for bit.
     if mode == "fan_avg":
-        return g * math.sqrt(2.0 / float(f.fan_in + f.fan_out))
-    return g / math.sqrt(n)
+        return gain * math.sqrt(2.0 / float(f.fan_in + f.fan_out))
+    return gain / math.sqrt(n)
+
+
+def _std_for(fn: str, g: float, mode: str, f: Fans) -> float:
+    return scheme_std(g, mode, f, fn)
+
+
+def uniform_bound(std: float) -> float:
+    """b = √3·std: U(−b, b) has variance b²/3 = std².
+
+    Examples:
+        >>> round(uniform_bound(0.0361), 4)
+        0.0625
+    """
+    return math.sqrt(3.0) * std
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named variance-scaling scheme: ``std = gain / √fan(mode)``, as data.
+
+    Attributes:
+        name: short name (``"xavier"``, ``"he"``, ``"lecun"``).
+        mode: the fan that divides the variance.
+        activation_gain: True when the gain is the variance gain 1/√E[φ(z)²] of the activation
+            after the layer (He), False when it is 1 (Xavier, LeCun) unless given.
+        source: the paper and equation.
+
+    Examples:
+        >>> PRESETS["he"].mode, PRESETS["xavier"].mode
+        ('fan_in', 'fan_avg')
+    """
+
+    name: str
+    mode: Mode
+    activation_gain: bool
+    source: str
+
+
+#: The presets of :func:`variance_scaling_` (JAX's ``glorot``/``he``/``lecun``), by name. The
+#: core functions (``xavier_*``, ``he_*``, ``lecun_*``), the plan's schemes and
+#: :func:`initlab.core.scales.scheme_scales` read their mode from here.
+PRESETS: dict[str, Preset] = {
+    "xavier": Preset("xavier", "fan_avg", False, "Glorot & Bengio 2010, eq. 12 and 16"),
+    "he": Preset("he", "fan_in", True, "He et al. 2015, eq. 10 (g² = 1/E[φ(z)²])"),
+    "lecun": Preset("lecun", "fan_in", False, "LeCun et al. 1998, Efficient BackProp §4.6"),
+}
 
 
 def _draw(
@@ -260,9 +332,10 @@ def _draw(
     if distribution == "normal":
         return normal_fill(tensor, 0.0, std, generator)
     if distribution == "uniform":
-        bound = math.sqrt(3.0) * std
+        bound = uniform_bound(std)
         return uniform_fill(tensor, -bound, bound, generator)
     if distribution == "truncated_normal":
+        check_real(tensor, fn)
         sigma = std / truncated_std(-2.0, 2.0)
         return truncated_normal_fill(tensor, 0.0, sigma, -2.0 * sigma, 2.0 * sigma, generator)
     raise InitError(
@@ -285,11 +358,13 @@ def _scaled(
     if tensor.numel() == 0 and tensor.dim() >= 2:  # nothing to write (torch: "a no-op"); fans
         return tensor  # may be 0 here. A 1-D tensor still has no fans: the error below, as torch
     f = _resolve_fans(tensor, fn, fans_, **layout)
-    std = _std_for(fn, g, mode, f)
+    std = scheme_std(g, mode, f, fn)
     if distribution not in _DISTRIBUTIONS:
         raise InitError(
             f"{fn}: distribution must be one of {', '.join(_DISTRIBUTIONS)}, got {distribution!r}"
         )
+    if distribution == "truncated_normal":
+        check_real(tensor, fn)
     if skip(tensor):
         return tensor
     return _draw(tensor, std, distribution, generator, fn)
@@ -431,7 +506,8 @@ def xavier_uniform_(
         >>> bool(w.abs().max() <= (6 / 1536) ** 0.5)  # ±0.0625
         True
     """
-    return _scaled(tensor, "xavier_uniform_", gain, "fan_avg", "uniform", generator, fans)
+    mode = PRESETS["xavier"].mode
+    return _scaled(tensor, "xavier_uniform_", gain, mode, "uniform", generator, fans)
 
 
 def xavier_normal_(
@@ -444,7 +520,30 @@ def xavier_normal_(
         >>> round(w.var().item() / (2 / 1536), 1)
         1.0
     """
-    return _scaled(tensor, "xavier_normal_", gain, "fan_avg", "normal", generator, fans)
+    mode = PRESETS["xavier"].mode
+    return _scaled(tensor, "xavier_normal_", gain, mode, "normal", generator, fans)
+
+
+def _kaiming(
+    tensor: torch.Tensor,
+    fn: str,
+    a: float,
+    mode: str,
+    nonlinearity: str,
+    distribution: str,
+    generator: Generator,
+    gain: float | None,
+    fans: Any,
+) -> torch.Tensor:
+    """torch's Kaiming: gain from ``calculate_gain`` (or the variance gain of any other
+    activation), fan_in or fan_out only, a warning and no-op on zero-element tensors."""
+    g = _gain_of(fn, nonlinearity, a, gain)
+    if mode not in ("fan_in", "fan_out"):
+        raise InitError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+    if isinstance(tensor, torch.Tensor) and 0 in tensor.shape:  # as torch.nn.init (and its tests)
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return tensor
+    return _scaled(tensor, fn, g, mode, distribution, generator, fans)
 
 
 def kaiming_uniform_(
@@ -468,13 +567,8 @@ def kaiming_uniform_(
         >>> bool(w.abs().max() <= (6 / 1024) ** 0.5)  # ±0.0765
         True
     """
-    g = _gain_of("kaiming_uniform_", nonlinearity, a, gain)
-    if mode not in ("fan_in", "fan_out"):
-        raise InitError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
-    if isinstance(tensor, torch.Tensor) and 0 in tensor.shape:  # as torch.nn.init (and its tests)
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
-        return tensor
-    return _scaled(tensor, "kaiming_uniform_", g, mode, "uniform", generator, fans)
+    return _kaiming(tensor, "kaiming_uniform_", a, mode, nonlinearity, "uniform", generator,
+                    gain, fans)  # fmt: skip
 
 
 def kaiming_normal_(
@@ -495,13 +589,8 @@ def kaiming_normal_(
         >>> round(w.var().item() * 1024, 1)
         2.0
     """
-    g = _gain_of("kaiming_normal_", nonlinearity, a, gain)
-    if mode not in ("fan_in", "fan_out"):
-        raise InitError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
-    if isinstance(tensor, torch.Tensor) and 0 in tensor.shape:  # as torch.nn.init (and its tests)
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
-        return tensor
-    return _scaled(tensor, "kaiming_normal_", g, mode, "normal", generator, fans)
+    return _kaiming(tensor, "kaiming_normal_", a, mode, nonlinearity, "normal", generator,
+                    gain, fans)  # fmt: skip
 
 
 def he_normal_(
@@ -572,7 +661,8 @@ def lecun_normal_(
         >>> round(w.var().item() * 400, 1)
         1.0
     """
-    return _scaled(tensor, "lecun_normal_", 1.0, "fan_in", distribution, generator, fans)
+    mode = PRESETS["lecun"].mode
+    return _scaled(tensor, "lecun_normal_", 1.0, mode, distribution, generator, fans)
 
 
 def lecun_uniform_(
@@ -585,31 +675,76 @@ def lecun_uniform_(
         >>> bool(w.abs().max() <= 0.1)
         True
     """
-    return _scaled(tensor, "lecun_uniform_", 1.0, "fan_in", "uniform", generator, fans)
+    mode = PRESETS["lecun"].mode
+    return _scaled(tensor, "lecun_uniform_", 1.0, mode, "uniform", generator, fans)
 
 
 def glorot_normal_(
-    tensor: torch.Tensor, gain: float = 1.0, generator: Generator = None, *, fans: Any = None
+    tensor: torch.Tensor,
+    gain: float = 1.0,
+    generator: Generator = None,
+    *,
+    distribution: Distribution = "normal",
+    fans: Any = None,
 ) -> torch.Tensor:
-    """Alias of :func:`xavier_normal_` (Keras/JAX name).
+    """Glorot & Bengio 2010 under the JAX/Keras name: std = gain·√(2/(fan_in + fan_out)).
+
+    ``distribution="normal"`` (default) is :func:`xavier_normal_`, value for value. JAX's and
+    Keras's ``glorot_normal`` draw ``"truncated_normal"`` (±2σ, σ corrected so the std is the
+    same); pass that to get their distribution. The std is the same either way: the choice
+    only trims the tails. ``he_normal_`` and ``lecun_normal_`` take the same option.
 
     Examples:
-        >>> glorot_normal_(torch.empty(4, 4)).shape
-        torch.Size([4, 4])
+        >>> g = torch.Generator().manual_seed(0)
+        >>> w = glorot_normal_(torch.empty(256, 256), distribution="truncated_normal", generator=g)
+        >>> bool(w.abs().max() <= 2 * (2 / 512) ** 0.5 / 0.8796)
+        True
     """
-    return _scaled(tensor, "glorot_normal_", gain, "fan_avg", "normal", generator, fans)
+    mode = PRESETS["xavier"].mode
+    return _scaled(tensor, "glorot_normal_", gain, mode, distribution, generator, fans)
 
 
 def glorot_uniform_(
     tensor: torch.Tensor, gain: float = 1.0, generator: Generator = None, *, fans: Any = None
 ) -> torch.Tensor:
-    """Alias of :func:`xavier_uniform_` (Keras/JAX name).
+    """Alias of :func:`xavier_uniform_` (Keras/JAX name): ``glorot_normal_(distribution=
+    "uniform")``.
 
     Examples:
         >>> glorot_uniform_(torch.empty(4, 4)).shape
         torch.Size([4, 4])
     """
-    return _scaled(tensor, "glorot_uniform_", gain, "fan_avg", "uniform", generator, fans)
+    return glorot_normal_(tensor, gain, generator, distribution="uniform", fans=fans)
+
+
+def gate_constant_(tensor: torch.Tensor, values: Sequence[float]) -> torch.Tensor:
+    """Cut ``tensor`` into ``len(values)`` equal blocks along dim 0; fill block k with
+    ``values[k]``. The gate biases of a packed recurrent layer: ``gate_constant_(lstm.bias_ih_l0,
+    (0, 1, 0, 0))`` sets the forget-gate bias to 1 (torch's gate order i, f, g, o; Gers et al.
+    2000; Jozefowicz et al. 2015).
+
+    Raises:
+        InitError: no values, a non-finite value, or dim 0 not a multiple of ``len(values)``.
+
+    Examples:
+        >>> gate_constant_(torch.empty(8), (0, 1, 0, 0)).tolist()
+        [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    """
+    if not isinstance(tensor, torch.Tensor):
+        raise InitError(f"gate_constant_: expected a torch.Tensor, got {type(tensor).__name__}")
+    vals = [check_number(v, "values", "gate_constant_") for v in values]
+    if not vals or tensor.dim() == 0 or tensor.shape[0] % len(vals):
+        raise InitError(
+            f"gate_constant_: needs a tensor whose dim 0 is a multiple of {len(vals)} (one block "
+            f"per gate), got shape {tuple(tensor.shape)}"
+        )
+    if skip(tensor):
+        return tensor
+    with torch.no_grad():
+        for k, chunk in enumerate(tensor.view(len(vals), -1) if tensor.is_contiguous()
+                                  else tensor.chunk(len(vals))):  # fmt: skip
+            chunk.fill_(vals[k])
+    return tensor
 
 
 # ------------------------------------------------------------------ structured schemes -------
@@ -683,6 +818,11 @@ def delta_orthogonal_(
     except the spatial centre, which holds an orthogonal (out × in) matrix times ``gain``. The
     conv is then an orthogonal map at init: dynamical isometry for very deep CNNs.
 
+    The centre is tap (k−1)//2 per dim (JAX's choice): for odd k the middle, for even k the tap
+    that ``padding="same"`` (which pads (k−1)//2 before) aligns with the output position, so the
+    conv is the identity map on channels (times the orthogonal matrix). k//2 would shift the
+    output by one pixel.
+
     Raises:
         InitError: not a conv weight (needs ≥ 3 dims), or in_channels > out_channels (an
             (out × in) matrix with more columns than rows cannot have orthonormal columns).
@@ -711,7 +851,7 @@ def delta_orthogonal_(
         q = orthogonal_matrix(out_c, in_c, dtype=tensor.dtype, device=tensor.device,
                               generator=generator)
         tensor.zero_()
-        centre = tuple(k // 2 for k in tensor.shape[2:])
+        centre = tuple((k - 1) // 2 for k in tensor.shape[2:])
         tensor[(slice(None), slice(None), *centre)] = (q * g).to(tensor.dtype)
     return tensor
 
@@ -916,6 +1056,35 @@ def _deprecated(new: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]
     return fn
 
 
+# torch.nn.init's private ``_no_grad_*`` fills, which some libraries import from it (e.g.
+# ``from torch.nn.init import _no_grad_trunc_normal_``): the drop-in keeps them, with torch's
+# signatures. Every initlab fill already runs without autograd, so they are the public ones.
+def _no_grad_uniform_(
+    tensor: torch.Tensor, a: float, b: float, generator: Generator = None
+) -> torch.Tensor:
+    return uniform_(tensor, a, b, generator)
+
+
+def _no_grad_normal_(
+    tensor: torch.Tensor, mean: float, std: float, generator: Generator = None
+) -> torch.Tensor:
+    return normal_(tensor, mean, std, generator)
+
+
+def _no_grad_trunc_normal_(
+    tensor: torch.Tensor, mean: float, std: float, a: float, b: float, generator: Generator = None
+) -> torch.Tensor:
+    return trunc_normal_(tensor, mean, std, a, b, generator)
+
+
+def _no_grad_fill_(tensor: torch.Tensor, val: float) -> torch.Tensor:
+    return constant_(tensor, val)
+
+
+def _no_grad_zero_(tensor: torch.Tensor) -> torch.Tensor:
+    return zeros_(tensor)
+
+
 uniform = _deprecated(uniform_)
 normal = _deprecated(normal_)
 constant = _deprecated(constant_)
@@ -930,6 +1099,11 @@ sparse = _deprecated(sparse_)
 
 
 __all__ = [
+    "_no_grad_fill_",
+    "_no_grad_normal_",
+    "_no_grad_trunc_normal_",
+    "_no_grad_uniform_",
+    "_no_grad_zero_",
     "constant",
     "constant_",
     "delta_orthogonal_",
@@ -939,6 +1113,7 @@ __all__ = [
     "eye",
     "eye_",
     "fixup_scale",
+    "gate_constant_",
     "glorot_normal_",
     "glorot_uniform_",
     "gpt_normal_",

@@ -25,11 +25,14 @@ Examples:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from initlab.errors import InitError
 
 
 class _Zoo(nn.Module):
@@ -47,17 +50,64 @@ class _Zoo(nn.Module):
 
 
 # ------------------------------------------------------------------------------- MLP ----------
+class ActivationModule(nn.Module):
+    """An elementwise activation given as a function (for names torch has no module for)."""
+
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], name: str) -> None:
+        super().__init__()
+        self.fn = fn
+        self.name = name
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x)
+
+    def extra_repr(self) -> str:
+        return self.name
+
+
+Activation = str | type[nn.Module] | nn.Module
+
+
+def activation_module(activation: Activation) -> nn.Module:
+    """A fresh activation module: torch's own for a registered name (``"relu"`` → ``nn.ReLU()``,
+    what the doctor and ``initlab.init`` recognise), else a wrapper of the registered function;
+    a class is instantiated, an instance is returned as is.
+
+    Raises:
+        InitError: an unknown activation name (the message lists the names).
+
+    Examples:
+        >>> activation_module("tanh"), activation_module(nn.ReLU)
+        (Tanh(), ReLU())
+    """
+    if isinstance(activation, nn.Module):
+        return activation
+    if isinstance(activation, type) and issubclass(activation, nn.Module):
+        return activation()
+    if not isinstance(activation, str):
+        raise InitError(f"activation must be a name like 'relu', an nn.Module class or "
+                        f"instance, got {type(activation).__name__}")
+    from initlab.core.activations import get_activation
+    from initlab.probe.hooks import ACTIVATION_TYPES
+
+    act = get_activation(activation)  # InitError listing the names when unknown
+    for cls, name in ACTIVATION_TYPES.items():
+        if name == act.name and name != "prelu":
+            return cls()
+    return ActivationModule(act.torch_fn, act.name)
+
+
 class DeepMLP(_Zoo):
     def __init__(self, depth: int, width: int, in_features: int, out_features: int,
-                 activation: type[nn.Module] | nn.Module) -> None:
+                 activation: Activation, head: bool = True) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         d = in_features
         for _ in range(depth):
-            act = activation() if isinstance(activation, type) else activation
-            layers += [nn.Linear(d, width), act]
+            layers += [nn.Linear(d, width), activation_module(activation)]
             d = width
-        layers.append(nn.Linear(d, out_features))
+        if head:
+            layers.append(nn.Linear(d, out_features))
         self.net = nn.Sequential(*layers)
         self.input_shape = (in_features,)
 
@@ -66,14 +116,34 @@ class DeepMLP(_Zoo):
 
 
 def deep_mlp(depth: int = 8, width: int = 64, in_features: int = 32, out_features: int = 10,
-             activation: type[nn.Module] | nn.Module = nn.ReLU) -> DeepMLP:
-    """``depth`` hidden Linear + activation layers and a Linear head.
+             activation: Activation = nn.ReLU, *, head: bool = True) -> DeepMLP:
+    """``in_features → width`` then ``depth − 1`` more ``width → width`` Linear layers, each
+    followed by ``activation``, and a Linear head ``width → out_features``: the lab's one MLP.
+
+    Args:
+        depth: hidden layers (≥ 1).
+        width: units per hidden layer (≥ 1).
+        in_features, out_features: input features and outputs of the head.
+        activation: a name (``"relu"``, ``"tanh"``, any registered activation), an
+            ``nn.Module`` class (a fresh instance per layer) or an instance (shared).
+        head: False leaves out the head (the net ends with the last activation).
+
+    Raises:
+        InitError: a size < 1 or an unknown activation.
 
     Examples:
         >>> len(deep_mlp(depth=2).net)
         5
+        >>> deep_mlp(3, 16, 64, 10, "tanh").net[1]
+        Tanh()
+        >>> len(deep_mlp(3, 8, 8, activation="relu", head=False).net)
+        6
     """
-    return DeepMLP(depth, width, in_features, out_features, activation)
+    for key, v in (("depth", depth), ("width", width), ("in_features", in_features),
+                   ("out_features", out_features)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InitError(f"deep_mlp: {key} must be an int ≥ 1, got {v!r}")
+    return DeepMLP(depth, width, in_features, out_features, activation, head)
 
 
 # ------------------------------------------------------------------------------- CNN ----------
@@ -585,7 +655,9 @@ ZOO = {
 
 __all__ = [
     "ZOO",
+    "ActivationModule",
     "GPTConfig",
+    "activation_module",
     "deep_mlp",
     "dict_model",
     "fixup_resnet",

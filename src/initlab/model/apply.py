@@ -1,4 +1,5 @@
-"""Writing a plan: ``apply_plan``, ``init``, ``plan``, ``mark_pretrained``.
+"""Writing a plan: ``apply_plan``, ``init`` (= :func:`~initlab.model.plan.plan` + ``apply_plan``),
+``mark_pretrained``.
 
 Randomness by name (docs/architecture.md): each parameter's values depend only on (seed,
 parameter name). Its generator is seeded from a stable BLAKE2b hash of both (never Python's salted
@@ -29,11 +30,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from initlab.core import schemes as core
 from initlab.errors import InitError
 from initlab.model.own_init import META_FROZEN, check_initialized, run_own_init
-from initlab.model.plan import PRETRAINED_ATTR, InitPlan, PlanRow, Rule, build_plan
+from initlab.model.plan import (
+    PRETRAINED_ATTR,
+    InitPlan,
+    PlanRow,
+    Rule,
+    plan,
+    under_pretrained,
+)
 from initlab.model.policies import Policy
+from initlab.model.specs import draw, takes_generator
 from initlab.model.structure import unwrap
 
 #: Elements per independently seeded block of an elementwise scheme (2^20).
@@ -58,53 +66,6 @@ def generator_for(seed: int, name: str, block: int, device: torch.device) -> tor
     g = torch.Generator(device=device)
     g.manual_seed(stable_seed(seed, name, block))
     return g
-
-
-def plan(
-    model: nn.Module,
-    example_input: Any = None,
-    policy: str | Policy = "auto",
-    rules: Sequence[Rule] | None = None,
-    *,
-    skip: Sequence[Any] = (),
-    overwrite: bool = False,
-) -> InitPlan:
-    """Decide, per parameter, how to initialize ``model``; write nothing.
-
-    One forward pass on the meta device finds each layer's activation, residual branch ends and
-    output layers; the policy picks a scheme per parameter; ``rules`` override it.
-
-    Args:
-        model: the model (DataParallel/DDP wrappers are looked through).
-        example_input: what ``model(...)`` takes (tensor, tuple of args, dict of kwargs); only
-            shapes and dtypes matter. ``None``: no trace (every layer treated as linear).
-        policy: one of ``auto``, ``torch``, ``xavier``, ``he``, ``lecun``, ``orthogonal``,
-            ``gpt2``, ``fixup``, ``zero_residual``, ``delta_orthogonal``, ``critical``
-            (see :mod:`initlab.model.policies` for each one's source); with options, an
-            :mod:`initlab.policies` value such as ``initlab.policies.critical(sigma_b2=0.05)``
-            or the same as a string, ``"critical(sigma_b2=0.05)"``.
-        rules: ``[(pattern, scheme), ...]``: glob on names or module class → an
-            :mod:`initlab.schemes` value or a name such as ``"default"``.
-        skip: globs or module classes never to write (unless ``overwrite=True``); each must
-            match something.
-        overwrite: also write frozen (requires_grad=False), pretrained and skipped parameters.
-
-    Returns:
-        An :class:`InitPlan`.
-
-    Raises:
-        InitError: unknown policy or policy option, a rule or ``skip`` pattern matching
-            nothing, a forward that fails on the input.
-
-    Examples:
-        >>> import torch, initlab
-        >>> from torch import nn
-        >>> m = nn.Sequential(nn.Linear(4, 4), nn.SELU(), nn.Linear(4, 1))
-        >>> p = initlab.plan(m, torch.randn(2, 4))
-        >>> p["0.weight"].scheme.kind
-        'lecun'
-    """
-    return build_plan(model, example_input, policy, rules, skip=skip, overwrite=overwrite)
 
 
 def apply_plan(
@@ -155,7 +116,7 @@ def apply_plan(
                 f"{tuple(row.shape)}; rebuild the plan for this model"
             )
         if not overwrite and row.tensor == "parameter" and not meta_frozen:
-            if not t.requires_grad or _under_pretrained(modules, row.module):
+            if not t.requires_grad or under_pretrained(modules, row.module):
                 continue
         if row.aliases:
             _retie(model, row, t, tensors)
@@ -195,47 +156,35 @@ def _retie(
 
 
 def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
-    """Write one plan row into tensor ``t`` (values depend only on seed and ``row.name``)."""
-    name, kwargs = row.call
+    """Write one plan row into tensor ``t`` (values depend only on seed and ``row.name``).
+
+    The row's ``call`` names an :mod:`initlab.core` initializer; one that draws random numbers
+    gets a generator seeded by (seed, name), per block of :data:`BLOCK` elements when the row is
+    elementwise (:func:`initlab.model.specs.draw` makes the call).
+    """
+    name = row.call[0]
     if name == "keep" or t.is_meta or t.numel() == 0:
         return t
-    if name == "gate_constant_":
-        vals = kwargs["values"]
-        with torch.no_grad():
-            for k, chunk in enumerate(t.detach().view(len(vals), -1)):
-                chunk.fill_(vals[k])
-        return t
-    fn = getattr(core, name)
     with torch.no_grad():
-        if name in ("constant_",):
-            fn(t, kwargs["val"])
-        elif name == "identity_":
-            fn(t, **kwargs)
-        elif row.elementwise:
-            _blocked(t, fn, kwargs, seed, row.name)
+        if row.elementwise and takes_generator(name):
+            _blocked(t, row.call, seed, row.name)
         else:
-            fn(t, **kwargs, generator=generator_for(seed, row.name, 0, t.device))
+            draw(row.call, t, generator_for(seed, row.name, 0, t.device))
         for r in row.zero_rows:
             t[r].zero_()
     return t
 
 
-def _blocked(t: torch.Tensor, fn: Any, kwargs: dict[str, Any], seed: int, name: str) -> None:
+def _blocked(t: torch.Tensor, call: tuple[str, dict[str, Any]], seed: int, name: str) -> None:
     n = t.numel()
     flat = t.detach().view(-1) if t.is_contiguous() else torch.empty(
         n, dtype=t.dtype, device=t.device)  # fmt: skip
     for i, start in enumerate(range(0, n, BLOCK)):
-        fn(flat[start : start + BLOCK], **kwargs, generator=generator_for(seed, name, i, t.device))
+        draw(call, flat[start : start + BLOCK], generator_for(seed, name, i, t.device))
     if not t.is_contiguous():
         t.detach().copy_(flat.view(t.shape))
 
 
-def _under_pretrained(modules: dict[str, nn.Module], module_name: str) -> bool:
-    parts = module_name.split(".") if module_name else []
-    return any(
-        getattr(modules.get(".".join(parts[:i])), PRETRAINED_ATTR, False)
-        for i in range(len(parts) + 1)
-    )
 
 
 def init(
@@ -266,7 +215,7 @@ def init(
         >>> p["0.weight"].reason.startswith("relu: He")
         True
     """
-    p = build_plan(model, example_input, policy, rules, skip=skip, overwrite=overwrite)
+    p = plan(model, example_input, policy, rules, skip=skip, overwrite=overwrite)
     apply_plan(model, p, seed=seed, overwrite=overwrite)
     return p
 

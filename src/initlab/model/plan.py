@@ -18,7 +18,6 @@ Examples:
 from __future__ import annotations
 
 import fnmatch
-import io
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,6 +41,7 @@ from initlab.model.policies import (
 )
 from initlab.model.specs import Scheme, Target, resolve
 from initlab.model.structure import LayerInfo, Structure, discover, layer_kind, unwrap
+from initlab.views import render
 
 PRETRAINED_ATTR = "_initlab_pretrained"
 STATUSES = ("init", "kept", "frozen", "pretrained", "skipped")
@@ -309,69 +309,12 @@ class InitPlan:
         """A new plan where parameter ``name`` gets ``scheme``."""
         return self.with_rules([(name, scheme)])
 
-    # -- presentation ----------------------------------------------------------------------
+    # -- presentation: drawn by report/plan_table.py (registered in initlab.views) ----------
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        yield self._renderable(options.max_width)
-
-    def _renderable(self, width: int) -> Any:
-        from rich.console import Group
-        from rich.table import Table
-        from rich.text import Text
-
-        wide = width >= 140
-        t = Table(title=f"initlab plan: {self.model} · policy {self.policy!r}", show_lines=False)
-        t.add_column("parameter", overflow="fold", ratio=3, min_width=12)
-        t.add_column("shape", no_wrap=True)
-        if wide:
-            t.add_column("role", overflow="fold", ratio=1, min_width=6)
-        t.add_column("scheme", overflow="fold", ratio=2, min_width=8)
-        cols = ("fan_in", "fan_out", "gain", "std / bound") if wide else ("std / bound",)
-        for col in cols:
-            t.add_column(col, no_wrap=True, justify="right")
-        t.add_column("reason", overflow="fold", ratio=4, min_width=12)
-        for r in self.rows:
-            style = None if r.written else "dim"
-            if r.status == "kept" and "unknown" in r.reason:
-                style = "yellow"
-            spread = "" if r.std is None else f"{r.std:.4g}"
-            if r.call[0] == "gate_constant_":
-                spread = "= " + "/".join(f"{v:g}" for v in r.call[1]["values"])
-            elif r.bound is not None:
-                spread = f"±{r.bound:.4g}"
-            elif r.std == 0 and r.mean is not None:
-                spread = f"= {r.mean:g}"
-            reason = r.reason if r.status in ("init", "kept") else f"[{r.status}] {r.reason}"
-            name = r.name + (f" (= {', '.join(r.aliases)})" if r.aliases else "")
-            shape = "×".join(map(str, r.shape))
-            if wide:
-                gain = "" if r.gain is None else f"{r.gain:.4g}"
-                cells = [name, shape, r.role, str(r.scheme), _num(r.fan_in), _num(r.fan_out),
-                         gain, spread, reason]  # fmt: skip
-            else:
-                cells = [name, shape, str(r.scheme), spread, reason]
-            t.add_row(*cells, style=style)
-        parts: list[Any] = [t]
-        s = self.summary()
-        parts.append(Text(
-            f"{s['init']} written ({s['elements_written']:,} values), {s['kept']} kept, "
-            f"{s['frozen']} frozen, {s['pretrained']} pretrained, {s['skipped']} skipped"
-        ))  # fmt: skip
-        for w in self.warnings:
-            parts.append(Text(f"warning: {w}", style="yellow"))
-        return Group(*parts)
+        yield render(self, "rich", options.max_width)
 
     def __str__(self) -> str:
-        from rich.console import Console
-
-        buf = io.StringIO()
-        Console(file=buf, width=200, color_system=None).print(self)
-        return buf.getvalue()
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return ""
-    return f"{x:g}"
+        return str(render(self, "text"))
 
 
 def _pattern_str(p: Any) -> str:
@@ -452,7 +395,8 @@ def _split(name: str) -> tuple[str, str]:
     return (name.rsplit(".", 1)[0], name.rsplit(".", 1)[1]) if "." in name else ("", name)
 
 
-def _is_pretrained(modules: dict[str, nn.Module], module_name: str) -> bool:
+def under_pretrained(modules: dict[str, nn.Module], module_name: str) -> bool:
+    """Is ``module_name`` or a module above it marked pretrained (``mark_pretrained``)?"""
     parts = module_name.split(".") if module_name else []
     for i in range(len(parts) + 1):
         m = modules.get(".".join(parts[:i]))
@@ -476,6 +420,144 @@ def _param_fans(kind: str, owner: nn.Module, local: str, p: torch.Tensor) -> Fan
         return fans(p, layout)  # type: ignore[arg-type]
     except InitError:
         return None
+
+
+def _mro_names(m: nn.Module) -> tuple[str, ...]:
+    return tuple(
+        _qualname(c) for c in type(m).__mro__ if c not in (object, nn.Module)
+    )
+
+
+def plan(
+    model: nn.Module,
+    example_input: Any = None,
+    policy: str | Policy = "auto",
+    rules: Sequence[Rule] | None = None,
+    *,
+    skip: Sequence[Any] = (),
+    overwrite: bool = False,
+    structure: Structure | None = None,
+) -> InitPlan:
+    """Decide, per parameter, how to initialize ``model``; write nothing.
+
+    One forward pass on the meta device finds each layer's activation, residual branch ends and
+    output layers; the policy picks a scheme per parameter; ``rules`` override it. Stages:
+    :func:`_walk` (structure, tied tensors, model facts), :func:`_param_row` per parameter
+    (role → context → policy → numbers → safety), :func:`_plan_warnings`, then the rules.
+
+    Args:
+        model: the model (DataParallel/DDP wrappers are looked through).
+        example_input: what ``model(...)`` takes (tensor, tuple of args, dict of kwargs); only
+            shapes and dtypes matter. ``None``: no trace (every layer treated as linear).
+        policy: one of ``auto``, ``torch``, ``xavier``, ``he``, ``lecun``, ``orthogonal``,
+            ``gpt2``, ``fixup``, ``zero_residual``, ``delta_orthogonal``, ``critical``
+            (see :mod:`initlab.model.policies` for each one's source); with options, an
+            :mod:`initlab.policies` value such as ``initlab.policies.critical(sigma_b2=0.05)``
+            or the same as a string, ``"critical(sigma_b2=0.05)"``.
+        rules: ``[(pattern, scheme), ...]``: glob on names or module class → an
+            :mod:`initlab.schemes` value or a name such as ``"default"``.
+        skip: globs or module classes never to write (unless ``overwrite=True``); each must
+            match something.
+        overwrite: also write frozen (requires_grad=False), pretrained and skipped parameters.
+        structure: a :class:`Structure` already discovered for this model (skips the trace).
+
+    Returns:
+        An :class:`InitPlan`.
+
+    Raises:
+        InitError: unknown policy or policy option, a rule or ``skip`` pattern matching
+            nothing, a forward that fails on the input.
+
+    Examples:
+        >>> import torch, initlab
+        >>> from torch import nn
+        >>> m = nn.Sequential(nn.Linear(4, 4), nn.SELU(), nn.Linear(4, 1))
+        >>> p = initlab.plan(m, torch.randn(2, 4))
+        >>> p["0.weight"].scheme.kind
+        'lecun'
+    """
+    pol = make_policy(policy)
+    model = unwrap(model)
+    if isinstance(skip, str | type):
+        skip = [skip]  # one pattern, not its characters
+    if skip:
+        _check_skip(model, skip)
+    st = structure if structure is not None else discover(model, example_input)
+    w = _walk(model, st, pol, skip, overwrite)
+    rows = [_param_row(w, names, w.tensors[key]) for key, names in w.groups.items()]
+    rows.extend(_buffer_rows(model, w.modules, skip, overwrite))
+    out = InitPlan(
+        rows=tuple(rows),
+        policy=str(pol),
+        warnings=_kept_warnings(rows, _plan_warnings(w, pol)),
+        model=type(model).__name__,
+        note=st.note if st.traced else "not traced",
+    )
+    return out.with_rules(rules) if rules else out
+
+
+build_plan = plan  # the name model/apply.py used before plan and build_plan were one function
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """What every parameter's decision reads: the structure, the modules, tied-tensor groups
+    (id → names), the policy and the model-level facts."""
+
+    st: Structure
+    modules: dict[str, nn.Module]
+    groups: dict[int, list[str]]
+    tensors: dict[int, torch.Tensor]
+    branch_of: dict[str, tuple[str, ...]]
+    policy_fn: Any
+    mctx: ModelContext
+    skip: Sequence[Any]
+    overwrite: bool
+
+    def owner_of(self, name: str) -> tuple[str, str, nn.Module]:
+        """(module path, local name, owner) of a parameter; MHA's out_proj belongs to the MHA."""
+        mod_name, local = _split(name)
+        parent_name, child = _split(mod_name) if mod_name else ("", "")
+        parent = self.modules.get(parent_name) if mod_name else None
+        if isinstance(parent, nn.MultiheadAttention) and child == "out_proj":
+            return parent_name, f"out_proj.{local}", parent
+        return mod_name, local, self.modules[mod_name]
+
+
+def _walk(
+    model: nn.Module, st: Structure, pol: Policy, skip: Sequence[Any], overwrite: bool
+) -> _Walk:
+    """Stage 1: unique tensors (tied parameters are one group), residual branches, the
+    :class:`ModelContext` the policy reads."""
+    groups: dict[int, list[str]] = {}
+    tensors: dict[int, torch.Tensor] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        groups.setdefault(id(p), []).append(name)
+        tensors[id(p)] = p
+    infos = st.layers
+    branch_of: dict[str, tuple[str, ...]] = {}
+    for end in st.residual_ends:
+        for m in infos[end].branch_layers:
+            branch_of.setdefault(m, infos[end].branch_layers)
+    cfg = getattr(model, "config", None)
+    n_layer = getattr(cfg, "n_layer", None) or max(1, len(st.residual_ends) // 2)
+    all_names = [n for names in groups.values() for n in names]
+    mctx = ModelContext(
+        n_residual=len(st.residual_ends),
+        n_layer=int(n_layer),
+        has_c_proj=any(n.endswith("c_proj.weight") for n in all_names),
+        has_scalars=bool(st.scalars),
+        zero_gamma_norms=frozenset(  # type: ignore[arg-type]
+            infos[e].branch_norm for e in st.residual_ends if infos[e].branch_norm
+        ),
+        ends_without_norm=frozenset(e for e in st.residual_ends if not infos[e].branch_norm),
+        n_conv=sum(1 for i in infos.values() if i.kind == "conv"),
+        options=dict(pol.options),
+    )
+    w = _Walk(st, dict(model.named_modules()), groups, tensors, branch_of,
+              get_policy(pol.name), mctx, skip, overwrite)  # fmt: skip
+    tied = any(_tied_use(names, infos, w.owner_of) for names in groups.values())
+    return replace(w, mctx=replace(mctx, tied_embedding=tied))
 
 
 def _tied_use(names: list[str], infos: dict[str, LayerInfo], owner_of: Any) -> bool:
@@ -505,197 +587,156 @@ def _used_fans(
     return f
 
 
-def _mro_names(m: nn.Module) -> tuple[str, ...]:
-    return tuple(
-        _qualname(c) for c in type(m).__mro__ if c not in (object, nn.Module)
+_WEIGHT_LOCALS = ("weight", "in_proj_weight", "q_proj_weight", "k_proj_weight",
+                  "v_proj_weight", "out_proj.weight")  # fmt: skip
+_WEIGHT_KINDS = ("linear", "conv", "conv_transpose", "embedding", "bilinear")
+
+
+def _role_of(
+    kind: str, local: str, p: torch.Tensor, scalar: str | None, info: LayerInfo | None,
+    is_weight: bool,
+) -> str:
+    """What a parameter is for: scalar, norm, attention part, recurrent part, bias, or the
+    layer's role (classifier, residual_out, mlp_in...)."""
+    if scalar:
+        return scalar
+    if kind == "norm":
+        return "norm"
+    if kind == "attention":
+        return _MHA_LOCAL.get(local, "bias")
+    if kind == "recurrent":
+        for prefix, role in (("weight_ih", "recurrent_ih"), ("weight_hh", "recurrent_hh"),
+                             ("weight_hr", "recurrent_proj")):  # fmt: skip
+            if local.startswith(prefix):
+                return role
+        return "bias"
+    if not is_weight and "bias" in local and kind != "custom":
+        return "bias"
+    if info is not None and is_weight:
+        return info.role
+    return "custom" if kind == "custom" else ("bias" if p.dim() <= 1 else kind)
+
+
+def _param_context(w: _Walk, names: list[str], p: torch.Tensor) -> ParamContext:
+    """Stage 2a: everything the policy may look at for one (possibly tied) parameter."""
+    st, infos = w.st, w.st.layers
+    canonical = min(names)
+    tied = _tied_use(names, infos, w.owner_of)
+    # tied weights: one decision by use (the input embedding's module), not by name order
+    primary = next((n for n in sorted(names) if tied and layer_kind(w.owner_of(n)[2])
+                    == "embedding"), canonical)  # fmt: skip
+    mod_name, local, owner = w.owner_of(primary)
+    info: LayerInfo | None = infos.get(canonical) or infos.get(mod_name)
+    kind = info.kind if info else layer_kind(owner)
+    if layer_kind(owner) == "custom" and kind != "custom" and canonical not in st.recognized:
+        kind = "custom"  # a custom layer's extra parameter: not consumed by the layer op
+    scalar = next((st.scalars[n] for n in names if n in st.scalars), None)
+    is_weight = p.dim() >= 2 and (
+        local in _WEIGHT_LOCALS or local.startswith("weight_") or kind in _WEIGHT_KINDS
     )
+    role = st.param_roles.get(canonical, (_role_of(kind, local, p, scalar, info, is_weight),))[0]
+    f = _param_fans(kind, owner, local, p) if (is_weight or kind == "custom") else None
+    f = _used_fans(st, canonical, p, role, f, tied)
+    glu = info.glu if info else None
+    alias_infos = [infos.get(w.owner_of(n)[0]) for n in names]
+    tied_output = len(names) > 1 and any(i is not None and i.is_output for i in alias_infos) \
+        and any(i is not None and i.kind == "embedding" for i in alias_infos)
+    return ParamContext(
+        name=canonical,
+        local=local,
+        shape=tuple(p.shape),
+        module=owner,
+        module_name=mod_name,
+        kind=kind,
+        role=role,
+        fans=f,
+        activation=_eff_act(info.activation if info else "linear", glu),
+        activation_params=dict(info.activation_params) if info and glu != "gate" else {},
+        glu=glu,
+        residual_end=bool(info and info.residual_end and is_weight
+                          and (kind != "attention" or local == "out_proj.weight")),
+        is_output=bool(info and info.is_output),
+        tied_output=tied_output or tied,
+        part=st.recognized.get(canonical),
+        note=st.param_roles.get(canonical, ("", ""))[1],
+        is_weight=is_weight,
+        scalar=scalar,
+        branch_len=len(w.branch_of.get(mod_name, ())),
+        in_branch=mod_name in w.branch_of,
+    )  # fmt: skip
 
 
-def build_plan(
-    model: nn.Module,
-    example_input: Any = None,
-    policy: str | Policy = "auto",
-    rules: Sequence[Rule] | None = None,
-    *,
-    skip: Sequence[Any] = (),
-    overwrite: bool = False,
-    structure: Structure | None = None,
-) -> InitPlan:
-    """Build the plan (see :func:`initlab.plan`)."""
-    pol = make_policy(policy)
-    policy_fn = get_policy(pol.name)
-    model = unwrap(model)
-    if isinstance(skip, str | type):
-        skip = [skip]  # one pattern, not its characters
-    if skip:
-        _check_skip(model, skip)
-    st = structure if structure is not None else discover(model, example_input)
-    modules = dict(model.named_modules())
-
-    # unique tensors, canonical (smallest) name, aliases
-    groups: dict[int, list[str]] = {}
-    tensors: dict[int, torch.Tensor] = {}
-    for name, p in model.named_parameters(remove_duplicate=False):
-        groups.setdefault(id(p), []).append(name)
-        tensors[id(p)] = p
-    infos = st.layers
-
-    def owner_of(name: str) -> tuple[str, str, nn.Module]:
-        mod_name, local = _split(name)
-        owner = modules[mod_name]
-        parent_name, child = _split(mod_name) if mod_name else ("", "")
-        parent = modules.get(parent_name) if mod_name else None
-        if isinstance(parent, nn.MultiheadAttention) and child == "out_proj":
-            return parent_name, f"out_proj.{local}", parent
-        return mod_name, local, owner
-
-    branch_of: dict[str, tuple[str, ...]] = {}
-    for end in st.residual_ends:
-        for m in infos[end].branch_layers:
-            branch_of.setdefault(m, infos[end].branch_layers)
-    zero_gamma = frozenset(infos[e].branch_norm for e in st.residual_ends if infos[e].branch_norm)
-    no_norm = frozenset(e for e in st.residual_ends if not infos[e].branch_norm)
-    cfg = getattr(model, "config", None)
-    n_layer = getattr(cfg, "n_layer", None) or max(1, len(st.residual_ends) // 2)
-    all_names = [n for names in groups.values() for n in names]
-    mctx = ModelContext(
-        n_residual=len(st.residual_ends),
-        n_layer=int(n_layer),
-        has_c_proj=any(n.endswith("c_proj.weight") for n in all_names),
-        has_scalars=bool(st.scalars),
-        zero_gamma_norms=zero_gamma,  # type: ignore[arg-type]
-        ends_without_norm=no_norm,
-        n_conv=sum(1 for i in infos.values() if i.kind == "conv"),
-        options=dict(pol.options),
-        tied_embedding=any(_tied_use(names, infos, owner_of) for names in groups.values()),
-    )
-
-    rows: list[PlanRow] = []
-    for key, names in groups.items():
-        p = tensors[key]
-        canonical = min(names)
-        aliases = tuple(sorted(n for n in names if n != canonical))
-        tied = _tied_use(names, infos, owner_of)
-        # tied weights: one decision by use (the input embedding's module), not by name order
-        primary = next((n for n in sorted(names) if tied and layer_kind(owner_of(n)[2])
-                        == "embedding"), canonical)  # fmt: skip
-        mod_name, local, owner = owner_of(primary)
-        info: LayerInfo | None = infos.get(canonical) or infos.get(mod_name)
-        kind = info.kind if info else layer_kind(owner)
-        if layer_kind(owner) == "custom" and kind != "custom" and canonical not in st.recognized:
-            kind = "custom"  # a custom layer's extra parameter: not consumed by the layer op
-        scalar = next((st.scalars[n] for n in names if n in st.scalars), None)
-        is_weight = p.dim() >= 2 and (
-            local in ("weight", "in_proj_weight", "q_proj_weight", "k_proj_weight",
-                      "v_proj_weight", "out_proj.weight") or local.startswith("weight_")
-            or kind in ("linear", "conv", "conv_transpose", "embedding", "bilinear")
-        )  # fmt: skip
-        if scalar:
-            role = scalar
-        elif kind == "norm":
-            role = "norm"
-        elif kind == "attention":
-            role = _MHA_LOCAL.get(local, "bias")
-        elif kind == "recurrent":
-            role = ("recurrent_ih" if local.startswith("weight_ih")
-                    else "recurrent_hh" if local.startswith("weight_hh")
-                    else "recurrent_proj" if local.startswith("weight_hr") else "bias")  # fmt: skip
-        elif not is_weight and "bias" in local and kind != "custom":
-            role = "bias"
-        elif info is not None and is_weight:
-            role = info.role
+def _param_row(w: _Walk, names: list[str], p: torch.Tensor) -> PlanRow:
+    """Stage 2: one parameter's row: context → policy → default → numbers → safety."""
+    ctx = _param_context(w, names, p)
+    owner, info = ctx.module, w.st.layers.get(ctx.module_name)
+    scheme, reason = w.policy_fn(ctx, w.mctx)
+    dflt = torch_default(ctx)
+    model = w.modules[""]
+    how = own_init_method(model, ctx.module_name)
+    default_scheme = dflt[0] if dflt else (Scheme("module_default") if how else None)
+    if scheme.kind == "default":
+        scheme, reason = _default_or_keep(default_scheme, reason, p, how)
+    if info is not None and info.calls == 0 and info.kind != "custom" and w.st.traced:
+        reason += " (layer not called in the traced forward)"
+    zero_rows: tuple[int, ...] = ()
+    pad = getattr(owner, "padding_idx", None)
+    if isinstance(owner, nn.Embedding) and pad is not None and ctx.local == "weight":
+        zero_rows = (int(pad) % p.shape[0],)
+        reason += f"; padding_idx row {pad} = 0"
+    groups = getattr(owner, "groups", 1)
+    target = Target(ctx.shape, ctx.fans, ctx.activation, ctx.activation_params,
+                    groups if isinstance(groups, int) else 1)  # fmt: skip
+    res = resolve(scheme, target)
+    status = "kept" if scheme.kind == "keep" else "init"
+    safety = _safety(names, p, ctx.module_name, w.modules, w.skip, owner)
+    if safety and safety[0] == "frozen" and p.is_meta and how:
+        # nothing to keep on the meta device: a frozen table (sinusoidal positions) gets the
+        # values its model's own init gives it
+        scheme, status, reason = Scheme("module_default"), "frozen", f"frozen; {META_FROZEN}"
+        res, safety = resolve(scheme, target), None
+    if safety and status == "init":
+        if w.overwrite:
+            reason += f" (overwrite=True: {safety[1]})"
         else:
-            role = "custom" if kind == "custom" else ("bias" if p.dim() <= 1 else kind)
-        role = st.param_roles.get(canonical, (role, ""))[0]
-        f = _param_fans(kind, owner, local, p) if (is_weight or kind == "custom") else None
-        f = _used_fans(st, canonical, p, role, f, tied)
-        glu = info.glu if info else None
-        act = info.activation if info else "linear"
-        act_params = dict(info.activation_params) if info else {}
-        alias_infos = [infos.get(owner_of(n)[0]) for n in names]
-        tied_output = len(names) > 1 and any(i is not None and i.is_output for i in alias_infos) \
-            and any(i is not None and i.kind == "embedding" for i in alias_infos)
-        ctx = ParamContext(
-            name=canonical,
-            local=local,
-            shape=tuple(p.shape),
-            module=owner,
-            module_name=mod_name,
-            kind=kind,
-            role=role,
-            fans=f,
-            activation=_eff_act(act, glu),
-            activation_params=act_params if glu != "gate" else {},
-            glu=glu,
-            residual_end=bool(info and info.residual_end and is_weight
-                              and (kind != "attention" or local == "out_proj.weight")),
-            is_output=bool(info and info.is_output),
-            tied_output=tied_output or tied,
-            part=st.recognized.get(canonical),
-            note=st.param_roles.get(canonical, ("", ""))[1],
-            is_weight=is_weight,
-            scalar=scalar,
-            branch_len=len(branch_of.get(mod_name, ())),
-            in_branch=mod_name in branch_of,
-        )
-        scheme, reason = policy_fn(ctx, mctx)
-        dflt = torch_default(ctx)
-        default_scheme = dflt[0] if dflt else (
-            Scheme("module_default") if own_init_method(model, mod_name) else None)
-        if scheme.kind == "default":
-            scheme = default_scheme or Scheme("keep")
-            if scheme.kind == "keep" and reason.startswith("no rule covers"):
-                reason = ("kept: unknown layout, no rule covers it and its module has no own "
-                          "init to re-run; add a rule")  # fmt: skip
-            if scheme.kind == "keep" and p.is_meta:
-                reason += f"; {UNINITIALIZED}"
-            elif scheme.kind == "module_default":
-                how = own_init_method(model, mod_name)
-                reason += f" (re-run: {how}, seeded by name)"
-        if info is not None and info.calls == 0 and info.kind != "custom" and st.traced:
-            reason += " (layer not called in the traced forward)"
-        zero_rows: tuple[int, ...] = ()
-        pad = getattr(owner, "padding_idx", None)
-        if isinstance(owner, nn.Embedding) and pad is not None and local == "weight":
-            zero_rows = (int(pad) % p.shape[0],)
-            reason += f"; padding_idx row {pad} = 0"
-        target = Target(tuple(p.shape), f, ctx.activation, ctx.activation_params,
-                        getattr(owner, "groups", 1) if isinstance(getattr(owner, "groups", 1), int)
-                        else 1)  # fmt: skip
-        res = resolve(scheme, target)
-        status = "kept" if scheme.kind == "keep" else "init"
-        safety = _safety(names, p, mod_name, modules, skip, owner)
-        if safety and safety[0] == "frozen" and p.is_meta and own_init_method(model, mod_name):
-            # nothing to keep on the meta device: a frozen table (sinusoidal positions) gets
-            # the values its model's own init gives it
-            scheme, status = Scheme("module_default"), "frozen"
-            reason = f"frozen; {META_FROZEN}"
-            res = resolve(scheme, target)
-            safety = None
-        if safety and status == "init":
-            if overwrite:
-                reason += f" (overwrite=True: {safety[1]})"
-            else:
-                status, reason = safety[0], f"not written: {safety[1]}; pass overwrite=True"
-        rows.append(PlanRow(
-            name=canonical, shape=tuple(p.shape), role=role, scheme=scheme,
-            fan_in=f.fan_in if f else None, fan_out=f.fan_out if f else None,
-            gain=res.gain, std=res.std, bound=res.bound, reason=reason, status=status,
-            mean=res.mean, module=mod_name, module_type=type(owner).__name__,
-            module_types=_mro_names(owner), kind=kind, activation=ctx.activation,
-            activation_params=ctx.activation_params, glu=glu, blocks=f.blocks if f else 1,
-            elementwise=res.elementwise, call=res.call, aliases=aliases,
-            default_scheme=default_scheme, zero_rows=zero_rows,
-            groups=target.groups,
-        ))  # fmt: skip
-    rows.extend(_buffer_rows(model, modules, skip, overwrite))
-    warnings: list[str] = []
-    if not st.traced:
-        warnings.append(st.note)
-    elif st.note:
-        warnings.append(st.note)
+            status, reason = safety[0], f"not written: {safety[1]}; pass overwrite=True"
+    f = ctx.fans
+    return PlanRow(
+        name=ctx.name, shape=ctx.shape, role=ctx.role, scheme=scheme,
+        fan_in=f.fan_in if f else None, fan_out=f.fan_out if f else None,
+        gain=res.gain, std=res.std, bound=res.bound, reason=reason, status=status,
+        mean=res.mean, module=ctx.module_name, module_type=type(owner).__name__,
+        module_types=_mro_names(owner), kind=ctx.kind, activation=ctx.activation,
+        activation_params=ctx.activation_params, glu=ctx.glu, blocks=f.blocks if f else 1,
+        elementwise=res.elementwise, call=res.call,
+        aliases=tuple(sorted(n for n in names if n != ctx.name)),
+        default_scheme=default_scheme, zero_rows=zero_rows, groups=target.groups,
+    )  # fmt: skip
+
+
+def _default_or_keep(
+    default_scheme: Scheme | None, reason: str, p: torch.Tensor, how: str | None
+) -> tuple[Scheme, str]:
+    """A ``default`` decision: the module's own init (re-run seeded by name), or kept with a
+    reason that says what is missing (and that the memory is empty on the meta device)."""
+    scheme = default_scheme or Scheme("keep")
+    if scheme.kind == "keep" and reason.startswith("no rule covers"):
+        reason = ("kept: unknown layout, no rule covers it and its module has no own init to "
+                  "re-run; add a rule")  # fmt: skip
+    if scheme.kind == "keep" and p.is_meta:
+        reason += f"; {UNINITIALIZED}"
+    elif scheme.kind == "module_default":
+        reason += f" (re-run: {how}, seeded by name)"
+    return scheme, reason
+
+
+def _plan_warnings(w: _Walk, pol: Policy) -> tuple[str, ...]:
+    """Stage 3: what the user should look at: untraced model, layers never called, Fixup's
+    missing parts."""
+    st, infos = w.st, w.st.layers
+    warnings: list[str] = [st.note] if (st.note or not st.traced) else []
     never = [n for n, i in infos.items() if i.calls == 0 and i.kind not in ("custom",)
-             and st.traced and not _is_mha_child(n, modules)]  # fmt: skip
+             and st.traced and not _is_mha_child(n, w.modules)]  # fmt: skip
     if never:
         warnings.append(
             "not called in the traced forward (activation unknown, assumed linear): "
@@ -714,16 +755,7 @@ def build_plan(
                 "the model has normalization layers: Fixup is meant to replace them "
                 "(Zhang et al. 2019); consider policy='zero_residual'"
             )
-    out = InitPlan(
-        rows=tuple(rows),
-        policy=str(pol),
-        warnings=_kept_warnings(rows, tuple(warnings)),
-        model=type(model).__name__,
-        note=st.note if st.traced else "not traced",
-    )
-    if rules:
-        out = out.with_rules(rules)
-    return out
+    return tuple(warnings)
 
 
 def _check_skip(model: nn.Module, skip: Sequence[Any]) -> None:
@@ -766,7 +798,7 @@ def _safety(
 ) -> tuple[str, str] | None:
     if not p.requires_grad:
         return "frozen", "requires_grad=False"
-    if any(_is_pretrained(modules, _split(n)[0]) for n in names):
+    if any(under_pretrained(modules, _split(n)[0]) for n in names):
         return "pretrained", "marked pretrained (initlab.mark_pretrained)"
     for pat in skip:
         if isinstance(pat, type):
@@ -791,11 +823,11 @@ def _buffer_rows(
                 continue
             name = f"{mname}.{local}" if mname else local
             status, reason = "init", f"running statistic reset to {val} (reset_running_stats)"
-            frozen = [q for q in m.parameters(recurse=False)]
+            own = list(m.parameters(recurse=False))
             if not overwrite:
-                if _is_pretrained(modules, mname):
+                if under_pretrained(modules, mname):
                     status, reason = "pretrained", "not written: marked pretrained"
-                elif frozen and not any(q.requires_grad for q in frozen):
+                elif own and not any(q.requires_grad for q in own):
                     status, reason = "frozen", "not written: the norm's parameters are frozen"
                 elif any(not isinstance(p, type) and fnmatch.fnmatchcase(name, str(p))
                          for p in skip) or any(isinstance(p, type) and isinstance(m, p)
@@ -811,4 +843,12 @@ def _buffer_rows(
     return rows
 
 
-__all__ = ["PRETRAINED_ATTR", "InitPlan", "PlanRow", "build_plan", "rerow"]
+__all__ = [
+    "PRETRAINED_ATTR",
+    "InitPlan",
+    "PlanRow",
+    "build_plan",
+    "plan",
+    "rerow",
+    "under_pretrained",
+]

@@ -63,6 +63,7 @@ POLICIES = (
     "zero_residual",
     "delta_orthogonal",
     "critical",
+    "mup",
 )
 
 #: Options each policy accepts (``initlab.policies.<name>(**options)``).
@@ -170,6 +171,8 @@ def make_policy(spec: str | Policy, **options: Any) -> Policy:
         >>> str(make_policy("critical", q_star=1.0))
         'critical(q_star=1)'
     """
+    if isinstance(spec, Policy) and type(spec) is not Policy and not options:
+        return spec  # a policy value that validated itself (initlab.mup.policy)
     if isinstance(spec, Policy):
         name, opts = spec.name, dict(spec.options)
     elif isinstance(spec, str):
@@ -577,6 +580,7 @@ POLICY_FUNCS: dict[str, Callable[[ParamContext, ModelContext], tuple[Scheme, str
     "zero_residual": zero_residual,
     "delta_orthogonal": delta_orthogonal,
     "critical": critical,
+    "mup": lambda c, m: __import__("initlab.model.mup", fromlist=["_"]).mup_policy(c, m),
 }
 
 

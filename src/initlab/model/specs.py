@@ -19,25 +19,22 @@ Examples:
 from __future__ import annotations
 
 import functools
+import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
+
+from initlab.core import schemes as core_schemes
 from initlab.core.activations import get_activation
 from initlab.core.fans import Fans
+from initlab.core.fans import fans as core_fans
 from initlab.core.gains import gain as _gain
+from initlab.core.schemes import PRESETS, scheme_std, uniform_bound
 from initlab.errors import InitError
 from initlab.theory.critical import CriticalInit, critical_init
-
-_ELEMENTWISE = frozenset(
-    {"normal", "uniform", "truncated_normal", "xavier", "he", "lecun", "variance_scaling",
-     "critical"}
-)  # fmt: skip
-KINDS = (
-    "normal", "uniform", "truncated_normal", "xavier", "he", "lecun", "variance_scaling",
-    "critical", "orthogonal", "delta_orthogonal", "zeros", "ones", "constant", "identity",
-    "default", "keep", "module_default", "gate_constant",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -70,6 +67,34 @@ class Scheme:
     def from_dict(cls, d: dict[str, Any]) -> Scheme:
         return _make(d["kind"], **d.get("params", {}))
 
+    def __call__(
+        self,
+        tensor: torch.Tensor,
+        *,
+        fans: Fans | None = None,
+        activation: str = "linear",
+        generator: torch.Generator | None = None,
+        groups: int = 1,
+        **activation_params: Any,
+    ) -> torch.Tensor:
+        """Draw this scheme into ``tensor`` in place (the value is also the initializer, as in
+        Keras): resolved against the tensor's shape, its fans (torch layout unless ``fans=``)
+        and the ``activation`` after the layer; the same numbers a plan row shows.
+
+        Examples:
+            >>> import torch
+            >>> w = he()(torch.empty(256, 512), activation="relu",
+            ...          generator=torch.Generator().manual_seed(0))
+            >>> round(w.var().item() * 512, 1)
+            2.0
+        """
+        if not isinstance(tensor, torch.Tensor):
+            raise InitError(f"scheme {self}: expected a torch.Tensor, got {type(tensor).__name__}")
+        f = fans if fans is not None else (core_fans(tensor) if tensor.dim() >= 2 else None)
+        target = Target(tuple(tensor.shape), f, activation, activation_params, groups)
+        with torch.no_grad():
+            return draw(resolve(self, target).call, tensor, generator)
+
 
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
@@ -78,8 +103,8 @@ def _fmt(v: Any) -> str:
 
 
 def _make(kind: str, **params: Any) -> Scheme:
-    if kind not in KINDS:
-        raise InitError(f"scheme: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    if kind not in _RESOLVERS:
+        raise InitError(f"scheme: unknown kind {kind!r}; use one of {', '.join(_RESOLVERS)}")
     items = ((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())
     return Scheme(kind, tuple(sorted((k, v) for k, v in items if v is not None)))
 
@@ -323,14 +348,6 @@ def keep() -> Scheme:
     return _make("keep")
 
 
-_BY_NAME = {
-    "normal": normal, "uniform": lambda: uniform(bound=1.0), "xavier": xavier, "he": he,
-    "lecun": lecun, "orthogonal": orthogonal, "delta_orthogonal": delta_orthogonal,
-    "zeros": zeros, "ones": ones, "default": default, "keep": keep, "critical": critical,
-    "truncated_normal": truncated_normal, "identity": identity,
-}  # fmt: skip
-
-
 def parse(spec: Scheme | str) -> Scheme:
     """A scheme from a :class:`Scheme` or a name (``"default"``, ``"keep"``, ``"zeros"``,
     ``"xavier"``, ``"he"``, ``"orthogonal"``...).
@@ -468,24 +485,64 @@ def _need_fans(s: Scheme, t: Target) -> Fans:
     return t.fans
 
 
-def _dist_call(std: float, dist: str, fans: Fans, mode: str, scale: float) -> Resolved:
-    bound = math.sqrt(3.0) * std if dist == "uniform" else None
-    return Resolved(
-        gain=None,
-        std=std,
-        mean=0.0,
-        bound=bound,
-        call=(
-            "variance_scaling_",
-            {"scale": scale, "mode": mode, "distribution": dist,
-             "fans": [fans.fan_in, fans.fan_out]},
-        ),
-        elementwise=True,
-    )  # fmt: skip
+# One resolver per scheme kind: ``(Scheme, Target) -> Resolved``. A new scheme is one
+# ``@register_scheme`` function here (or in user code): the plan, ``apply_plan``, JSON and
+# ``Scheme.__call__`` pick it up; nothing else dispatches on the kind.
+Resolver = Callable[[Scheme, Target], Resolved]
+_RESOLVERS: dict[str, Resolver] = {}
+_BY_NAME: dict[str, Callable[[], Scheme]] = {}
+
+
+def register_scheme(
+    kind: str, *, by_name: Callable[[], Scheme] | None = None
+) -> Callable[[Resolver], Resolver]:
+    """Register how scheme ``kind`` becomes numbers and one :mod:`initlab.core` call.
+
+    The decorated function takes ``(scheme, target)`` and returns a :class:`Resolved`; after
+    registration ``Scheme(kind, ...)`` values work in rules, plans, JSON and
+    ``scheme(tensor)``. ``by_name`` makes ``parse(kind)`` (a rule written as a string) build
+    the scheme with its defaults.
+
+    Examples:
+        >>> @register_scheme("half_xavier")
+        ... def _half_xavier(s: Scheme, t: Target) -> Resolved:
+        ...     return variance_call(s, t, 0.5 ** 0.5, "fan_avg")
+        >>> import torch
+        >>> w = Scheme("half_xavier")(torch.empty(256, 256), generator=torch.Generator())
+        >>> round(w.var().item() * 256, 1)  # Var = 0.5 · 2/(256 + 256)
+        0.5
+        >>> _ = unregister_scheme("half_xavier")
+    """
+    if not isinstance(kind, str) or not kind.isidentifier():
+        raise InitError(f"register_scheme: kind must be an identifier string, got {kind!r}")
+
+    def deco(fn: Resolver) -> Resolver:
+        _RESOLVERS[kind] = fn
+        if by_name is not None:
+            _BY_NAME[kind] = by_name
+        return fn
+
+    return deco
+
+
+def unregister_scheme(kind: str) -> Resolver | None:
+    """Remove a scheme registered with :func:`register_scheme` (returns its resolver)."""
+    _BY_NAME.pop(kind, None)
+    return _RESOLVERS.pop(kind, None)
+
+
+def scheme_kinds() -> tuple[str, ...]:
+    """Every registered scheme kind.
+
+    Examples:
+        >>> "he" in scheme_kinds() and "gate_constant" in scheme_kinds()
+        True
+    """
+    return tuple(_RESOLVERS)
 
 
 def resolve(s: Scheme, t: Target) -> Resolved:
-    """Numbers and the core call for scheme ``s`` on target ``t``.
+    """Numbers and the core call for scheme ``s`` on target ``t`` (the kind's resolver).
 
     Raises:
         InitError: the scheme needs fans the parameter does not have, an orthogonal scheme on
@@ -496,101 +553,208 @@ def resolve(s: Scheme, t: Target) -> Resolved:
         >>> round(r.std ** 2, 7)  # 2 / 1536
         0.0013021
     """
-    k = s.kind
-    if k == "normal":
-        std, mean = s.get("std", 1.0), s.get("mean", 0.0)
-        return Resolved(None, std, mean, None, ("normal_", {"mean": mean, "std": std}), True)
-    if k == "uniform":
-        a, b = s.get("a"), s.get("b")
-        bound = b if a == -b else None
-        return Resolved(
-            None, (b - a) / math.sqrt(12.0), (a + b) / 2, bound,
-            ("uniform_", {"a": a, "b": b}), True,
+    fn = _RESOLVERS.get(s.kind)
+    if fn is None:
+        raise InitError(f"scheme {s}: unknown kind {s.kind!r}; use one of {', '.join(_RESOLVERS)}")
+    return fn(s, t)
+
+
+def draw(call: tuple[str, dict[str, Any]], tensor: torch.Tensor, generator: Any = None) -> Any:
+    """Make ``call`` (an :mod:`initlab.core` in-place function and its keyword arguments) on
+    ``tensor``; ``generator`` goes to the functions that draw random numbers.
+
+    Raises:
+        InitError: a call that is not an initializer of :mod:`initlab.core` (``keep`` does
+            nothing; ``reset_parameters`` needs the module: use :func:`initlab.apply_plan`).
+    """
+    name, kwargs = call
+    if name == "keep":
+        return tensor
+    fn = core_fn(name)
+    if takes_generator(name):
+        return fn(tensor, **kwargs, generator=generator)
+    return fn(tensor, **kwargs)
+
+
+def core_fn(name: str) -> Callable[..., Any]:
+    """The :mod:`initlab.core` in-place initializer called ``name``."""
+    if name not in core_schemes.__all__ or not name.endswith("_") or name.startswith("_"):
+        raise InitError(
+            f"plan call {name!r} is not an initlab.core initializer (e.g. 'normal_'); "
+            "'reset_parameters' rows are written by initlab.apply_plan with their module"
         )
-    if k == "truncated_normal":
-        std = s.get("std", 1.0)
-        kw = {"std": std, "lower": s.get("lower", -2.0), "upper": s.get("upper", 2.0)}
-        return Resolved(None, std, 0.0, None, ("truncated_normal_", kw), True)
-    if k == "critical" and t.fans is None:
-        ci = _critical(s, t)
-        if ci.sigma_b == 0:
-            return Resolved(None, 0.0, 0.0, None, ("constant_", {"val": 0.0}), True)
-        return Resolved(None, ci.sigma_b, 0.0, None,
-                        ("normal_", {"mean": 0.0, "std": ci.sigma_b}), True)  # fmt: skip
-    if k in ("xavier", "he", "lecun", "variance_scaling", "critical"):
-        f = _need_fans(s, t)
-        dist = s.get("distribution", "normal")
-        if k == "xavier":
-            g, mode = s.get("gain", 1.0), "fan_avg"
-        elif k == "he":
-            act = s.get("activation") or t.activation
-            params = dict(t.activation_params) if not s.get("activation") else {}
-            if s.get("negative_slope") is not None:
-                params = {"negative_slope": s.get("negative_slope")}
-            try:
-                g = variance_gain(act, params) * s.get("factor", 1.0)
-            except InitError as e:
-                raise InitError(f"scheme {s}: {e}") from None
-            mode = s.get("mode", "fan_in")
-        elif k == "lecun":
-            g, mode = s.get("factor", 1.0), "fan_in"
-        elif k == "critical":
-            g, mode = _critical(s, t).sigma_w, "fan_in"
-        else:
-            g, mode = math.sqrt(s.get("scale", 1.0)), s.get("mode", "fan_in")
-        n = f.of(mode)
-        if n <= 0:
-            raise InitError(f"scheme {s}: {mode} of shape {t.shape} is {n}")
-        std = g * math.sqrt(2.0 / (f.fan_in + f.fan_out)) if mode == "fan_avg" else g / math.sqrt(n)
-        r = _dist_call(std, dist, f, mode, g * g)
-        return Resolved(g, r.std, 0.0, r.bound, r.call, True)
-    if k in ("orthogonal", "delta_orthogonal"):
-        if len(t.shape) < 2:
-            raise InitError(f"scheme {s}: a parameter of shape {t.shape} is not a matrix")
-        g = s.get("gain")
-        if g is None:
-            g = variance_gain(t.activation, t.activation_params)
-        blocks = t.fans.blocks if t.fans is not None else 1
-        if k == "orthogonal":
-            rows = t.shape[0] // blocks
-            cols = math.prod(t.shape[1:])
-            rms = g * math.sqrt(min(rows, cols) / (rows * cols))
-            call = ("orthogonal_", {"gain": g, "blocks": blocks})
-            return Resolved(g, rms, 0.0, None, call, False)
-        if len(t.shape) < 3:
-            raise InitError(
-                f"scheme {s}: delta_orthogonal is for conv weights (out, in, *kernel), got "
-                f"shape {t.shape}; use orthogonal()"
-            )
-        o, i, kk = t.shape[0], t.shape[1], math.prod(t.shape[2:])
-        rms = g * math.sqrt(min(o, i) / (o * i * kk))
-        return Resolved(g, rms, 0.0, None, ("delta_orthogonal_", {"gain": g}), False)
-    if k == "gate_constant":
-        vals = s.get("values", ())
-        if len(t.shape) != 1 or not vals or t.shape[0] % len(vals):
-            raise InitError(
-                f"scheme {s}: needs a vector whose length is a multiple of {len(vals)} (one "
-                f"block per gate), got shape {t.shape}"
-            )
-        mean = sum(vals) / len(vals)
-        std = math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals))
-        return Resolved(None, std, mean, None, ("gate_constant_", {"values": list(vals)}), False)
-    if k in ("zeros", "ones", "constant"):
-        v = {"zeros": 0.0, "ones": 1.0}.get(k, s.get("value", 0.0))
-        return Resolved(None, 0.0, v, None, ("constant_", {"val": v}), True)
-    if k == "identity":
-        g = s.get("gain", 1.0)
-        n = min(t.shape[0], t.shape[1]) if len(t.shape) >= 2 else 0
-        numel = math.prod(t.shape) or 1
-        return Resolved(
-            g, g * math.sqrt(n / numel), 0.0, None,
-            ("identity_", {"gain": g, "groups": t.groups}), False,
-        )  # fmt: skip
-    if k == "module_default":
-        return Resolved(None, None, None, None, ("reset_parameters", {}), False)
-    if k == "keep":
-        return Resolved(None, None, None, None, ("keep", {}), False)
+    return getattr(core_schemes, name)  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=64)
+def takes_generator(name: str) -> bool:
+    """Does the core initializer ``name`` draw random numbers (take ``generator=``)?"""
+    return "generator" in inspect.signature(core_fn(name)).parameters
+
+
+def variance_call(
+    s: Scheme, t: Target, g: float, mode: str, distribution: str | None = None
+) -> Resolved:
+    """std = g/√fan(mode) written by ``variance_scaling_``: every Xavier/He/LeCun-like scheme.
+
+    Examples:
+        >>> r = variance_call(lecun(), Target((8, 4), Fans(4, 8)), 1.0, "fan_in")
+        >>> r.std, r.call[1]["mode"]
+        (0.5, 'fan_in')
+    """
+    f = _need_fans(s, t)
+    dist = distribution or s.get("distribution", "normal")
+    n = f.of(mode)
+    if n <= 0:
+        raise InitError(f"scheme {s}: {mode} of shape {t.shape} is {n}")
+    std = scheme_std(g, mode, f, f"scheme {s}")
+    call = ("variance_scaling_", {"scale": g * g, "mode": mode, "distribution": dist,
+                                  "fans": [f.fan_in, f.fan_out]})  # fmt: skip
+    bound = uniform_bound(std) if dist == "uniform" else None
+    return Resolved(g, std, 0.0, bound, call, True)
+
+
+def _gain_error(s: Scheme, fn: Callable[[], float]) -> float:
+    try:
+        return fn()
+    except InitError as e:
+        raise InitError(f"scheme {s}: {e}") from None
+
+
+@register_scheme("normal", by_name=lambda: normal())
+def _resolve_normal(s: Scheme, t: Target) -> Resolved:
+    std, mean = s.get("std", 1.0), s.get("mean", 0.0)
+    return Resolved(None, std, mean, None, ("normal_", {"mean": mean, "std": std}), True)
+
+
+@register_scheme("uniform", by_name=lambda: uniform(bound=1.0))
+def _resolve_uniform(s: Scheme, t: Target) -> Resolved:
+    a, b = s.get("a"), s.get("b")
+    bound = b if a == -b else None
+    call = ("uniform_", {"a": a, "b": b})
+    return Resolved(None, (b - a) / math.sqrt(12.0), (a + b) / 2, bound, call, True)
+
+
+@register_scheme("truncated_normal", by_name=lambda: truncated_normal())
+def _resolve_truncated_normal(s: Scheme, t: Target) -> Resolved:
+    std = s.get("std", 1.0)
+    kw = {"std": std, "lower": s.get("lower", -2.0), "upper": s.get("upper", 2.0)}
+    return Resolved(None, std, 0.0, None, ("truncated_normal_", kw), True)
+
+
+@register_scheme("xavier", by_name=lambda: xavier())
+def _resolve_xavier(s: Scheme, t: Target) -> Resolved:
+    return variance_call(s, t, s.get("gain", 1.0), PRESETS["xavier"].mode)
+
+
+@register_scheme("he", by_name=lambda: he())
+def _resolve_he(s: Scheme, t: Target) -> Resolved:
+    act = s.get("activation") or t.activation
+    params = dict(t.activation_params) if not s.get("activation") else {}
+    if s.get("negative_slope") is not None:
+        params = {"negative_slope": s.get("negative_slope")}
+    g = _gain_error(s, lambda: variance_gain(act, params)) * s.get("factor", 1.0)
+    return variance_call(s, t, g, s.get("mode", PRESETS["he"].mode))
+
+
+@register_scheme("lecun", by_name=lambda: lecun())
+def _resolve_lecun(s: Scheme, t: Target) -> Resolved:
+    return variance_call(s, t, s.get("factor", 1.0), PRESETS["lecun"].mode)
+
+
+@register_scheme("variance_scaling")
+def _resolve_variance_scaling(s: Scheme, t: Target) -> Resolved:
+    return variance_call(s, t, math.sqrt(s.get("scale", 1.0)), s.get("mode", "fan_in"))
+
+
+@register_scheme("critical", by_name=lambda: critical())
+def _resolve_critical(s: Scheme, t: Target) -> Resolved:
+    ci = _critical(s, t)
+    if t.fans is not None:  # a weight: N(0, σ_w²/fan_in)
+        return variance_call(s, t, ci.sigma_w, "fan_in")
+    if ci.sigma_b == 0:  # a bias: N(0, σ_b²)
+        return Resolved(None, 0.0, 0.0, None, ("constant_", {"val": 0.0}), True)
+    return Resolved(None, ci.sigma_b, 0.0, None,
+                    ("normal_", {"mean": 0.0, "std": ci.sigma_b}), True)  # fmt: skip
+
+
+def _matrix_gain(s: Scheme, t: Target) -> float:
+    if len(t.shape) < 2:
+        raise InitError(f"scheme {s}: a parameter of shape {t.shape} is not a matrix")
+    g = s.get("gain")
+    return variance_gain(t.activation, t.activation_params) if g is None else g
+
+
+@register_scheme("orthogonal", by_name=lambda: orthogonal())
+def _resolve_orthogonal(s: Scheme, t: Target) -> Resolved:
+    g = _matrix_gain(s, t)
+    blocks = t.fans.blocks if t.fans is not None else 1
+    rows, cols = t.shape[0] // blocks, math.prod(t.shape[1:])
+    rms = g * math.sqrt(min(rows, cols) / (rows * cols))
+    return Resolved(g, rms, 0.0, None, ("orthogonal_", {"gain": g, "blocks": blocks}), False)
+
+
+@register_scheme("delta_orthogonal", by_name=lambda: delta_orthogonal())
+def _resolve_delta_orthogonal(s: Scheme, t: Target) -> Resolved:
+    g = _matrix_gain(s, t)
+    if len(t.shape) < 3:
+        raise InitError(
+            f"scheme {s}: delta_orthogonal is for conv weights (out, in, *kernel), got "
+            f"shape {t.shape}; use orthogonal()"
+        )
+    o, i, kk = t.shape[0], t.shape[1], math.prod(t.shape[2:])
+    rms = g * math.sqrt(min(o, i) / (o * i * kk))
+    return Resolved(g, rms, 0.0, None, ("delta_orthogonal_", {"gain": g}), False)
+
+
+@register_scheme("gate_constant")
+def _resolve_gate_constant(s: Scheme, t: Target) -> Resolved:
+    vals = s.get("values", ())
+    if len(t.shape) != 1 or not vals or t.shape[0] % len(vals):
+        raise InitError(
+            f"scheme {s}: needs a vector whose length is a multiple of {len(vals)} (one "
+            f"block per gate), got shape {t.shape}"
+        )
+    mean = sum(vals) / len(vals)
+    std = math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals))
+    return Resolved(None, std, mean, None, ("gate_constant_", {"values": list(vals)}), False)
+
+
+def _constant(v: float) -> Resolved:
+    return Resolved(None, 0.0, v, None, ("constant_", {"val": v}), True)
+
+
+register_scheme("zeros", by_name=lambda: zeros())(lambda s, t: _constant(0.0))
+register_scheme("ones", by_name=lambda: ones())(lambda s, t: _constant(1.0))
+register_scheme("constant")(lambda s, t: _constant(s.get("value", 0.0)))
+
+
+@register_scheme("identity", by_name=lambda: identity())
+def _resolve_identity(s: Scheme, t: Target) -> Resolved:
+    g = s.get("gain", 1.0)
+    n = min(t.shape[0], t.shape[1]) if len(t.shape) >= 2 else 0
+    numel = math.prod(t.shape) or 1
+    call = ("identity_", {"gain": g, "groups": t.groups})
+    return Resolved(g, g * math.sqrt(n / numel), 0.0, None, call, False)
+
+
+@register_scheme("module_default")
+def _resolve_module_default(s: Scheme, t: Target) -> Resolved:
+    return Resolved(None, None, None, None, ("reset_parameters", {}), False)
+
+
+@register_scheme("keep", by_name=lambda: keep())
+def _resolve_keep(s: Scheme, t: Target) -> Resolved:
+    return Resolved(None, None, None, None, ("keep", {}), False)
+
+
+@register_scheme("default", by_name=lambda: default())
+def _resolve_default(s: Scheme, t: Target) -> Resolved:
     raise InitError(f"scheme {s}: 'default' must be resolved by the plan (module's own rule)")
+
+
+#: The built-in scheme kinds (see :func:`scheme_kinds` for those registered since).
+KINDS = scheme_kinds()
 
 
 __all__ = [
@@ -603,6 +767,7 @@ __all__ = [
     "critical_point_of",
     "default",
     "delta_orthogonal",
+    "draw",
     "gate_constant",
     "he",
     "identity",
@@ -612,9 +777,13 @@ __all__ = [
     "ones",
     "orthogonal",
     "parse",
+    "register_scheme",
     "resolve",
+    "scheme_kinds",
     "truncated_normal",
     "uniform",
+    "unregister_scheme",
+    "variance_call",
     "variance_gain",
     "xavier",
     "zeros",

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from initlab.views import render
+
 #: Version tag written in every Diagnosis JSON; bump the number on incompatible changes.
 SCHEMA = "initlab.diagnosis/1"
 
@@ -274,33 +276,27 @@ class Diagnosis:
         return cls.from_dict(json.loads(text))
 
     # ------------------------------------------------------------------- present ---
+    # Drawn by report/ (doctor_table, doctor_figures, html), registered in initlab.views: the
+    # probe layer never imports the presentation layer.
     def __rich__(self) -> Any:
-        from initlab.report.doctor_table import diagnosis_renderable
-
-        return diagnosis_renderable(self)
+        return render(self, "rich")
 
     def __str__(self) -> str:
-        from initlab.report.doctor_table import render_text
-
-        return render_text(self)
+        return str(render(self, "text"))
 
     def plot(self, path: str | Path) -> Path:
         """Write the figure (activation std and gradient rms vs depth, per-layer histograms).
 
-        Delegates to :func:`initlab.report.doctor_figures.plot_diagnosis` (matplotlib, Agg).
+        Drawn by :func:`initlab.report.doctor_figures.plot_diagnosis` (matplotlib, Agg).
         """
-        from initlab.report.doctor_figures import plot_diagnosis
-
-        return plot_diagnosis(self, path)
+        return Path(render(self, "plot", path))
 
     def to_html(self, path: str | Path) -> Path:
         """Write a self-contained HTML report (figures embedded as base64 PNG).
 
-        Delegates to :func:`initlab.report.html.diagnosis_html`.
+        Drawn by :func:`initlab.report.html.write_diagnosis_html`.
         """
-        from initlab.report.html import write_diagnosis_html
-
-        return write_diagnosis_html(self, path)
+        return Path(render(self, "html", path))
 
 
 __all__ = ["SCHEMA", "STATUSES", "Diagnosis", "Finding", "InputReport", "LayerReport"]

@@ -40,32 +40,19 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from initlab.core.activations import Activation, get_activation
+from initlab.core.activations import (
+    ACTIVATION_MODULES,
+    Activation,
+    get_activation,
+    glu_product_name,
+)
 from initlab.errors import InitError
 from initlab.model.structure import unwrap_with_notes
 from initlab.model.trace import activation_params, normalize_func_name
 from initlab.probe import stats
 
-#: Activation module types and their registry names.
-ACTIVATION_TYPES: dict[type[nn.Module], str] = {
-    nn.ReLU: "relu",
-    nn.ReLU6: "relu6",
-    nn.LeakyReLU: "leaky_relu",
-    nn.PReLU: "prelu",
-    nn.ELU: "elu",
-    nn.SELU: "selu",
-    nn.CELU: "celu",
-    nn.GELU: "gelu",
-    nn.SiLU: "silu",
-    nn.Mish: "mish",
-    nn.Softplus: "softplus",
-    nn.Sigmoid: "sigmoid",
-    nn.Tanh: "tanh",
-    nn.Hardtanh: "hardtanh",
-    nn.Softsign: "softsign",
-    nn.Hardswish: "hardswish",
-    nn.Hardsigmoid: "hardsigmoid",
-}
+#: Activation module types and their registry names (the one table, in core).
+ACTIVATION_TYPES: dict[type[nn.Module], str] = ACTIVATION_MODULES
 
 #: Registry name → module class name, for rows of functional activations.
 ACTIVATION_KINDS: dict[str, str] = {v: k.__name__ for k, v in ACTIVATION_TYPES.items()}
@@ -78,13 +65,16 @@ _RAW_NAMES = frozenset(
     {n for a in FUNCTIONAL_ACTIVATIONS for n in (a, a + "_")}
     | {"mul", "mul_", "__mul__", "__rmul__", "__imul__"}
 )
-#: Name of the gated product for each gate activation (Shazeer 2020, "GLU Variants").
-_GLU_NAMES = {"silu": "swiglu", "gelu": "geglu", "relu": "reglu", "sigmoid": "glu"}
-
-#: Activations whose "never positive" units get zero gradient: the dead fraction is measured.
-DEAD_FAMILY = frozenset({"relu", "relu6"})
-#: Piecewise-linear activations without a saturating tail: no saturated fraction.
-NO_SATURATION = frozenset({"relu", "leaky_relu", "prelu", "softplus"})
+#: Activations whose "never positive" units get zero gradient: the dead fraction is measured
+#: (``Activation.can_die``).
+DEAD_FAMILY = frozenset(n for n in ACTIVATION_TYPES.values() if get_activation(n).can_die)
+#: Piecewise-linear activations without a saturating tail: no saturated fraction
+#: (``Activation.saturates``).
+#: Softplus too: its left tail (φ′ → 0) is a rectifier's off side, not a saturated unit (a
+#: Mamba time step sits there by design).
+NO_SATURATION = frozenset(
+    n for n in ACTIVATION_TYPES.values() if not get_activation(n).saturates
+) | {"softplus"}
 
 #: Pre-activations sampled (strided) for the saturated share.
 SAT_SAMPLE = 1 << 16
@@ -445,7 +435,7 @@ class Recorder:
             else:
                 return None
             assert la is not None
-            glu = _GLU_NAMES.get(la[2], f"{la[2]}_glu")
+            glu = glu_product_name(la[2])
             tap, key = self._functional_tap(glu, None, None, glu)  # named by its module
             # gain: rms of the product / rms of the gate activation's output
             return tap, key, gate_out, self._pre_stats(gate_out, "activation", None, None)

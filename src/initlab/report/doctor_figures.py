@@ -21,6 +21,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from initlab.probe.diagnosis import Diagnosis
+from initlab.views import register_view
+
 _COLORS = {
     "vanishing": "#d4a017",
     "exploding": "#d62728",
@@ -146,3 +149,6 @@ def figure_png(dx: Any, **kw: Any) -> bytes:
 
 
 __all__ = ["diagnosis_figure", "figure_png", "plot_diagnosis"]
+
+
+register_view(Diagnosis, "plot", plot_diagnosis)

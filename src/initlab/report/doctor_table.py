@@ -18,6 +18,9 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from initlab.probe.diagnosis import Diagnosis
+from initlab.views import register_view
+
 STATUS_STYLE = {  # rich style of each doctor status (shared by the demo's tables)
     "healthy": "green",
     "vanishing": "yellow",
@@ -163,3 +166,7 @@ __all__ = [
     "render_text",
     "sci",
 ]
+
+
+register_view(Diagnosis, "rich", diagnosis_renderable)
+register_view(Diagnosis, "text", render_text)

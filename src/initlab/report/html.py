@@ -16,8 +16,10 @@ import html
 from pathlib import Path
 from typing import Any
 
+from initlab.probe.diagnosis import Diagnosis
 from initlab.report.doctor_figures import figure_png
 from initlab.report.doctor_table import sci
+from initlab.views import register_view
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
@@ -106,3 +108,6 @@ def write_diagnosis_html(dx: Any, path: str | Path, title: str | None = None) ->
 
 
 __all__ = ["diagnosis_html", "write_diagnosis_html"]
+
+
+register_view(Diagnosis, "html", write_diagnosis_html)

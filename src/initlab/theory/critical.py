@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from initlab.core.activations import Activation
-from initlab.core.gains import critical_point
+from initlab.core.activations import Activation, get_activation
+from initlab.core.gains import register_gain_kind
 from initlab.errors import InitError
 from initlab.theory import kernels
 from initlab.theory.meanfield import (
@@ -193,6 +193,127 @@ def _illinois(
         done |= moved <= 1e-13 * np.abs(xi)  # superlinear: the last step was ~1e-13
         active[i[done]] = False
     return x
+
+
+def critical_point(
+    activation: ActivationLike, sigma_b2: float = 0.0, **params: Any
+) -> tuple[float, float]:
+    """(σ_w², q*) on the critical line χ₁ = 1 for a given bias variance.
+
+    The critical line is parametrized by q (Xiao et al. 2018, sec. 2): σ_w²(q) = 1/E[φ'(√q z)²],
+    σ_b²(q) = q − σ_w²(q) E[φ(√q z)²]. We solve σ_b²(q) = ``sigma_b2`` for q ≥ 0; of several
+    roots, the smallest whose fixed point attracts (length-map slope σ_w² M'(q) < 1,
+    :func:`initlab.theory.kernels.second_moment_slope`), else the smallest (which repels: GELU
+    at σ_b² = 0.01, SiLU at 0.3; :func:`critical_gain` raises for it).
+
+    Examples:
+        >>> w2, q = critical_point("tanh", 0.05)
+        >>> round(w2, 5), round(q, 5)
+        (1.76095, 0.57005)
+    """
+    act = get_activation(activation, **params)
+    if sigma_b2 < 0 or not math.isfinite(sigma_b2):
+        raise InitError(f"critical_point: sigma_b2 must be a finite variance ≥ 0, got {sigma_b2}")
+    if act.glu:
+        raise InitError(
+            f"critical_point: {act.name!r} is a gated unit; the mean-field critical line is "
+            "defined for elementwise activations"
+        )
+    # the q → 0 limit (both sides of a kink at 0 count half, as they do for any q > 0)
+    d0 = float(act.derivative_second_moment(1e-20))
+    if act.homogeneous:
+        return _homogeneous_point(act, sigma_b2, d0)
+    if sigma_b2 == 0.0 and abs(float(_line_b(act, np.float64(1e-8))[1])) < 1e-6 and d0 > 0:
+        return 1.0 / d0, 0.0
+    roots = _line_roots(act, sigma_b2)
+    if not roots:
+        raise InitError(
+            f"critical_point: {act.name!r} has no critical point with sigma_b2 = {sigma_b2} for "
+            "q* in [1e-10, 1e3]; try a smaller sigma_b2 or kind='variance'"
+        )
+    points = [(1.0 / float(act.derivative_second_moment(r)), r) for r in roots]
+    for w2, r in points:
+        if w2 * float(kernels.second_moment_slope(act, r)) < 1.0:
+            return w2, r
+    return points[0]
+
+
+def _homogeneous_point(act: Activation, sigma_b2: float, d0: float) -> tuple[float, float]:
+    """φ(c x) = c φ(x): σ_b²(q) = q (1 − E[φ²]/E[φ'²]) is 0 for every q in the ReLU family, so
+    the only critical bias variance is 0."""
+    slope = 1.0 - float(act.second_moment(1.0)) / float(act.derivative_second_moment(1.0))
+    if abs(slope) < 1e-12:
+        if sigma_b2 > 0:
+            raise InitError(
+                f"critical_point: {act.name!r} (positively homogeneous) has a critical point "
+                f"only at sigma_b2 = 0 (σ_w² = {1 / d0:.6g}); got sigma_b2 = {sigma_b2}"
+            )
+        return 1.0 / d0, 0.0
+    q = sigma_b2 / slope
+    if q < 0:
+        raise InitError(f"critical_point: no critical point for {act.name!r} at this σ_b²")
+    return 1.0 / d0, q
+
+
+def _line_roots(act: Activation, sigma_b2: float) -> list[float]:
+    """Every q in [1e-10, 1e3] with σ_b²(q) = sigma_b2: sign changes on a log grid, each refined
+    by Brent's method."""
+
+    def f(q: float) -> float:
+        return float(_line_b(act, np.float64(q))[1]) - sigma_b2
+
+    grid = np.concatenate([[1e-10], np.logspace(-6, 3, 200)])
+    vals = _line_b(act, grid)[1] - sigma_b2
+    finite = np.isfinite(vals)
+    roots: list[float] = []
+    for i in range(len(grid) - 1):
+        if not (finite[i] and finite[i + 1]):
+            continue
+        if vals[i] == 0.0:
+            roots.append(float(grid[i]))
+        elif vals[i] * vals[i + 1] < 0:
+            roots.append(
+                optimize.brentq(f, grid[i], grid[i + 1], xtol=1e-14, rtol=1e-13, maxiter=200)
+            )
+    return roots
+
+
+def critical_gain(activation: ActivationLike, sigma_b2: float = 0.0, **params: Any) -> float:
+    """√σ_w² of the critical point at bias variance ``sigma_b2``, refused where that point's
+    fixed point repels (the answer of ``initlab.gain(act, kind="critical")``).
+
+    It returns a value exactly where :func:`critical_init` with the same ``sigma_b2`` reports
+    ``q_stable`` (one stability test, :func:`initlab.theory.meanfield._attracts`).
+
+    Raises:
+        InitError: no critical point, or an unstable one (GELU/SiLU at σ_b² = 0: q* = 0 repels;
+            GELU at 0.01); the message points to :func:`critical_init`, which picks a stable σ_b.
+
+    Examples:
+        >>> round(critical_gain("tanh", 0.05) ** 2, 6)
+        1.760955
+    """
+    act = get_activation(activation, **params)
+    w2, q = critical_point(act, sigma_b2)
+    if not act.homogeneous:
+        slope = w2 * float(kernels.second_moment_slope(act, q if q > 0 else 1e-200))
+        if not _attracts(act, w2, sigma_b2, q, slope):
+            why = (
+                "the length map pushes q away from 0"
+                if q == 0.0
+                else f"the length map's slope there is {slope:.4g} > 1, so q runs away"
+            )
+            raise InitError(
+                f"gain(kind='critical'): {act.name}'s critical point at sigma_b2={sigma_b2:g} is "
+                f"q* = {q:.6g} with σ_w² = {w2:.6g}, an unstable fixed point ({why}; this gain is "
+                "not at the edge of chaos); pass another sigma_b2= (e.g. sigma_b2=0.05, or a "
+                f"larger one), or use initlab.theory.critical_init({act.name!r}), which picks a "
+                "stable point, or kind='variance'"
+            )
+    return math.sqrt(w2)
+
+
+register_gain_kind("critical", critical_gain)
 
 
 def critical_sigma_w2(activation: ActivationLike, sigma_b2: float = 0.0) -> float:
@@ -376,7 +497,9 @@ __all__ = [
     "STABLE_SLOPE",
     "CriticalInit",
     "CriticalLine",
+    "critical_gain",
     "critical_init",
     "critical_line",
+    "critical_point",
     "critical_sigma_w2",
 ]

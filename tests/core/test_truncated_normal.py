@@ -1,0 +1,100 @@
+"""The truncated-normal sampler's four routes (core/samplers.truncated_normal_fill): the redraw
+route (mass ≥ 0.8), erfinv (≥ 1/4), Robert's far-tail sampler (window ≥ 4σ from the mean) and
+the one-sided inverse CDF (narrow windows), in float32 and float64.
+
+Each case checks exact bounds and the shape by a Kolmogorov–Smirnov test against
+``scipy.stats.truncnorm`` (fixed seed, reject at p < 1e-4 as torch's test_init.py does; n = 20 000
+detects a CDF gap of ~1.95/√n ≈ 0.014 at that level). The far-tail cases are the ones torch's
+``trunc_normal_`` handles and the old inverse-CDF sampler collapsed on: [30, 31] used to return
+30.0 for every value (Φ(−30) underflows float32).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from scipy import stats
+
+import initlab
+
+KS_P = 1e-4
+N = 20_000
+
+WINDOWS = [
+    (-2.0, 2.0),  # redraw route
+    (-1.0, math.inf),  # redraw route, one infinite bound
+    (-0.5, 1.0),  # erfinv route
+    (0.5, 0.6),  # narrow, right of the mean: one-sided inverse CDF
+    (-3.0, -2.5),  # narrow, left
+    (4.0, 4.5),  # tail route at its threshold
+    (13.0, math.inf),  # past float32's inverse-CDF range
+    (30.0, 31.0),  # the reported collapse
+    (-31.0, -30.0),
+    (50.0, 50.001),  # far and narrow
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("window", WINDOWS, ids=[f"[{a},{b}]" for a, b in WINDOWS])
+def test_trunc_normal_bounds_and_ks(window: tuple[float, float], dtype: torch.dtype):
+    a, b = window
+    g = torch.Generator().manual_seed(0)
+    with pytest.warns(UserWarning) if (a > 2 or b < -2) else _nothing():
+        w = initlab.trunc_normal_(torch.empty(N, dtype=dtype), 0.0, 1.0, a, b, generator=g)
+    assert w.min().item() >= a and w.max().item() <= b
+    # not collapsed to a few points: at least a quarter of the values the dtype has in [a, b]
+    # (or half the draws, where the dtype has more values than that)
+    ulp = torch.finfo(dtype).eps * max(abs(a), abs(b) if math.isfinite(b) else 1.0, 1.0)
+    assert len(torch.unique(w)) > min(N // 2, (b - a) / ulp / 4)
+    p = stats.kstest(w.double().numpy(), stats.truncnorm(a, b).cdf).pvalue
+    assert p > KS_P
+
+
+def test_far_tail_mean_matches_mills_ratio():
+    """E[X | X > α] = φ(α)/Q(α) ≈ α + 1/α − 2/α³ (Mills' ratio, asymptotic series): at α = 30,
+    30.03326. Its sample SE is σ_trunc/√n with σ_trunc ≈ 1/α: 5 SE = 5/(30·√20000) ≈ 1.2e-3."""
+    g = torch.Generator().manual_seed(1)
+    w = initlab.trunc_normal_(torch.empty(N, dtype=torch.float64), 0.0, 1.0, 30.0, 31.0,
+                              generator=g)  # fmt: skip
+    expected = 30 + 1 / 30 - 2 / 30**3
+    assert w.mean().item() == pytest.approx(expected, abs=5 / (30 * math.sqrt(N)))
+
+
+def test_scaled_and_shifted_tail():
+    """mean/std scale the standardized window: N(5, 0.5²) on [20, 21] is 5 + 0.5·Z, Z on [30, 32]."""
+    g = torch.Generator().manual_seed(2)
+    with pytest.warns(UserWarning):
+        w = initlab.trunc_normal_(torch.empty(N), 5.0, 0.5, 20.0, 21.0, generator=g)
+    z = (w.double() - 5.0) / 0.5
+    assert w.min().item() >= 20.0 and w.max().item() <= 21.0
+    assert stats.kstest(z.numpy(), stats.truncnorm(30, 32).cdf).pvalue > KS_P
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_redraw_route(dtype: torch.dtype):
+    """Half types draw in float32 and keep the bounds (±2σ with bounds representable in both)."""
+    g = torch.Generator().manual_seed(3)
+    w = initlab.trunc_normal_(torch.empty(N, dtype=dtype), 0.0, 0.5, -1.0, 1.0, generator=g)
+    assert w.dtype == dtype
+    assert w.abs().max().item() <= 1.0
+    assert stats.kstest(w.double().numpy(), stats.truncnorm(-2, 2, scale=0.5).cdf).pvalue > 1e-6
+
+
+def test_same_generator_same_values_and_noncontiguous():
+    """The values are a function of the generator state; a strided view is written through."""
+    a = initlab.trunc_normal_(torch.empty(1000), generator=torch.Generator().manual_seed(4))
+    b = initlab.trunc_normal_(torch.empty(1000), generator=torch.Generator().manual_seed(4))
+    assert torch.equal(a, b)
+    base = torch.zeros(40, 50)
+    initlab.trunc_normal_(base.t(), generator=torch.Generator().manual_seed(5))
+    assert (base != 0).all() and base.abs().max() <= 2.0
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
