@@ -197,17 +197,8 @@ def lsuv(
         >>> len(r.layers)
         2
     """
-    if not (isinstance(target_std, int | float) and target_std > 0 and math.isfinite(target_std)):
-        raise InitError(f"lsuv: target_std must be a positive number, got {target_std!r}")
-    if not (isinstance(tol, int | float) and tol > 0):
-        raise InitError(f"lsuv: tol must be a positive number, got {tol!r}")
-    if not isinstance(max_iter, int) or max_iter < 0:
-        raise InitError(f"lsuv: max_iter must be an int ≥ 0, got {max_iter!r}")
-    sync = False
-    if isinstance(model, nn.parallel.DistributedDataParallel):
-        import torch.distributed as dist
-
-        sync = dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+    _check_args(target_std, tol, max_iter)
+    sync = _distributed(model)
     inner = unwrap(model)
     selected = {n: m for n, m in inner.named_modules() if isinstance(m, LSUV_LAYERS)}
     if not selected:
@@ -322,6 +313,24 @@ def _protected(
                 "layers it was meant to protect will be rescaled"
             )
     return out
+
+
+def _check_args(target_std: Any, tol: Any, max_iter: Any) -> None:
+    if not (isinstance(target_std, int | float) and target_std > 0 and math.isfinite(target_std)):
+        raise InitError(f"lsuv: target_std must be a positive number, got {target_std!r}")
+    if not (isinstance(tol, int | float) and tol > 0):
+        raise InitError(f"lsuv: tol must be a positive number, got {tol!r}")
+    if not isinstance(max_iter, int) or max_iter < 0:
+        raise InitError(f"lsuv: max_iter must be an int ≥ 0, got {max_iter!r}")
+
+
+def _distributed(model: nn.Module) -> bool:
+    """Statistics are all-reduced when ``model`` is DDP in a multi-rank process group."""
+    if not isinstance(model, nn.parallel.DistributedDataParallel):
+        return False
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def _close(std: torch.Tensor, target: float, tol: float) -> bool:

@@ -796,46 +796,42 @@ class _Analysis:
         return "linear", {}, None, None
 
     def _attention(self, facts: dict[str, dict[str, Any]]) -> None:
-        g = self.g
-        role_of = {0: "attn_q", 1: "attn_k", 2: "attn_v"}
+        """q/k/v/out roles from fused attention (SDPA) or softmax(q @ kᵀ) @ v."""
         found: dict[str, set[str]] = {}
-
-        def mark(v: int, role: str) -> None:
-            # the nearest Linear layers upstream, through any op (rotary embeddings, q/k norms)
-            for m in self.upstream_layers(v):
-                if self.kinds.get(m) == "linear":
-                    found.setdefault(m, set()).add(role)
-
-        def mark_out(v: int) -> None:
-            for c, _, _ in self.forward_stops(v):
-                if c.func == "layer" and self.kinds.get(c.module) == "linear":
-                    found.setdefault(c.module, set()).add("attn_out")
-
-        for n in g.nodes:
+        for n in self.g.nodes:
             if n.func == "scaled_dot_product_attention":
-                for i in range(min(3, len(n.inputs))):
-                    mark(n.inputs[i], role_of[i])
-                mark_out(n.outputs[0])
-            elif n.func in ("softmax",) and n.inputs:
-                src, _, _ = self.backward_source(n.inputs[0])
-                if src is None or src.func not in _MATMUL or len(src.inputs) < 2:
-                    continue
-                mark(src.inputs[0], "attn_q")
-                mark(src.inputs[1], "attn_k")
-                for c, used, _ in self.forward_stops(n.outputs[0]):
-                    if c.func in _MATMUL and len(c.inputs) >= 2:
-                        other = c.inputs[1] if c.inputs[0] == used else c.inputs[0]
-                        mark(other, "attn_v")
-                        mark_out(c.outputs[0])
+                for i, role in enumerate(("attn_q", "attn_k", "attn_v")[: len(n.inputs)]):
+                    self._mark_upstream(found, n.inputs[i], role)
+                self._mark_out(found, n.outputs[0])
+            elif n.func == "softmax" and n.inputs:
+                self._softmax_attention(found, n)
         for m, roles in found.items():
-            if "attn_out" in roles and len(roles) == 1:
-                facts[m]["role"] = "attn_out"
-            elif {"attn_q", "attn_k", "attn_v"} <= roles:
-                facts[m]["role"] = "attn_qkv"
-            elif len(roles - {"attn_out"}) == 1:
-                facts[m]["role"] = next(iter(roles - {"attn_out"}))
-            elif roles - {"attn_out"}:
-                facts[m]["role"] = "attn_qkv"
+            role = _attention_role(roles)
+            if role:
+                facts[m]["role"] = role
+
+    def _mark_upstream(self, found: dict[str, set[str]], v: int, role: str) -> None:
+        """The nearest Linear layers upstream, through any op (rotary embeddings, q/k norms)."""
+        for m in self.upstream_layers(v):
+            if self.kinds.get(m) == "linear":
+                found.setdefault(m, set()).add(role)
+
+    def _mark_out(self, found: dict[str, set[str]], v: int) -> None:
+        for c, _, _ in self.forward_stops(v):
+            if c.func == "layer" and self.kinds.get(c.module) == "linear":
+                found.setdefault(c.module, set()).add("attn_out")
+
+    def _softmax_attention(self, found: dict[str, set[str]], n: Node) -> None:
+        src, _, _ = self.backward_source(n.inputs[0])
+        if src is None or src.func not in _MATMUL or len(src.inputs) < 2:
+            return
+        self._mark_upstream(found, src.inputs[0], "attn_q")
+        self._mark_upstream(found, src.inputs[1], "attn_k")
+        for c, used, _ in self.forward_stops(n.outputs[0]):
+            if c.func in _MATMUL and len(c.inputs) >= 2:
+                other = c.inputs[1] if c.inputs[0] == used else c.inputs[0]
+                self._mark_upstream(found, other, "attn_v")
+                self._mark_out(found, c.outputs[0])
 
     def _role(
         self,
@@ -869,6 +865,16 @@ class _Analysis:
         if f.get("shortcut") and not f.get("residual_end"):
             return "shortcut"
         return kind
+
+
+def _attention_role(roles: set[str]) -> str | None:
+    """One role from the attention uses a layer was found in."""
+    qkv = roles - {"attn_out"}
+    if roles == {"attn_out"}:
+        return "attn_out"
+    if {"attn_q", "attn_k", "attn_v"} <= roles or len(qkv) > 1:
+        return "attn_qkv"
+    return next(iter(qkv)) if qkv else None
 
 
 def discover(model: nn.Module, example_input: Any = None) -> Structure:

@@ -227,8 +227,17 @@ def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) 
     flags: list[list[str]] = [[] for _ in rows]
     for members in _groups(rows[:out_start]).values():
         _trend_flags(rows, members, ref, gref, th, flags)
-    # Output layer: only extreme growth counts, and a collapse that reaches it from the layers
-    # before (the record just before it is vanishing) continues into it.
+    _output_flags(rows, out_start, ref, th, flags)
+    _local_flags(rows, th, flags)
+    _join_units(rows)
+
+
+def _output_flags(
+    rows: list[dict[str, Any]], out_start: int, ref: float | None, th: Thresholds,
+    flags: list[list[str]],
+) -> None:  # fmt: skip
+    """Output layer: only extreme growth counts, and a collapse that reaches it from the layers
+    before (the record just before it is vanishing) continues into it."""
     carried = out_start > 0 and "vanishing" in flags[out_start - 1]
     for i in range(out_start, len(rows)):
         v = rows[i]["rms"]
@@ -237,25 +246,22 @@ def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) 
         elif _ok(v) and ref and carried and (v == 0 or v / ref < 1 / th.band):
             flags[i].append("vanishing")
 
+
+def _local_flags(rows: list[dict[str, Any]], th: Thresholds, flags: list[list[str]]) -> None:
+    """Per-record flags (non-finite, symmetric, dead, saturated), then each record's status."""
     last_param: int | None = None
     for i, r in enumerate(rows):
         fl = flags[i]
         if r.get("nonfinite"):
             fl.append("nonfinite")
-        if r["role"] == "param" and not r.get("matrix", True):
+        inherited = last_param is not None and "symmetric" in flags[last_param]
+        if r["role"] == "param":
             # a norm layer (no matrix weight) passes symmetric units on unchanged
-            if last_param is not None and "symmetric" in flags[last_param]:
+            if _symmetric_param(r, th) if r.get("matrix", True) else inherited:
                 fl.append("symmetric")
             last_param = i
-        elif r["role"] == "param":
-            last_param = i
-            dup, dupg = r.get("dup_rows"), r.get("dup_grad_rows")
-            if _ok(dup) and dup >= th.symmetric and (not _ok(dupg) or dupg >= th.symmetric):
-                fl.append("symmetric")
         else:
-            if (last_param is not None and "symmetric" in flags[last_param]) or (
-                _ok(r.get("dup_units")) and r["dup_units"] >= th.symmetric
-            ):
+            if inherited or (_ok(r.get("dup_units")) and r["dup_units"] >= th.symmetric):
                 fl.append("symmetric")
             if _ok(r.get("dead")) and r["dead"] >= th.dead:
                 fl.append("dead")
@@ -265,8 +271,15 @@ def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) 
         r["flags"] = tuple(fl)
         r["status"] = next(s for s in STATUSES if s in base or s == "healthy")
 
-    # A layer and the activation right after it are one unit: a Linear feeding dead, saturated,
-    # symmetric or non-finite units shares their status (its zero or huge gradient is theirs).
+
+def _symmetric_param(r: dict[str, Any], th: Thresholds) -> bool:
+    dup, dupg = r.get("dup_rows"), r.get("dup_grad_rows")
+    return _ok(dup) and dup >= th.symmetric and (not _ok(dupg) or dupg >= th.symmetric)
+
+
+def _join_units(rows: list[dict[str, Any]]) -> None:
+    """A layer and the activation right after it are one unit: a Linear feeding dead, saturated,
+    symmetric or non-finite units shares their status (its zero or huge gradient is theirs)."""
     for i, r in enumerate(rows[:-1]):
         nxt = rows[i + 1]
         if r["role"] == "param" and nxt["role"] == "activation":
