@@ -210,6 +210,7 @@ def doctor(
     *,
     seed: int = 0,
     samples: bool = True,
+    verify: bool = False,
     **thresholds: Any,
 ) -> Diagnosis:
     """Diagnose how signal and gradient flow through ``model`` at this point (usually step 0).
@@ -229,6 +230,9 @@ def doctor(
             default the backward pass uses a seeded random projection of the outputs.
         seed: seed of the doctor's own generator (random projection, duplicate search).
         samples: keep ~2000 values per layer for the histograms of :meth:`Diagnosis.plot`.
+        verify: try each suggested fix on a copy of the model (:mod:`initlab.probe.fixes`) and
+            say in the finding what it changed ("after initlab.init(model, x, policy='he'):
+            verdict healthy"); one more doctor pass per suggested policy.
         **thresholds: overrides of :class:`initlab.probe.Thresholds` (``band=``, ``dead=``...).
 
     Returns:
@@ -267,7 +271,7 @@ def doctor(
     names = {f.name for f in dataclasses.fields(LayerReport)}
     layers = tuple(LayerReport(**{k: v for k, v in r.items() if k in names}) for r in rows)
     findings = layer_findings(layers, ctx.th) + out_findings + input_findings(inp, ctx.th)
-    return Diagnosis(
+    dx = Diagnosis(
         model=type(ctx.model).__name__,
         verdict=verdict_of([r.status for r in layers]),
         layers=layers,
@@ -278,6 +282,13 @@ def doctor(
         notes=tuple(ctx.notes),
         samples=sample_map,
     )
+    if not verify or dx.ok:
+        return dx
+    from initlab.probe.fixes import verify_fixes, with_verified_fixes
+
+    fixes = verify_fixes(ctx.model, example_input, before=dx, seed=seed, target=target,
+                         loss_fn=loss_fn, samples=False, **thresholds)  # fmt: skip
+    return with_verified_fixes(dx, fixes)
 
 
 @dataclass
