@@ -70,11 +70,7 @@ _RAW_NAMES = frozenset(
 DEAD_FAMILY = frozenset(n for n in ACTIVATION_TYPES.values() if get_activation(n).can_die)
 #: Piecewise-linear activations without a saturating tail: no saturated fraction
 #: (``Activation.saturates``).
-#: Softplus too: its left tail (φ′ → 0) is a rectifier's off side, not a saturated unit (a
-#: Mamba time step sits there by design).
-NO_SATURATION = frozenset(
-    n for n in ACTIVATION_TYPES.values() if not get_activation(n).saturates
-) | {"softplus"}
+NO_SATURATION = frozenset(n for n in ACTIVATION_TYPES.values() if not get_activation(n).saturates)
 
 #: Pre-activations sampled (strided) for the saturated share.
 SAT_SAMPLE = 1 << 16
@@ -297,6 +293,8 @@ class Recorder:
         """Share of saturated pre-activations. A rectifier's clamp at 0 (ReLU6: hardtanh(0, 6))
         is its dead side, counted by ``dead``: only its upper clamp saturates."""
         params = dict(act.params)
+        if name == "softplus":  # its left tail (φ′ → 0) is a smooth rectifier's off side, not a
+            return torch.zeros((), dtype=torch.float64, device=xs.device)  # saturated unit
         if name == "relu6" or (name == "hardtanh" and params.get("min_val", -1.0) >= 0):
             hi = float(params.get("max_val", 6.0))
             return (xs.float() >= hi).to(torch.float64).mean()
