@@ -70,3 +70,15 @@ def test_a_registered_activation_is_one_call():
         assert w.abs().max() > 0
     finally:
         activations._USER.pop("softclip_test", None)
+
+
+def test_textbook_scheme_matches_the_auto_policy():
+    """The auto policy's activation families are the registry's (one table)."""
+    from initlab.model import policies
+
+    for name in ("linear", "tanh", "sigmoid", "softsign", "hardtanh", "hardsigmoid"):
+        assert get_activation(name).textbook_scheme == "xavier"
+        assert name in policies._XAVIER_ACTS
+    assert get_activation("selu").textbook_scheme == "lecun"
+    assert get_activation("relu").textbook_scheme == "he"
+    assert get_activation("gelu", approximate="tanh").textbook_scheme == "he"

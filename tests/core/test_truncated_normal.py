@@ -63,7 +63,8 @@ def test_far_tail_mean_matches_mills_ratio():
 
 
 def test_scaled_and_shifted_tail():
-    """mean/std scale the standardized window: N(5, 0.5²) on [20, 21] is 5 + 0.5·Z, Z on [30, 32]."""
+    """mean/std scale the standardized window: N(5, 0.5²) on [20, 21] is 5 + 0.5·Z with Z
+    on [30, 32]."""
     g = torch.Generator().manual_seed(2)
     with pytest.warns(UserWarning):
         w = initlab.trunc_normal_(torch.empty(N), 5.0, 0.5, 20.0, 21.0, generator=g)

@@ -136,3 +136,20 @@ def test_cli_check_exit_codes_and_json():
     usage = runner.invoke(app, ["check", "initlab.lab.check_examples:xavier_normal",
                                 "--scheme", "nope"])
     assert usage.exit_code == 2 and "unknown --scheme" in usage.output
+
+
+def test_initlabs_own_schemes_pass_their_check():
+    """The reference formulas agree with initlab's own initializers (torch layout fans)."""
+    import initlab
+
+    own = {
+        "xavier_normal": initlab.xavier_normal_,
+        "xavier_uniform": initlab.xavier_uniform_,
+        "kaiming_normal": lambda t: initlab.kaiming_normal_(t, nonlinearity="relu"),
+        "kaiming_uniform": lambda t: initlab.kaiming_uniform_(t, nonlinearity="relu"),
+        "kaiming_normal_fan_out": lambda t: initlab.kaiming_normal_(t, mode="fan_out"),
+        "lecun_uniform": initlab.lecun_uniform_,
+    }
+    for scheme, fn in own.items():
+        r = check_initializer(fn, scheme, call="tensor")
+        assert r.ok, (scheme, r.explanation)

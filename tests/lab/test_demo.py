@@ -5,7 +5,7 @@ import math
 import pytest
 
 from initlab.errors import InitError
-from initlab.lab.demo import DEMO_SCHEMES, deep_mlp, run_demo
+from initlab.lab.demo import DEMO_SCHEMES, run_demo
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +26,18 @@ def test_zeros_give_exactly_zero_signal(result):
         assert max(result.curve(act, "zeros").act_std) == 0.0
 
 
-def test_relu_xavier_vs_he_ratio_matches_mean_field(result):
+def test_relu_xavier_vs_he_per_layer_factor_matches_mean_field(result):
     """He et al. 2015: with ReLU, Xavier (Var = 1/n for square layers) halves the second moment
-    per layer, so the std ratio Xavier/He after L layers is 2^(-L/2) (oracles.md: L=30 → 3.05e-5).
-    Per layer the std factor is 2^(-1/2) = 0.7071; with width 128 and batch 128 the per-layer
-    log-std noise is ~1/√(128·128) ≈ 0.8% per layer, so the ratio over 19 steps is within 5%."""
+    per layer (std × 2^(-1/2) = 0.7071, oracles.md: L=30 → 3.05e-5), He keeps it (× 1).
+
+    Tolerance: at width n the log of a layer's squared-norm gain fluctuates with variance ≈ 5/n
+    for ReLU (Hanin & Nica 2019), i.e. a log-std sd ≈ ½·√(5/128) ≈ 0.1 per layer, shared by the
+    batch (same weights). The geometric mean over 19 layer steps then has a relative sd of
+    ≈ 0.1·√19/19 ≈ 2.3 %; 7 % is 3σ."""
     xav, he = result.curve("relu", "xavier"), result.curve("relu", "he")
-    ratio = xav.act_std[-1] / he.act_std[-1]
-    expected = 2 ** (-(20 - 1) / 2) * xav.act_std[0] / he.act_std[0]
-    assert ratio == pytest.approx(expected, rel=0.05)
-    assert he.act_factor == pytest.approx(1.0, abs=0.02)
+    assert xav.act_factor == pytest.approx(2 ** -0.5, rel=0.07)
+    assert he.act_factor == pytest.approx(1.0, rel=0.07)
+    assert xav.act_std[-1] < 1e-2 * he.act_std[-1]  # 2^(-19/2) ≈ 1.4e-3 in expectation
 
 
 def test_small_random_vanishes_and_unit_normal_explodes_on_relu(result):
@@ -61,6 +63,6 @@ def test_bad_inputs():
     with pytest.raises(InitError, match="unknown scheme"):
         run_demo(depth=2, width=4, batch=4, scheme_names=["nope"])
     with pytest.raises(InitError, match="depth and width"):
-        deep_mlp(0, 4, "tanh")
+        run_demo(depth=0, width=4, batch=4)
     with pytest.raises(InitError, match="unknown activation"):
         run_demo(depth=2, width=4, batch=4, activations=("nope",))

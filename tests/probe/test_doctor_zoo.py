@@ -128,9 +128,9 @@ def test_small_classifier_is_not_vanishing(x64):
 
 def test_zeros_through_batchnorm_is_one_symmetric_finding():
     """conv → BN → ReLU with zero convs: the norm layer passes the symmetry on (no 'dead')."""
-    from initlab.lab.quick_init import apply_simple_init
+    from initlab.lab.starts import get_start
 
-    net = apply_simple_init(SmallResNet(blocks=1), "zeros")
+    net = get_start("zeros").apply(SmallResNet(blocks=1))
     dx = initlab.doctor(net, torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(0)))
     assert dx.problems() == ("symmetric",)
     assert "policy='he'" in dx.findings[0].fix, dx.notes  # conv → BN → ReLU: the ReLU decides

@@ -4,6 +4,7 @@ on (the detail names the parameter and what to do)."""
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import pytest
@@ -26,6 +27,8 @@ def test_page_and_offline_plotly(client):
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/../app.py").status_code == 404
+    assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+    assert client.get("/openapi.json").json()["info"]["title"] == "initlab explorer"
 
 
 def test_signal_view_matches_theory_for_xavier_on_relu(client):
@@ -203,3 +206,25 @@ def test_concurrency_gate_answers_503_when_saturated(bare_client):
         for t in taken:
             if t:
                 state.gate.release()
+
+
+@pytest.mark.parametrize("law", ["normal", "uniform", "truncated_normal"])
+def test_weight_histogram_follows_the_density(client, law):
+    d = client.get("/api/weights", params={"scheme": "he", "fan_in": 1024, "fan_out": 512,
+                                           "distribution": law}).json()
+    n = d["n_drawn"]
+    lo, hi = (d["lo"] or -math.inf), (d["hi"] or math.inf)
+    for a, b, c, x in zip(d["edges"], d["edges"][1:], d["counts"], d["centers"], strict=False):
+        width = b - a
+        p = _interp(x, d["curve_x"], d["curve_y"]) * width  # the bin's expected mass
+        if p < 0.005 or a < lo or b > hi:  # tails and bins straddling the support's edge
+            continue
+        # a bin's count is Binomial(n, p): 5 standard errors, plus 1 % for the midpoint rule
+        assert abs(c * width - p) <= 5 * math.sqrt(p * (1 - p) / n) + 0.01 * p, (law, x)
+    assert d["sample_std"] == pytest.approx(d["std"], rel=5 * math.sqrt(2 / n))
+
+
+def _interp(x, xs, ys):
+    i = next(k for k in range(1, len(xs)) if xs[k] >= x)
+    t = (x - xs[i - 1]) / (xs[i] - xs[i - 1])
+    return ys[i - 1] + t * (ys[i] - ys[i - 1])

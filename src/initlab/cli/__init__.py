@@ -26,6 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "claims",
     "check",
     "explore",
+    "coordcheck",
+    "reproduce",
+    "sweep",
 )
 
 app = typer.Typer(

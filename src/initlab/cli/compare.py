@@ -1,4 +1,4 @@
-"""``initlab compare``: the seeds' training comparison (zeros, N(0, 1), Xavier, He)."""
+"""``initlab compare``: train the same model from several starts, over several seeds."""
 
 from __future__ import annotations
 
@@ -6,51 +6,118 @@ from pathlib import Path
 
 import typer
 
-from initlab.cli.common import console, fail, print_json
+from initlab.cli.common import console, console_err, fail, print_json
 
 
 def compare(
-    activation: str = typer.Option("relu", help="Activation after every hidden layer."),
-    depth: int = typer.Option(6, help="Number of hidden layers (≥ 1)."),
-    width: int = typer.Option(64, help="Units per hidden layer (≥ 1)."),
-    epochs: int = typer.Option(15, help="Training epochs per scheme (≥ 1)."),
-    schemes: str = typer.Option(
-        "zeros,normal,xavier,he", help="Comma-separated schemes: zeros, normal, xavier, he."
+    inits: str = typer.Option(
+        "zeros,normal,xavier,he", "--inits", "--schemes",
+        help="Comma-separated starts: any name of the registry (zeros, small, normal, "
+        "normal(std=0.1), xavier, he, lecun, orthogonal, critical(sigma_b2=0.05), lsuv...) or "
+        "pkg.module:function.",
     ),
+    dataset: str = typer.Option(
+        "digits", help="digits, mnist (real, 5,000 images), mnist1d, spirals, teacher, text "
+        "(char-level, for --model gpt), idx:PATH or npz:PATH."),
+    model: str = typer.Option(
+        "mlp", help="mlp, cnn, resnet, resnet_nobn, fixup_resnet, lstm, gpt."),
+    activation: str = typer.Option("relu", help="Activation after every hidden layer."),
+    depth: int = typer.Option(6, help="Hidden layers (ResNets: blocks per stage)."),
+    width: int = typer.Option(64, help="Units (channels) per hidden layer."),
+    epochs: int = typer.Option(15, help="Training epochs per run."),
+    seeds: int = typer.Option(1, help="Runs per start (seeds seed, seed+1, ...)."),
     lr: float = typer.Option(0.01, help="Learning rate."),
+    batch_size: int = typer.Option(64, help="Mini-batch size."),
     optimizer: str = typer.Option("sgd", help="sgd (momentum 0.9) or adam."),
-    seed: int = typer.Option(0, help="Seed of the split, the weights and the batch order."),
+    seed: int = typer.Option(0, help="Seed of the data split and the first run."),
+    n_train: int | None = typer.Option(None, help="Use this many training examples."),
+    n_test: int | None = typer.Option(None, help="Use this many test examples."),
+    standardize: bool = typer.Option(
+        True, help="Standardize inputs with training statistics (--no-standardize: raw)."),
+    threshold: float | None = typer.Option(
+        None, help="Loss for the 'steps to loss ≤' column (default 0.5; regression 0.05)."),
     out: Path = typer.Option(Path("initlab-out/compare.png"), help="Where to save the figure."),
     plot: bool = typer.Option(True, help="Save the figure (--no-plot to skip)."),
-    json: bool = typer.Option(False, "--json", help="Print the runs (RunRecords) as JSON."),
+    html: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report."),
+    json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    progress: bool = typer.Option(True, help="Progress bars (--no-progress to hide)."),
 ) -> None:
-    """Train the same deep MLP on the bundled digits once per initialization scheme.
+    """Train the same model once per start and seed; compare loss curves and accuracy.
 
-    zeros never breaks symmetry (stays at chance, ~10 %), N(0, 1) blows up the loss, Xavier and
-    He train. Prints the final train loss, test accuracy and divergence per scheme and saves loss
-    curves (log scale) and an accuracy bar chart. Offline: scikit-learn's 8×8 digits.
+    zeros never breaks symmetry (stays at chance), N(0, 1) blows the loss up, Xavier and He
+    train; per start the doctor's verdict at step 0, the final accuracy ± its spread over seeds,
+    the steps to a loss threshold and the per-layer gradient variance before and after
+    training. Ctrl-C stops cleanly and keeps the finished runs. Offline data only.
 
-    Example:  initlab compare --activation tanh --depth 8 --epochs 10 --out cmp.png
+    Example:  initlab compare --dataset mnist --depth 5 --inits zeros,normal,xavier,he --seeds 3
     """
     from initlab.errors import InitError
-    from initlab.lab.compare import compare_inits
-    from initlab.report.compare_figures import compare_table, plot_comparison
+    from initlab.lab.compare import compare_inits, split_specs
+    from initlab.report.compare_figures import compare_table, figure_png, write_compare_html
 
-    names = tuple(s.strip() for s in schemes.split(",") if s.strip())
+    names = split_specs(inits)
+    prog = None
+    current: dict[str, object] = {"key": None, "task": None}
+    if progress and not json:
+        from rich.progress import BarColumn, Progress, TimeElapsedColumn
+
+        prog = Progress("[progress.description]{task.description}", BarColumn(),
+                        TimeElapsedColumn(), console=console_err, transient=True)
+    steps_per_run = None
+
+    def on_step(start: str, s: int, k: int, loss: float) -> None:
+        if prog is None:
+            return
+        key = f"{start} · seed {s}"
+        if current["key"] != key:
+            current["key"] = key
+            current["task"] = prog.add_task(key, total=steps_per_run)
+        prog.update(current["task"], completed=k, description=f"{key} · loss {loss:.3g}")
+
+    def on_run(start: str, s: int, rec: object) -> None:
+        nonlocal steps_per_run
+        if prog is not None and current["task"] is not None:
+            steps_per_run = getattr(rec, "steps", None) or None  # the next runs' bar length
+            prog.update(current["task"], visible=False)
+
     try:
-        result = compare_inits(names, activation=activation, depth=depth, width=width,
-                               epochs=epochs, seed=seed, lr=lr, optimizer=optimizer)
+        if prog is not None:
+            prog.start()
+        try:
+            result = compare_inits(
+                names, dataset=dataset, model=model, activation=activation, depth=depth,
+                width=width, epochs=epochs, seeds=seeds, seed=seed, lr=lr,
+                batch_size=batch_size, optimizer=optimizer, standardize=standardize,
+                n_train=n_train, n_test=n_test, threshold=threshold, on_step=on_step,
+                on_run=on_run)
+        finally:
+            if prog is not None:
+                prog.stop()
     except InitError as e:
         fail(f"{e} (initlab compare --help)")
-    path = plot_comparison(result, out) if plot else None
+    png = figure_png(result) if result.runs and (plot or html is not None) else None
+    path = None
+    if plot and png is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(png)
+        path = out
+    report = (write_compare_html(result, html, png=png)
+              if html is not None and result.runs else None)
     if json:
         data = result.to_dict()
         data["figure"] = str(path) if path is not None else None
+        data["html"] = str(report) if report is not None else None
         print_json(data)
-        return
-    console.print(compare_table(result))
-    if path is not None:
-        console.print(f"figure: [bold]{path}[/bold]")
+    else:
+        console.print(compare_table(result))
+        if path is not None:
+            console.print(f"figure: [bold]{path}[/bold]")
+        if report is not None:
+            console.print(f"report: [bold]{report}[/bold]")
+    if result.interrupted:
+        console_err.print(f"[yellow]interrupted: kept {len(result.runs)} finished run(s)"
+                          "[/yellow]")
+        raise typer.Exit(130)
 
 
 def register(app: typer.Typer) -> None:

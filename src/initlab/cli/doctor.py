@@ -3,7 +3,7 @@
 ``initlab doctor pkg.module:factory --input-shape 8,3,32,32`` imports ``factory`` (a function
 returning an ``nn.Module``, a class, or a module instance; loaded by the helpers shared with
 ``initlab plan``/``init``, :mod:`initlab.cli.common`), optionally re-initializes it (``--init``:
-any :func:`initlab.init` policy, or the seeds' ``zeros``/``small``/``normal``), runs
+any start of the registry :mod:`initlab.lab.starts`: a policy, a textbook start, lsuv), runs
 :func:`initlab.doctor` on a seeded random input and prints the table and the findings (or
 ``--json``). Exit codes: 0 healthy (or problems without ``--strict``), 1 problems found with
 ``--strict``, 2 bad usage (the factory cannot be imported or called, a bad input shape: one red
@@ -28,42 +28,47 @@ from initlab.cli.common import (
 )
 from initlab.errors import InitError
 
-#: The seeds' textbook starts that are not initlab.init policies (core schemes on Linear/Conv).
-_SIMPLE_ONLY = ("zeros", "small", "normal")
-
 
 def init_choices() -> tuple[str, ...]:
-    """Every name ``--init`` takes: the initlab.init policies, then the seeds' simple starts."""
-    from initlab.lab.quick_init import SIMPLE_SCHEMES
-    from initlab.model.policies import POLICIES
+    """Every name ``--init`` takes: the named starts of :mod:`initlab.lab.starts` (textbook
+    starts, every initlab.init policy, lsuv); a ``pkg.module:function`` path works too."""
+    from initlab.lab.starts import available_starts
 
-    return (*POLICIES, *(s for s in SIMPLE_SCHEMES if s not in POLICIES))
+    return tuple(s.name for s in available_starts())
 
 
 def reinit(model: Any, policy: str, example: Any, seed: int) -> str:
-    """Re-initialize ``model`` in place; returns what was done (for the ``init:`` line).
+    """Re-initialize ``model`` in place with a start from the registry
+    (:func:`initlab.lab.starts.get_start`); returns what was done (for the ``init:`` line).
 
     An :func:`initlab.init` policy (``auto``, ``torch``, ``xavier``, ``he``, ``lecun``,
-    ``orthogonal``, ``gpt2``, ``fixup``, ``zero_residual``, ``delta_orthogonal``, ``critical``)
-    re-initializes every parameter, traced on ``example``; ``zeros``, ``small`` (N(0, 0.01²)) and
-    ``normal`` (N(0, 1)) fill the Linear/Conv weights with the core scheme and zero their biases
-    (the seeds' textbook starts, :mod:`initlab.lab.quick_init`).
+    ``orthogonal``, ``gpt2``, ``fixup``, ``zero_residual``, ``delta_orthogonal``,
+    ``critical(sigma_b2=0.05)``...) re-initializes every parameter, traced on ``example``;
+    the textbook starts ``zeros``, ``small`` (N(0, 0.01²)), ``normal`` (N(0, 1)),
+    ``normal(std=…)``, ``uniform(a=…)``, ``constant(value=…)`` fill the Linear/Conv weights and
+    zero their biases; ``lsuv`` runs LSUV on ``example``; ``pkg.module:function`` calls it.
 
     Raises:
-        InitError: an unknown name (the message lists every choice), or the policy refusing this
-            model (e.g. ``fixup`` without residual branches).
+        InitError: an unknown name (the message lists every choice), or the start refusing
+            this model (e.g. ``fixup`` without residual branches).
     """
-    import initlab
-    from initlab.lab.quick_init import SIMPLE_SCHEMES, apply_simple_init
-    from initlab.model.policies import POLICIES
+    from initlab.lab.starts import get_start
 
-    if policy in POLICIES:
-        initlab.init(model, example, policy=policy, seed=seed)
-        return f"initlab.init(model, policy={policy!r}, seed={seed})"
-    if policy in SIMPLE_SCHEMES:
-        apply_simple_init(model, policy, seed=seed)
-        return f"{policy} ({SIMPLE_SCHEMES[policy][1]} on Linear/Conv weights, zero biases)"
-    raise InitError(f"--init: unknown policy {policy!r}; use one of {', '.join(init_choices())}")
+    try:
+        start = get_start(policy)
+    except InitError as e:
+        if str(e).startswith("unknown start"):
+            raise InitError(
+                f"--init: unknown policy {policy!r}; use one of {', '.join(init_choices())} "
+                "or pkg.module:function"
+            ) from None
+        raise InitError(f"--init: {e}") from None
+    start.apply(model, example, seed=seed)
+    if start.kind == "policy":
+        return f"initlab.init(model, policy={start.name!r}, seed={seed})"
+    if start.kind == "textbook":
+        return f"{start.name} ({start.label} on Linear/Conv weights, zero biases)"
+    return f"{start.name} ({start.description}, seed={seed})"
 
 
 def doctor_cmd(
@@ -82,9 +87,10 @@ def doctor_cmd(
     init: str | None = typer.Option(
         None,
         "--init",
-        help="Re-initialize first: an initlab.init policy (auto, torch, xavier, he, lecun, "
-        "orthogonal, gpt2, fixup, zero_residual, delta_orthogonal, critical) or a textbook "
-        "start (zeros, small = N(0, 0.01²), normal = N(0, 1)).",
+        help="Re-initialize first with a start: an initlab.init policy (auto, torch, xavier, he, "
+        "lecun, orthogonal, gpt2, fixup, zero_residual, delta_orthogonal, critical), a textbook "
+        "start (zeros, small = N(0, 0.01²), normal = N(0, 1), normal(std=…), uniform(a=…)), "
+        "lsuv, or pkg.module:function.",
     ),
     seed: int = typer.Option(0, help="Seed of the input and of --init."),
     device: str = typer.Option("cpu", help="Device to run on (cpu, cuda, cuda:1...)."),

@@ -36,6 +36,10 @@ def explore_cmd(
     open_browser: bool = typer.Option(
         True, "--open/--no-open", help="Open the page in the default browser."
     ),
+    warm: bool = typer.Option(
+        True, "--warm/--no-warm",
+        help="Compute each view once before listening, so the first control move is fast.",
+    ),
 ) -> None:
     """Open the explorer: variance through depth, weight distributions, the signal table, the
     phase diagram, training comparisons, your model, knowledge checks, and a check of your own
@@ -75,7 +79,7 @@ def explore_cmd(
         fn = load_object(check) if check is not None else None
         if fn is not None and not callable(fn):
             raise InitError(f"--check {check}: is a {type(fn).__name__}, not a function")
-        app = create_app(target, model, example, check, fn, warm=True)
+        app = create_app(target, model, example, check, fn, warm=warm)
     except InitError as e:
         fail(str(e))
     bind = host or "127.0.0.1"

@@ -19,7 +19,10 @@ from initlab.cli.common import (
     console_err,
     fail,
     input_rejected,
+    load_model,
     load_model_and_input,
+    make_input,
+    parse_shape,
     print_json,
 )
 from initlab.errors import InitError
@@ -94,16 +97,35 @@ def plan_cmd(
 def init_cmd(
     target: str = _TARGET,
     input_shape: str = _SHAPE,
-    out: Path = typer.Option(..., "--out", "-o", help="Where to save the weights (.safetensors)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o",
+        help="Where to save the weights (.safetensors); with --meta, a checkpoint directory.",
+    ),
     policy: str = _policy_option(),
     seed: int = typer.Option(0, help="Seed: each parameter's values depend on (seed, its name)."),
     dtype: str = _DTYPE,
+    meta: bool = typer.Option(
+        False, "--meta",
+        help="Build the model on the meta device and stream a seed checkpoint (sharded "
+        "safetensors + index) tensor by tensor: the model is never in memory.",
+    ),
+    max_shard_size: str = typer.Option(
+        "5GB", "--max-shard-size", help="With --meta: largest shard file (e.g. 5GB, 500MB)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="With --meta: replace a checkpoint in --out."
+    ),
     json: bool = typer.Option(False, "--json", help="Print the applied plan as JSON."),
 ) -> None:
     """Initialize a model with a policy and save its weights (safetensors).
 
     Example:  initlab init initlab.lab.zoo:resnet --input-shape 8,3,16,16 --out w.safetensors
+
+    Example:  initlab init initlab.lab.zoo:nano_gpt -s 1,64 --meta --out ckpt/
     """
+    if meta:
+        _init_meta(target, input_shape, out, policy, seed, dtype, max_shard_size, force, json)
+        return
     import initlab
 
     try:
@@ -123,6 +145,41 @@ def init_cmd(
         console.print(p)
         s = p.summary()
         console_err.print(f"wrote {s['elements_written']:,} values → [bold]{out}[/bold]")
+
+
+def _init_meta(target: str, input_shape: str, out: Path, policy: str, seed: int, dtype: str,
+               max_shard_size: str, force: bool, json: bool) -> None:  # fmt: skip
+    """``init --meta``: plan on the meta model, then a streaming seed checkpoint."""
+    import torch
+
+    import initlab
+    from initlab.scale.checkpoint import write_seed_checkpoint
+
+    pol = _check_policy(policy)
+    try:
+        with torch.device("meta"):
+            model = load_model(target)
+        x = make_input(model, parse_shape(input_shape), dtype)
+        p = initlab.plan(model, x, policy=pol)
+    except InitError as e:
+        fail(input_rejected(e, input_shape, dtype))
+    try:
+        ck = write_seed_checkpoint(model, p, out, seed=seed, max_shard_size=max_shard_size,
+                                   overwrite=force)  # fmt: skip
+    except InitError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"--out {out}: cannot write ({e})")
+    if json:
+        print_json({"out": str(out), "seed": seed, "checkpoint": ck.to_dict(),
+                    "plan": p.to_dict()})  # fmt: skip
+    else:
+        console.print(p)
+        console_err.print(
+            f"wrote {ck.tensors} tensors ({ck.total_bytes / 1e6:,.1f} MB) in {len(ck.files)} "
+            f"shard(s) → [bold]{out}[/bold] (largest tensor in memory "
+            f"{ck.largest_materialized_bytes / 1e6:,.1f} MB)"
+        )
 
 
 def register(app: typer.Typer) -> None:

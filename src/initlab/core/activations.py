@@ -95,6 +95,18 @@ class Activation:
         piecewise-linear ReLU/leaky/PReLU/linear, which have no saturated share."""
         return self.base_name not in _NEVER_SATURATE and not self.glu
 
+    @property
+    def textbook_scheme(self) -> str:
+        """The guideline table's scheme for a layer followed by this activation: ``"xavier"``
+        (linear, tanh, sigmoid, softsign, hardtanh, hardsigmoid), ``"lecun"`` (SELU) or
+        ``"he"`` (everything else, with this activation's variance gain).
+
+        Examples:
+            >>> get_activation("tanh").textbook_scheme, get_activation("gelu").textbook_scheme
+            ('xavier', 'he')
+        """
+        return _TEXTBOOK.get(self.base_name, "he")
+
     def __call__(self, x: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
         if isinstance(x, torch.Tensor):
             return self.torch_fn(x)
@@ -720,6 +732,11 @@ GLU_PRODUCTS: dict[str, str] = {"silu": "swiglu", "gelu": "geglu", "relu": "regl
 _CAN_DIE = frozenset({"relu", "relu6"})
 #: Piecewise-linear activations without a saturating tail.
 _NEVER_SATURATE = frozenset({"relu", "leaky_relu", "prelu", "linear"})
+#: The guideline table's scheme of an activation: Xavier for odd/saturating φ with φ'(0) ≈ 1 or
+#: a bounded range (Glorot & Bengio 2010), LeCun for SELU (Klambauer et al. 2017), He for the
+#: rest (ReLU-like and smooth ReLU variants; He et al. 2015 with the variance gain).
+_TEXTBOOK = {"linear": "xavier", "tanh": "xavier", "sigmoid": "xavier", "softsign": "xavier",
+             "hardtanh": "xavier", "hardsigmoid": "xavier", "selu": "lecun"}  # fmt: skip
 
 
 def glu_product_name(gate: str) -> str:

@@ -20,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from typing import Any, Literal
@@ -107,7 +108,8 @@ def gain(
         >>> round(gain("tanh", kind="critical"), 6)  # σ_b = 0: the critical point is σ_w² = 1
         1.0
     """
-    if kind not in ("torch", "variance", *_HIGHER_KINDS):
+    higher = _higher_kind(kind) if kind not in ("torch", "variance") else None
+    if kind not in ("torch", "variance") and higher is None:
         raise InitError(f"gain: kind must be 'variance', 'critical' or 'torch', got {kind!r}")
     if kind == "torch":
         if not isinstance(activation, str):
@@ -136,15 +138,18 @@ def gain(
                 "exists (is the function zero or non-finite on N(0, 1) inputs?)"
             )
         return 1.0 / math.sqrt(m2)
-    if kind in _HIGHER_KINDS:
-        return float(_HIGHER_KINDS[kind](act, sigma_b2))
+    if higher is not None:
+        return float(higher(act, sigma_b2))
     raise InitError(f"gain: kind must be 'variance', 'critical' or 'torch', got {kind!r}")
 
 
 #: Gain kinds answered by a higher layer, registered by it at import: ``"critical"`` by
-#: :mod:`initlab.theory.critical` (mean-field math lives in ``theory/`` only, and ``core`` never
-#: imports ``theory``; ``import initlab`` always loads it).
+#: :mod:`initlab.theory.critical` (mean-field math lives in ``theory/`` only). ``import initlab``
+#: is lazy, so the first ``gain(kind=...)`` of such a kind loads the module named in
+#: :data:`_PROVIDERS` (by name, as :func:`initlab.views.render` loads ``report/``): core holds
+#: no mean-field code and no import statement of theory.
 _HIGHER_KINDS: dict[str, Callable[[Activation, float], float]] = {}
+_PROVIDERS = {"critical": "initlab.theory.critical"}
 
 
 def register_gain_kind(kind: str, fn: Callable[[Activation, float], float]) -> None:
@@ -153,6 +158,12 @@ def register_gain_kind(kind: str, fn: Callable[[Activation, float], float]) -> N
     Used by :mod:`initlab.theory.critical` for ``kind="critical"``.
     """
     _HIGHER_KINDS[kind] = fn
+
+
+def _higher_kind(kind: str) -> Callable[[Activation, float], float] | None:
+    if kind not in _HIGHER_KINDS and kind in _PROVIDERS:
+        importlib.import_module(_PROVIDERS[kind])  # registers the kind
+    return _HIGHER_KINDS.get(kind)
 
 
 __all__ = [

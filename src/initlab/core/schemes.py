@@ -158,8 +158,10 @@ def trunc_normal_(
     std is below ``std``; for σ-relative bounds and a corrected std use
     :func:`truncated_normal_`).
 
-    Differs from torch: sampled by the inverse CDF (one uniform per element, no rejection loop),
-    so the values differ from torch's for the same generator while the distribution is the same.
+    Differs from torch: sampled by the route that suits the window (normal + redraw of the few
+    values outside for windows holding ≥ 80 % of the mass, inverse CDF otherwise, Robert's
+    sampler in the far tails; see :func:`initlab.core.samplers.truncated_normal_fill`), so the
+    values differ from torch's for the same generator while the distribution is the same.
 
     Raises:
         InitError: ``a > b``, negative ``std``.

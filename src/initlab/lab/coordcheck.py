@@ -199,12 +199,12 @@ def _mnist() -> Any:
 
 
 def _loss(out: Any, x: torch.Tensor, y: torch.Tensor | None, target: dict[str, Any]) -> Any:
-    if isinstance(out, dict):
+    if isinstance(getattr(out, "logits", None), torch.Tensor):
+        out = out.logits  # transformers' ModelOutput
+    elif isinstance(out, dict):
         out = next(v for v in out.values() if isinstance(v, torch.Tensor))
     elif isinstance(out, tuple | list):
         out = out[0]
-    if hasattr(out, "logits"):
-        out = out.logits
     if y is not None:
         return F.cross_entropy(out, y)
     if not x.is_floating_point() and out.dim() == x.dim() + 1 and out.shape[:-1] == x.shape:
@@ -219,7 +219,10 @@ def _loss(out: Any, x: torch.Tensor, y: torch.Tensor | None, target: dict[str, A
 # ------------------------------------------------------------------------- the training --
 def _setup(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol: Any,
            x: torch.Tensor, seed: int, lr: float, optimizer: str,
+           plans: dict[tuple[str, int], Any] | None = None,
            ) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer]:
+    """Build, initialize (the plan is made once per policy and width: it does not depend on
+    the seed), wrap and give the optimizer its parameter groups."""
     import initlab
 
     torch.manual_seed(seed)
@@ -231,7 +234,19 @@ def _setup(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol
     if not isinstance(model, nn.Module):
         raise InitError(f"coord_check: factory({width}) returned {type(model).__name__}, not an "
                         "nn.Module")
-    plan = initlab.init(model, x, policy=mup_pol if policy == "mup" else policy, seed=seed)
+    plans = {} if plans is None else plans
+    try:
+        plan = plans.get((policy, width))
+        if plan is None:
+            plan = initlab.plan(model, x, policy=mup_pol if policy == "mup" else policy)
+            plans[(policy, width)] = plan
+        initlab.apply_plan(model, plan, seed=seed)
+    except InitError as e:
+        if getattr(e, "model_error", None) is None and "forward failed" not in str(e):
+            raise
+        raise InitError(f"coord_check: the model at width {width} rejected the batch of shape "
+                        f"{tuple(x.shape)} ({getattr(e, 'model_error', None) or e}); give "
+                        "input_shape= (--input-shape) that it takes, or another data=") from None
     fwd = initlab.mup.wrap(model, plan) if policy == "mup" else model
     groups = initlab.param_groups(model, plan, lr=lr, optimizer=optimizer)
     opt: torch.optim.Optimizer = (torch.optim.SGD(groups, lr=lr) if optimizer == "sgd"
@@ -338,13 +353,14 @@ def coord_check(
     sizes: dict[str, dict[str, list[list[list[float]]]]] = {}
     losses: dict[str, list[list[list[float]]]] = {}
     target: dict[str, Any] = {}
+    plans: dict[tuple[str, int], Any] = {}
     for pol in pols:
         per_layer: dict[str, list[list[list[float]]]] = {}
         pol_losses = [[[0.0] * seeds for _ in ws] for _ in range(steps)]
         for wi, w in enumerate(ws):
             for s in range(seeds):
                 recs, loss_t = _run(factory, w, pol, mup_pol, x, y, s, lr, optimizer, steps,
-                                    target)
+                                    target, plans)
                 if not layers:
                     layers = list(recs)
                 for name_, vals in recs.items():
@@ -389,8 +405,9 @@ def _build_plain(factory: Callable[[int], nn.Module], width: int) -> nn.Module:
 
 def _run(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol: Any,
          x: torch.Tensor, y: torch.Tensor | None, seed: int, lr: float, optimizer: str,
-         steps: int, target: dict[str, Any]) -> tuple[dict[str, list[float]], list[float]]:
-    model, fwd, opt = _setup(factory, width, policy, mup_pol, x, seed, lr, optimizer)
+         steps: int, target: dict[str, Any], plans: dict[tuple[str, int], Any],
+         ) -> tuple[dict[str, list[float]], list[float]]:
+    model, fwd, opt = _setup(factory, width, policy, mup_pol, x, seed, lr, optimizer, plans)
     model.train()
     current: dict[str, torch.Tensor] = {}
     handles = []
@@ -476,9 +493,11 @@ class LRSweepResult:
     Attributes:
         loss: ``loss[policy]``: widths × lrs final training losses (mean of the last 10 % of
             steps; ``inf`` for a diverged run).
-        best_lr: ``best_lr[policy]``: per width, the rate with the lowest loss.
+        best_lr: ``best_lr[policy]``: per width, the rate with the lowest loss (the grid
+            minimum refined by a parabola in log lr through it and its neighbours).
         shift: ``shift[policy]``: log2(best lr at the widest) − log2(best lr at the narrowest).
-        verdicts: ``transfers`` when |shift| ≤ one grid step, else ``optimum moves``.
+        verdicts: ``transfers`` when |shift| ≤ 1 (the optimum moves by at most 2×), else
+            ``optimum moves``.
     """
 
     model: str
@@ -511,8 +530,8 @@ class LRSweepResult:
         return json.dumps(self.to_dict(), indent=indent)
 
 
-QUICK = {"widths": (64, 256, 1024), "lrs": tuple(2.0 ** k for k in range(-13, -3, 2)),
-         "steps": 150}
+QUICK = {"widths": (64, 256, 1024), "lrs": tuple(2.0 ** k for k in range(-11, -4)),
+         "steps": 100}
 FULL = {"widths": (64, 256, 1024), "lrs": tuple(2.0 ** k for k in range(-14, -2)), "steps": 400}
 
 
@@ -535,9 +554,9 @@ def lr_sweep(
     """The transfer check (Yang et al. 2022, Fig. 1): train each width for ``steps`` mini-batch
     steps over the learning-rate grid under each policy and locate the best rate per width.
 
-    ``quick=True`` (defaults ``QUICK``: widths 64/256/1024, 5 rates 2^-13..2^-5, 150 steps) runs
-    in well under a minute for an MLP on digits on 2 CPU cores; the defaults otherwise are
-    ``FULL`` (12 rates, 400 steps).
+    ``quick=True`` (defaults ``QUICK``: widths 64/256/1024, 7 rates 2^-11..2^-5, 100 steps) runs
+    in about a minute for an MLP on digits on 2 CPU cores; the defaults otherwise are ``FULL``
+    (12 rates 2^-14..2^-3, 400 steps).
 
     Raises:
         InitError: bad arguments (as :func:`coord_check`), fewer than 2 rates.
@@ -579,12 +598,13 @@ def lr_sweep(
     shift: dict[str, float] = {}
     verdicts: dict[str, str] = {}
     tail = max(1, steps // 10)
+    plans: dict[tuple[str, int], Any] = {}
     for pol in pols:
         rows = []
         for w in ws:
             row = []
             for lr in lrs_t:
-                _, fwd, opt = _setup(factory, w, pol, mup_pol, x0, seed, lr, optimizer)
+                _, fwd, opt = _setup(factory, w, pol, mup_pol, x0, seed, lr, optimizer, plans)
                 vals = []
                 for t in range(steps):
                     idx = order[t * batch_size:(t + 1) * batch_size]
@@ -600,15 +620,66 @@ def lr_sweep(
                 row.append(v if math.isfinite(v) else math.inf)
             rows.append(tuple(row))
         loss[pol] = tuple(rows)
-        best[pol] = tuple(lrs_t[min(range(len(lrs_t)), key=lambda i, r=r: r[i])] for r in rows)
+        best[pol] = tuple(_optimum(lrs_t, r) for r in rows)
         shift[pol] = math.log2(best[pol][-1] / best[pol][0])
-        grid = math.log2(lrs_t[1] / lrs_t[0])
-        verdicts[pol] = "transfers" if abs(shift[pol]) <= grid + 1e-9 else "optimum moves"
+        verdicts[pol] = "transfers" if abs(shift[pol]) <= 1.0 else "optimum moves"
     return LRSweepResult(
         model=name or getattr(factory, "__name__", "factory"), widths=ws, lrs=lrs_t,
         policies=pols, steps=steps, optimizer=optimizer, loss=loss, best_lr=best, shift=shift,
         verdicts=verdicts, data=split.name, base_width=base)
 
 
+def _optimum(lrs: Sequence[float], losses: Sequence[float]) -> float:
+    """The best rate: the grid minimum, refined by the vertex of the parabola through it and its
+    two neighbours in (log2 lr, log loss) when both are finite (kept within the neighbours)."""
+    i = min(range(len(lrs)), key=lambda k: losses[k])
+    if 0 < i < len(lrs) - 1 and all(math.isfinite(losses[k]) and losses[k] > 0
+                                   for k in (i - 1, i, i + 1)):
+        x = [math.log2(lrs[k]) for k in (i - 1, i, i + 1)]
+        y = [math.log(losses[k]) for k in (i - 1, i, i + 1)]
+        den = (x[0] - x[1]) * (x[0] - x[2]) * (x[1] - x[2])
+        a = (x[2] * (y[1] - y[0]) + x[1] * (y[0] - y[2]) + x[0] * (y[2] - y[1])) / den
+        b = (x[2] ** 2 * (y[0] - y[1]) + x[1] ** 2 * (y[2] - y[0]) + x[0] ** 2 * (y[1] - y[2])) \
+            / den
+        if a > 0:
+            return 2.0 ** min(max(-b / (2 * a), x[0]), x[2])
+    return float(lrs[i])
+
+
+# ------------------------------------------------------- width factories over the zoo --
+def mlp(width: int = 128) -> nn.Module:
+    """The zoo's deep MLP at ``width`` for the bundled digits: 64 features, 3 hidden ReLU
+    layers, 10 classes (``initlab coordcheck initlab.lab.coordcheck:mlp``).
+
+    Examples:
+        >>> mlp(32)(torch.randn(2, 64)).shape
+        torch.Size([2, 10])
+    """
+    from initlab.lab.zoo import deep_mlp
+
+    return deep_mlp(depth=3, width=width, in_features=64, out_features=10)
+
+
+def cnn(width: int = 16) -> nn.Module:
+    """The zoo's plain CNN with ``width`` channels (input 3×16×16; use ``input_shape``)."""
+    from initlab.lab.zoo import plain_cnn
+
+    return plain_cnn(width)
+
+
+def gpt(width: int = 64) -> nn.Module:
+    """The zoo's nanoGPT at ``n_embd = width`` (2 layers, 4 heads, vocab 256, context 32)."""
+    from initlab.lab.zoo import nano_gpt
+
+    return nano_gpt(n_layer=2, n_embd=width, n_head=4, vocab_size=256, block_size=32)
+
+
+def llama(width: int = 64) -> nn.Module:
+    """The zoo's tiny Llama at ``d = width`` (2 layers, 4 heads, vocab 128, context 16)."""
+    from initlab.lab.zoo import tiny_llama
+
+    return tiny_llama(vocab=128, d=width, heads=4, layers=2, seq=16)
+
+
 __all__ = ["FULL", "POLICIES", "QUICK", "VERDICTS", "CoordCheckResult", "LRSweepResult",
-           "LayerSlope", "coord_check", "lr_sweep"]
+           "LayerSlope", "cnn", "coord_check", "gpt", "llama", "lr_sweep", "mlp"]

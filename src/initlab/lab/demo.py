@@ -1,8 +1,9 @@
 """The seeds' central lesson in one run: how the initial weight scale decides whether signal and
 gradient survive depth.
 
-A deep MLP (50 layers of width 256 by default) with tanh and with ReLU is initialized with the
-seeds' schemes: all-zeros, N(0, 0.01²), N(0, 0.05²), N(0, 1), Xavier and He; then
+A deep MLP (50 layers of width 256 by default, :func:`initlab.lab.zoo.deep_mlp` without a head)
+with tanh and with ReLU is initialized with the seeds' schemes, each a start of the registry
+(:mod:`initlab.lab.starts`): all-zeros, N(0, 0.01²), N(0, 0.05²), N(0, 1), Xavier and He; then
 :func:`initlab.doctor` runs one forward and backward pass on random input and diagnoses it. Zeros
 never break symmetry (every unit computes the same thing: here, nothing), small weights make the
 signal vanish, N(0, 1) saturates tanh and explodes ReLU, Xavier keeps tanh alive but halves ReLU's
@@ -16,54 +17,26 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
 import torch
-from torch import nn
 
-from initlab.core import schemes
-from initlab.core.activations import get_activation
 from initlab.errors import InitError
+from initlab.lab.starts import Start, get_start
+from initlab.lab.zoo import deep_mlp
 from initlab.probe.diagnosis import Diagnosis
 from initlab.probe.doctor import doctor
-from initlab.probe.hooks import ACTIVATION_TYPES
 
-Scheme = Callable[[torch.Tensor, str, torch.Generator], torch.Tensor]
-
-
-def _zeros(w: torch.Tensor, _act: str, _g: torch.Generator) -> torch.Tensor:
-    return schemes.zeros_(w)
-
-
-def _small(w: torch.Tensor, _act: str, g: torch.Generator) -> torch.Tensor:
-    return schemes.small_random_(w, 0.01, generator=g)
-
-
-def _medium(w: torch.Tensor, _act: str, g: torch.Generator) -> torch.Tensor:
-    return schemes.normal_(w, 0.0, 0.05, generator=g)
-
-
-def _unit(w: torch.Tensor, _act: str, g: torch.Generator) -> torch.Tensor:
-    return schemes.normal_(w, 0.0, 1.0, generator=g)
-
-
-def _xavier(w: torch.Tensor, _act: str, g: torch.Generator) -> torch.Tensor:
-    return schemes.xavier_normal_(w, generator=g)
-
-
-def _he(w: torch.Tensor, act: str, g: torch.Generator) -> torch.Tensor:
-    return schemes.he_normal_(w, act, generator=g)
-
-
-# name → (how to fill a weight, a one-line description)
-DEMO_SCHEMES: dict[str, tuple[Scheme, str]] = {
-    "zeros": (_zeros, "all weights 0: no symmetry breaking"),
-    "small": (_small, "0.01·N(0,1), the naive small-random scheme"),
-    "N(0,0.05²)": (_medium, "0.05·N(0,1): CS231n's 'too big' for 4096-wide tanh"),
-    "N(0,1)": (_unit, "unit-variance weights, ignoring fan_in"),
-    "xavier": (_xavier, "Glorot & Bengio 2010: Var = 2/(fan_in+fan_out)"),
-    "he": (_he, "He et al. 2015: Var = g²/fan_in, g = 1/√E[φ(z)²]"),
+# curve name → (the start from the registry, a one-line description)
+DEMO_SCHEMES: dict[str, tuple[Start, str]] = {
+    "zeros": (get_start("zeros"), "all weights 0: no symmetry breaking"),
+    "small": (get_start("small"), "N(0, 0.01²), the naive small-random scheme"),
+    "N(0,0.05²)": (get_start("normal(std=0.05)"),
+                   "N(0, 0.05²): CS231n's 'too big' for 4096-wide tanh"),
+    "N(0,1)": (get_start("normal"), "unit-variance weights, ignoring fan_in"),
+    "xavier": (get_start("xavier"), "Glorot & Bengio 2010: Var = 2/(fan_in+fan_out)"),
+    "he": (get_start("he"), "He et al. 2015: Var = 2/fan_in"),
 }
 
 
@@ -150,41 +123,6 @@ def _per_layer_factor(stds: Sequence[float]) -> float:
     return math.exp((math.log(last) - math.log(first)) / (len(stds) - 1))
 
 
-def deep_mlp(depth: int, width: int, activation: str) -> nn.Sequential:
-    """``depth`` hidden layers ``Linear(width, width)`` each followed by ``activation``.
-
-    Examples:
-        >>> len(deep_mlp(3, 8, "tanh"))
-        6
-    """
-    if depth < 1 or width < 1:
-        raise InitError(f"deep_mlp: depth and width must be ≥ 1, got depth={depth}, width={width}")
-    act = get_activation(activation)
-    module_type = _MODULES.get(act.name)
-    layers: list[nn.Module] = []
-    for _ in range(depth):
-        layer = module_type() if module_type is not None else _ActModule(act.torch_fn, act.name)
-        layers += [nn.Linear(width, width), layer]
-    return nn.Sequential(*layers)
-
-
-# torch's own activation modules where one exists (the doctor recognises them), else a wrapper.
-_MODULES = {name: cls for cls, name in ACTIVATION_TYPES.items() if name not in ("prelu",)}
-
-
-class _ActModule(nn.Module):
-    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], name: str) -> None:
-        super().__init__()
-        self.fn = fn
-        self.name = name
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(x)
-
-    def extra_repr(self) -> str:
-        return self.name
-
-
 def _curve(act_name: str, scheme: str, dx: Diagnosis) -> DemoCurve:
     """Per hidden layer: the activation output's statistics and the Linear output's gradient."""
     lins = [r for r in dx.layers if r.kind == "Linear"]
@@ -230,6 +168,10 @@ def run_demo(
         >>> r.curve("relu", "he").act_factor > r.curve("relu", "xavier").act_factor
         True
     """
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1 or \
+            isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise InitError(f"run_demo: depth and width must be ints ≥ 1, got depth={depth!r}, "
+                        f"width={width!r}")
     names = list(scheme_names or DEMO_SCHEMES)
     unknown = [n for n in names if n not in DEMO_SCHEMES]
     if unknown:
@@ -239,16 +181,11 @@ def run_demo(
     curves = []
     for act_name in activations:
         for scheme in names:
-            fill = DEMO_SCHEMES[scheme][0]
-            net = deep_mlp(depth, width, act_name).to(dtype)
-            wg = torch.Generator().manual_seed(seed + 1)
-            for m in net:
-                if isinstance(m, nn.Linear):
-                    fill(m.weight, act_name, wg)
-                    schemes.zeros_(m.bias)
+            net = deep_mlp(depth, width, width, width, act_name, head=False).to(dtype)
+            DEMO_SCHEMES[scheme][0].apply(net, x, seed=seed + 1)
             dx = doctor(net, x, seed=seed + 2)
             curves.append(_curve(act_name, scheme, dx))
     return DemoResult(depth, width, batch, seed, str(dtype).replace("torch.", ""), tuple(curves))
 
 
-__all__ = ["DEMO_SCHEMES", "DemoCurve", "DemoResult", "deep_mlp", "run_demo"]
+__all__ = ["DEMO_SCHEMES", "DemoCurve", "DemoResult", "run_demo"]

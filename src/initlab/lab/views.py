@@ -25,6 +25,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ from initlab.core.activations import get_activation
 from initlab.core.scales import scheme_scales
 from initlab.core.schemes import variance_scaling_
 from initlab.errors import InitError
+from initlab.theory import kernels
 
 #: Distributions of the weight view.
 DISTRIBUTIONS = ("normal", "uniform", "truncated_normal")
@@ -145,6 +147,32 @@ def _factor(v: list[float]) -> float:
     return math.exp((math.log(v[-1]) - math.log(v[0])) / (len(v) - 1))
 
 
+_PLANS: dict[tuple[Any, ...], Any] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def _start(net: nn.Module, st: Any, x: torch.Tensor, seed: int, key: tuple[Any, ...]) -> None:
+    """``st.apply(net, x, seed=seed)``; for a policy start the plan (which depends on the
+    architecture, not on the weights) is built once per architecture and re-applied:
+    ``initlab.init`` = ``plan`` + ``apply_plan``, and tracing is most of a plan's cost."""
+    if st.kind != "policy":
+        st.apply(net, x, seed=seed)
+        return
+    from initlab.model.apply import apply_plan
+    from initlab.model.plan import build_plan
+    from initlab.model.policies import make_policy
+
+    with _PLANS_LOCK:
+        plan = _PLANS.get(key)
+    if plan is None:
+        plan = build_plan(net, x, make_policy(st.name.split("(")[0], **dict(st.options)))
+        with _PLANS_LOCK:
+            if len(_PLANS) > 64:
+                _PLANS.clear()
+            _PLANS[key] = plan
+    apply_plan(net, plan, seed=seed)
+
+
 def _mlp(width: int, depth: int, activation: str) -> nn.Module:
     from initlab.lab.zoo import deep_mlp
 
@@ -199,7 +227,7 @@ def signal_propagation(
     net = _mlp(width, depth, act.name).to(torch.float64)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, width, generator=g, dtype=torch.float64) * input_scale
-    st.apply(net, x, seed=seed)
+    _start(net, st, x, seed, (act.name, width, depth, st.name))
     with torch.no_grad():
         for m in net.modules():
             if isinstance(m, nn.Linear) and m.bias is not None:
@@ -214,15 +242,25 @@ def signal_propagation(
     w2 = [float(m.weight.detach().pow(2).mean()) * m.in_features for m in linears]
     b2 = [float(m.bias.detach().pow(2).mean()) if m.bias is not None else 0.0 for m in linears]
     # mean-field recursion with the realized σ_w², σ_b² of each layer
+    slope = kernels.leaky_slope(act)  # ReLU family: M(q) = q(1 + a²)/2 in closed form
+
+    def m(v: float) -> float:
+        if not math.isfinite(v):
+            return math.inf
+        return v * (1 + slope * slope) / 2 if slope is not None else float(act.second_moment(v))
+
     q = [w2[0] * float(x.pow(2).mean()) + b2[0]]
     for k in range(1, depth):
-        mq = float(act.second_moment(q[-1])) if math.isfinite(q[-1]) else math.inf
-        q.append(w2[k] * mq + b2[k])
+        q.append(w2[k] * m(q[-1]) + b2[k])
+    qa = np.asarray(q)
+    dq = np.full(depth, math.nan)
+    fin = np.isfinite(qa)
+    if fin.any():
+        dq[fin] = np.atleast_1d(kernels.derivative_moment(act, qa[fin]))
     g2 = [0.0] * depth
     nxt = 1.0 * w2[depth]  # head: ∂L/∂(head out) has rms 1; back through W_head: × σ_w,head²
     for k in range(depth - 1, -1, -1):
-        d = float(act.derivative_second_moment(q[k])) if math.isfinite(q[k]) else math.nan
-        g2[k] = d * nxt
+        g2[k] = float(dq[k]) * nxt
         nxt = g2[k] * w2[k]
     pre = [r.rms for r in lin[:depth]]
     grad = [r.grad_rms if r.grad_rms is not None else math.nan for r in lin[:depth]]

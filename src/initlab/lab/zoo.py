@@ -183,21 +183,58 @@ def plain_cnn(channels: int = 16, num_classes: int = 10) -> PlainCNN:
     return PlainCNN(channels, num_classes)
 
 
+class ConvNet(_Zoo):
+    def __init__(self, depth: int, width: int, in_channels: int, out_features: int,
+                 activation: Activation) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = in_channels
+        for i in range(depth):
+            stride = 2 if i in (depth // 3, 2 * depth // 3) and i > 0 else 1
+            layers += [nn.Conv2d(c, width, 3, stride, 1), activation_module(activation)]
+            c = width
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(width, out_features)
+        self.input_shape = (in_channels, 16, 16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).mean(dim=(2, 3)))
+
+
+def conv_net(depth: int = 4, width: int = 16, in_channels: int = 1, out_features: int = 10,
+             activation: Activation = "relu") -> ConvNet:
+    """A plain CNN for the lab: ``depth`` 3×3 conv + activation layers (no normalization;
+    stride 2 at a third and two thirds of the depth), global average pooling, a Linear head.
+
+    Examples:
+        >>> m = conv_net(3, 8, 1, 10, "tanh")
+        >>> m(m.example_input(2)).shape
+        torch.Size([2, 10])
+    """
+    for key, v in (("depth", depth), ("width", width), ("in_channels", in_channels),
+                   ("out_features", out_features)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InitError(f"conv_net: {key} must be an int ≥ 1, got {v!r}")
+    return ConvNet(depth, width, in_channels, out_features, activation)
+
+
 # ---------------------------------------------------------------------------- ResNet ----------
 class BasicBlock(nn.Module):
     """He et al. 2016 basic block: conv-BN-ReLU-conv-BN + shortcut, ReLU."""
 
-    def __init__(self, cin: int, cout: int, stride: int = 1) -> None:
+    def __init__(self, cin: int, cout: int, stride: int = 1, batchnorm: bool = True) -> None:
         super().__init__()
+
+        def norm(c: int) -> nn.Module:
+            return nn.BatchNorm2d(c) if batchnorm else nn.Identity()
+
         self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
+        self.bn1 = norm(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
+        self.bn2 = norm(cout)
         self.shortcut = nn.Sequential()
         if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
-            )
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), norm(cout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -207,20 +244,21 @@ class BasicBlock(nn.Module):
 
 
 class ResNet(_Zoo):
-    def __init__(self, blocks_per_stage: int, width: int, num_classes: int) -> None:
+    def __init__(self, blocks_per_stage: int, width: int, num_classes: int,
+                 in_channels: int = 3, batchnorm: bool = True) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(3, width, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
+        self.conv1 = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width) if batchnorm else nn.Identity()
         layers: list[nn.Module] = []
         cin = width
         for stage, mult in enumerate((1, 2, 4)):
             for i in range(blocks_per_stage):
                 stride = 2 if (stage > 0 and i == 0) else 1
-                layers.append(BasicBlock(cin, width * mult, stride))
+                layers.append(BasicBlock(cin, width * mult, stride, batchnorm))
                 cin = width * mult
         self.layers = nn.Sequential(*layers)
         self.fc = nn.Linear(cin, num_classes)
-        self.input_shape = (3, 16, 16)
+        self.input_shape = (in_channels, 16, 16)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
@@ -228,15 +266,20 @@ class ResNet(_Zoo):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def resnet(blocks_per_stage: int = 1, width: int = 8, num_classes: int = 10) -> ResNet:
-    """CIFAR ResNet (He et al. 2016, sec. 4.2): depth 6n+2 with n = ``blocks_per_stage``.
+def resnet(blocks_per_stage: int = 1, width: int = 8, num_classes: int = 10, *,
+           in_channels: int = 3, batchnorm: bool = True) -> ResNet:
+    """CIFAR ResNet (He et al. 2016, sec. 4.2): depth 6n+2 with n = ``blocks_per_stage``;
+    ``batchnorm=False`` puts identities where the BatchNorms were (a plain residual net).
 
     Examples:
         >>> m = resnet(1, 4)
         >>> m(m.example_input(2)).shape
         torch.Size([2, 10])
+        >>> m = resnet(1, 4, in_channels=1, batchnorm=False)
+        >>> m(m.example_input(2)).shape, any(isinstance(x, nn.BatchNorm2d) for x in m.modules())
+        (torch.Size([2, 10]), False)
     """
-    return ResNet(blocks_per_stage, width, num_classes)
+    return ResNet(blocks_per_stage, width, num_classes, in_channels, batchnorm)
 
 
 class FixupBlock(nn.Module):
@@ -264,9 +307,10 @@ class FixupBlock(nn.Module):
 
 
 class FixupResNet(_Zoo):
-    def __init__(self, blocks_per_stage: int, width: int, num_classes: int) -> None:
+    def __init__(self, blocks_per_stage: int, width: int, num_classes: int,
+                 in_channels: int = 3) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(3, width, 3, 1, 1, bias=False)
+        self.conv1 = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
         self.bias1 = nn.Parameter(torch.zeros(1))
         layers: list[nn.Module] = []
         cin = width
@@ -278,7 +322,7 @@ class FixupResNet(_Zoo):
         self.layers = nn.Sequential(*layers)
         self.bias2 = nn.Parameter(torch.zeros(1))
         self.fc = nn.Linear(cin, num_classes)
-        self.input_shape = (3, 16, 16)
+        self.input_shape = (in_channels, 16, 16)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.conv1(x) + self.bias1)
@@ -286,7 +330,8 @@ class FixupResNet(_Zoo):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1) + self.bias2)
 
 
-def fixup_resnet(blocks_per_stage: int = 1, width: int = 8, num_classes: int = 10) -> FixupResNet:
+def fixup_resnet(blocks_per_stage: int = 1, width: int = 8, num_classes: int = 10, *,
+                 in_channels: int = 3) -> FixupResNet:
     """A Fixup ResNet (Zhang et al. 2019): no normalization, scalar biases and multipliers.
 
     Examples:
@@ -294,7 +339,7 @@ def fixup_resnet(blocks_per_stage: int = 1, width: int = 8, num_classes: int = 1
         >>> m(m.example_input(2)).shape
         torch.Size([2, 10])
     """
-    return FixupResNet(blocks_per_stage, width, num_classes)
+    return FixupResNet(blocks_per_stage, width, num_classes, in_channels)
 
 
 # --------------------------------------------------------------------------- nanoGPT ----------
@@ -638,6 +683,107 @@ def dict_model(in_features: int = 16, width: int = 32, classes: int = 4) -> Dict
     return DictModel(in_features, width, classes)
 
 
+# ------------------------------------------------------------------ models for the lab -------
+#: Model names of :func:`build_model` (what ``initlab compare --model`` and sweeps take).
+LAB_MODELS: dict[str, str] = {
+    "mlp": "deep MLP: depth × (Linear(width) + activation), Linear head",
+    "cnn": "plain CNN: depth × (3×3 conv(width) + activation), no normalization, avg pool",
+    "resnet": "CIFAR ResNet with BatchNorm (He et al. 2016), depth = blocks per stage",
+    "resnet_nobn": "the same ResNet without BatchNorm (identities in its place)",
+    "fixup_resnet": "Fixup ResNet (Zhang et al. 2019): no normalization, scalar biases",
+    "lstm": "LSTM of depth layers (hidden width) reading the input row by row, Linear head",
+    "gpt": "nanoGPT (char-level: the text data set), depth blocks, width = n_embd",
+}
+
+
+class _Unflatten(nn.Module):
+    """Flat rows → the model's input shape (the lab keeps every split flattened)."""
+
+    def __init__(self, shape: tuple[int, ...], model: nn.Module) -> None:
+        super().__init__()
+        self.shape = shape
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x.reshape(x.shape[0], *self.shape))
+
+
+def build_model(name: str, input_shape: tuple[int, ...], out_features: int, *, depth: int = 3,
+                width: int = 64, activation: Activation = "relu") -> nn.Module:
+    """A zoo model for flattened inputs of ``input_shape`` (see :data:`LAB_MODELS`).
+
+    ``mlp`` takes any shape; ``cnn`` and the ResNets need images (C, H, W); ``lstm`` reads
+    (C, H, W) images as H steps of C·W features, (C, L) signals as L steps of C features and
+    flat (d,) vectors as d steps of 1 feature; ``gpt`` (nanoGPT, heads of 16 dimensions) reads
+    token ids: the ``text`` data set. The ResNets and GPT keep their own activations.
+
+    Raises:
+        InitError: an unknown name (the message lists them), a shape the model cannot take,
+            a bad size or activation.
+
+    Examples:
+        >>> m = build_model("cnn", (1, 8, 8), 10, depth=2, width=4)
+        >>> m(torch.zeros(3, 64)).shape
+        torch.Size([3, 10])
+        >>> build_model("lstm", (1, 28, 28), 10, depth=1, width=8)(torch.zeros(2, 784)).shape
+        torch.Size([2, 10])
+    """
+    if name not in LAB_MODELS:
+        raise InitError(f"unknown model {name!r}; choose from {', '.join(LAB_MODELS)}")
+    for key, v in (("depth", depth), ("width", width), ("out_features", out_features)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InitError(f"build_model: {key} must be an int ≥ 1, got {v!r}")
+    shape = tuple(int(d) for d in input_shape)
+    n_in = int(math.prod(shape))
+    if name == "gpt":
+        if len(shape) != 1:
+            raise InitError(f"model 'gpt' reads token sequences (the text data set); this data "
+                            f"set's examples have shape {shape}")
+        heads = max(1, width // 16)
+        if width % heads:
+            raise InitError(f"model 'gpt': width {width} must be a multiple of 16 (heads of 16)")
+        return nano_gpt(n_layer=depth, n_embd=width, n_head=heads, vocab_size=out_features,
+                        block_size=shape[0])
+    if name == "mlp":
+        return deep_mlp(depth, width, n_in, out_features, activation)
+    if name == "lstm":
+        steps, feats = (shape[1], shape[0] * shape[2]) if len(shape) == 3 else (
+            (shape[1], shape[0]) if len(shape) == 2 else (n_in, 1))
+        rnn = RecurrentClassifier(nn.LSTM, feats, width, depth, out_features, steps)
+        if len(shape) in (2, 3):  # (C, H, W) → (H, C·W); (C, L) → (L, C)
+            return _Permuted(rnn, shape)
+        return _Unflatten((steps, feats), rnn)
+    if len(shape) != 3:
+        raise InitError(f"model {name!r} needs images of shape (C, H, W); this data set's "
+                        f"examples have shape {shape}; use --model mlp or lstm")
+    if name == "cnn":
+        net: nn.Module = conv_net(depth, width, shape[0], out_features, activation)
+    elif name == "fixup_resnet":
+        net = fixup_resnet(depth, width, out_features, in_channels=shape[0])
+    else:
+        net = resnet(depth, width, out_features, in_channels=shape[0],
+                     batchnorm=name == "resnet")
+    return _Unflatten(shape, net)
+
+
+class _Permuted(nn.Module):
+    """(C, H, W) → (H, C·W) and (C, L) → (L, C): the sequence axis first."""
+
+    def __init__(self, model: nn.Module, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.model = model
+        self.shape = shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = x.shape[0]
+        x = x.reshape(b, *self.shape)
+        if x.dim() == 4:
+            x = x.permute(0, 2, 1, 3).reshape(b, self.shape[1], -1)
+        else:
+            x = x.transpose(1, 2)
+        return self.model(x)
+
+
 ZOO = {
     "deep_mlp": deep_mlp,
     "plain_cnn": plain_cnn,
@@ -654,10 +800,13 @@ ZOO = {
 """Name → factory of every zoo model (each callable with no arguments)."""
 
 __all__ = [
+    "LAB_MODELS",
     "ZOO",
     "ActivationModule",
     "GPTConfig",
     "activation_module",
+    "build_model",
+    "conv_net",
     "deep_mlp",
     "dict_model",
     "fixup_resnet",

@@ -23,6 +23,7 @@ Examples:
 from __future__ import annotations
 
 import hashlib
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -165,6 +166,13 @@ def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
     name = row.call[0]
     if name == "keep" or t.is_meta or t.numel() == 0:
         return t
+    dtensor = getattr(sys.modules.get("torch.distributed.tensor"), "DTensor", None)
+    if dtensor is not None and isinstance(t, dtensor):
+        raise InitError(
+            f"{row.name} is a DTensor (FSDP2 / tensor parallel): drawing through it would not "
+            "give initlab's per-name values; use initlab.scale.apply_plan_sharded(model, plan, "
+            "seed) on every rank"
+        )
     with torch.no_grad():
         if row.elementwise and takes_generator(name):
             _blocked(t, row.call, seed, row.name)
@@ -185,6 +193,17 @@ def _blocked(t: torch.Tensor, call: tuple[str, dict[str, Any]], seed: int, name:
         t.detach().copy_(flat.view(t.shape))
 
 
+def write_block(out: torch.Tensor, row: PlanRow, seed: int, index: int) -> torch.Tensor:
+    """Write block ``index`` of an elementwise row into the 1-D ``out``: the values that
+    :func:`write` puts at flat positions ``[index·BLOCK, index·BLOCK + out.numel())`` of the
+    parameter (``out.numel()`` is BLOCK, or what is left in the last block). A shard of a
+    sharded parameter, or a streaming writer, produces its part with it.
+    """
+    if not row.elementwise:
+        raise InitError(f"write_block: {row.name} is not elementwise ({row.call[0]})")
+    with torch.no_grad():
+        draw(row.call, out, generator_for(seed, row.name, index, out.device))
+    return out
 
 
 def init(
@@ -253,4 +272,5 @@ __all__ = [
     "plan",
     "stable_seed",
     "write",
+    "write_block",
 ]

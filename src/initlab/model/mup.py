@@ -76,6 +76,9 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 _HEAD_ATTRS = ("num_heads", "n_head", "num_attention_heads", "n_heads", "heads")
 _ATTN_ROLES = frozenset({"attn_q", "attn_k", "attn_qkv"})
 _TOL = 1e-9
+#: Schemes drawn i.i.d. per element, whose std μP rescales.
+_IID = frozenset({"normal", "uniform", "truncated_normal", "xavier", "he", "lecun",
+                  "variance_scaling", "critical"})
 
 
 # ------------------------------------------------------------------------- the base shapes --
@@ -366,9 +369,12 @@ def mup_policy(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     base_module = shapes.modules.get(c.module_name, c.module)
     cb = replace(c, shape=b.shape, fans=base_fans, module=base_module)
     scheme, why = under(cb, m)
-    if scheme.kind in ("keep", "module_default", "default"):
+    if scheme.kind not in _IID and scheme.kind not in ("zeros", "ones", "constant"):
+        # orthogonal, identity, gate constants, module defaults: not an i.i.d. draw whose std
+        # can be rescaled; the underlying policy's choice at this width, said in the reason
+        scheme, why = under(c, m)
         return Scheme(scheme.kind, tuple(sorted({**dict(scheme.params), **extra}.items()))), (
-            f"μP {cls}: {why} (not drawn by initlab: not rescaled)")
+            f"μP {cls}: {why} (not an i.i.d. draw: not rescaled to μP; the lr table holds)")
     res = resolve(scheme, Target(b.shape, base_fans, c.activation, c.activation_params))
     src = "Yang et al. 2022, Table 3"
     if cls == "hidden":

@@ -63,7 +63,6 @@ POLICIES = (
     "zero_residual",
     "delta_orthogonal",
     "critical",
-    "mup",
 )
 
 #: Options each policy accepts (``initlab.policies.<name>(**options)``).

@@ -13,7 +13,6 @@ Examples:
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from rich.table import Table
 
 from initlab.errors import InitError
 from initlab.lab.experiment import ExperimentResult, Verdict
+from initlab.report.figures import png_bytes, pyplot, save_png
 
 VERDICT_STYLE = {Verdict.SUPPORTED: "green", Verdict.PARTLY: "yellow",
                  Verdict.NOT_SUPPORTED: "red"}
@@ -30,13 +30,6 @@ _C = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2
       "#bcbd22", "#17becf"]
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _null_locator() -> Any:
@@ -253,6 +246,197 @@ def _input_gradient(f: dict[str, Any], fig: Any) -> None:
     ax2.grid(True, which="both", alpha=0.3)
 
 
+def _input_scale(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    sc = f["scales"]
+    ax1.errorbar(sc, f["r_mean"], yerr=[2 * v for v in f["r_se"]], marker="o", capsize=3,
+                 color="#1f77b4", label="measured first step r(s)")
+    if math.isfinite(f["s_pred"]):
+        ax1.plot(sc, [f["r_mean"][0] * s for s in sc], ":", color="#1f77b4",
+                 label="r(1)·s (homogeneity)")
+        ax1.axvline(f["s_pred"], color="#d62728", ls="--",
+                    label=f"computed s* = 1/r(1) = {f['s_pred']:.3g}")
+    ax1.axhline(1.0, color="k", lw=0.8)
+    ax1.set_xscale("log", base=2)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("input scale s (inputs × s, Var[x] = s²)")
+    ax1.set_ylabel("max_l ‖ΔW_l‖ / ‖W_l‖ after one SGD step")
+    ax1.set_title("size of the first update" + (" (inputs re-standardized)"
+                                                if f["preprocess"] == "standardize" else ""))
+    ax1.legend(fontsize=8)
+    ax1.grid(True, which="both", alpha=0.3)
+    ax2.errorbar(sc, [100 * a for a in f["acc_mean"]], yerr=[200 * v for v in f["acc_se"]],
+                 marker="o", capsize=3, color="#2ca02c", label="test accuracy after training")
+    meas = [m for m in f["s_measured"] if math.isfinite(m)]
+    for i, m in enumerate(meas):
+        ax2.axvline(m, color="#7f7f7f", ls=":", lw=1,
+                    label="measured threshold (per seed)" if i == 0 else None)
+    if math.isfinite(f["s_pred"]):
+        ax2.axvline(f["s_pred"], color="#d62728", ls="--", label="computed s*")
+    ax2.set_xscale("log", base=2)
+    ax2.set_ylim(0, 100)
+    ax2.set_xlabel("input scale s")
+    ax2.set_ylabel("test accuracy (%; diverged = 0)")
+    ax2.set_title("does training survive? (±2 s.e.)")
+    ax2.legend(fontsize=8)
+    ax2.grid(True, alpha=0.3)
+
+
+_START_COLOURS = {"Xavier": "#1f77b4", "He": "#2ca02c", "saturating": "#d62728",
+                  "vanishing": "#7f7f7f"}
+
+
+def _ntk(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    labs = list(f["log10_cond"])
+    for lab, spec in f["spectra"].items():
+        ax1.plot(range(1, len(spec) + 1), [max(v, 1e-12) for v in spec],
+                 color=_START_COLOURS.get(lab), label=f"{lab} ({f['starts'][lab]})")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("eigenvalue index")
+    ax1.set_ylabel("NTK eigenvalue / trace")
+    ax1.set_title("empirical NTK spectrum at init")
+    ax1.legend(fontsize=7)
+    ax1.grid(True, which="both", alpha=0.3)
+    ms = [sum(f["log10_cond"][lab]) / len(f["log10_cond"][lab]) for lab in labs]
+    ax2.bar(labs, ms, color=[_START_COLOURS.get(lab, "#9467bd") for lab in labs], alpha=0.8)
+    for i, lab in enumerate(labs):
+        ax2.scatter([i] * len(f["log10_cond"][lab]), f["log10_cond"][lab], color="k", s=10,
+                    zorder=3)
+    ax2.set_ylabel("log₁₀ condition number (dots: seeds)")
+    ax2.set_title("conditioning of the NTK")
+    ax2.grid(True, axis="y", alpha=0.3)
+    for lab in labs:
+        ax3.scatter(f["log10_cond"][lab], f["speed"][lab], color=_START_COLOURS.get(lab),
+                    label=lab)
+    ax3.set_xlabel("log₁₀ cond(NTK)")
+    ax3.set_ylabel("early speed: 1 − loss after 1 epoch / first loss")
+    ax3.set_title(f"does conditioning predict speed? ρ = {f['rho']:+.2f}")
+    ax3.legend(fontsize=8)
+    ax3.grid(True, alpha=0.3)
+
+
+def _pinn(f: dict[str, Any], fig: Any) -> None:
+    ax = fig.subplots(1, 1)
+    cs = f["speeds"]
+    for key, lab, col in (("grad", "‖∇θ L‖ (residual + initial condition)", "#1f77b4"),
+                          ("grad_res", "‖∇θ L_residual‖", "#9467bd"),
+                          ("rms", "rms residual |u_t + c·u_x|", "#2ca02c")):
+        ax.errorbar(cs, [v[0] for v in f[key]], yerr=[2 * v[1] for v in f[key]], marker="o",
+                    capsize=3, color=col, label=lab)
+    ax.plot(cs, cs, "k--", label="the claim: = c")
+    top = f["grad"][-1][0]
+    ax.plot(cs, [top * (c / cs[-1]) ** 2 for c in cs], ":", color="#d62728", label="∝ c²")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("wave speed c")
+    ax.set_ylabel("magnitude at init (He, tanh PINN)")
+    ax.set_title("PINN for u_t + c·u_x = 0: initial gradient magnitude vs c (±2 s.e.)")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def _optimistic(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    colours = {"optimistic": "#2ca02c", "zero bias": "#1f77b4", "large weights": "#d62728"}
+    labels = {"optimistic": f"optimistic (output bias {f['bias']:g}, He weights)",
+              "zero bias": "zero bias (He weights)", "large weights": "large weights N(0, 1)"}
+    for s, curve in f["curves"].items():
+        ax1.plot(range(1, len(curve) + 1), curve, color=colours.get(s), label=labels.get(s, s))
+    ax1.set_xlabel("pull t")
+    ax1.set_ylabel("cumulative regret Σ (μ* − μ_a) (mean over seeds)")
+    ax1.set_title(f"greedy value-network agent on a {f['arms']}-armed bandit")
+    ax1.legend(fontsize=8)
+    ax1.grid(True, alpha=0.3)
+    names = list(f["tried"])
+    xs = range(len(names))
+    ax2.bar(xs, [f["tried"][s][0] for s in names], yerr=[2 * f["tried"][s][1] for s in names],
+            capsize=4, color=[colours.get(s, "#9467bd") for s in names], alpha=0.85)
+    ax2.axhline(f["arms"], color="k", ls="--", lw=0.8)
+    ax2.set_ylim(0, f["arms"] * 1.12)
+    ax2.text(len(names) - 0.55, f["arms"], f"all {f['arms']} arms", ha="right", va="bottom",
+             fontsize=8)
+    ax2.set_xticks(list(xs), names)
+    ax2.set_ylabel(f"distinct arms tried in the first {2 * f['arms']} pulls")
+    ax2.set_title("early exploration (±2 s.e.)")
+    ax2.grid(True, axis="y", alpha=0.3)
+
+
+def _grouped_bars(ax: Any, groups: list[str], series: dict[str, list[list[float]]]) -> None:
+    n = len(series)
+    w = 0.8 / n
+    for j, (lab, vals) in enumerate(series.items()):
+        xs = [i - 0.4 + w * (j + 0.5) for i in range(len(groups))]
+        bars = ax.bar(xs, [100 * v[0] for v in vals], w, yerr=[200 * v[1] for v in vals],
+                      capsize=3, color=_C[j % 10], alpha=0.85, label=lab)
+        for bar in bars:
+            ax.annotate(f"{bar.get_height():.0f}", (bar.get_x() + bar.get_width() / 2, 2),
+                        ha="center", va="bottom", fontsize=8, color="white")
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylim(0, 105)
+    ax.grid(True, axis="y", alpha=0.3)
+
+
+def _new_heads(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    starts = f["starts"]
+    _grouped_bars(ax1, starts, {
+        "after 1 epoch": [f["transfer_first"][s] for s in starts],
+        f"after {f['epochs']} epochs": [f["transfer_final"][s] for s in starts]})
+    ax1.set_ylabel("test accuracy on digits 5–9 (%)")
+    ax1.set_title("transfer: new head on a frozen trunk (±2 s.e.)")
+    ax1.legend(fontsize=8, loc="upper right")
+    arms = list(f["multitask"])
+    _grouped_bars(ax2, ["digit (10-way)", f"parity (weight {f['loss_weight']:g})"], {
+        f"heads: {a}": [f["multitask"][a]["digit"], f["multitask"][a]["parity"]] for a in arms})
+    ax2.set_ylabel("test accuracy (%)")
+    ax2.set_title("multi-task: two heads on one trunk (±2 s.e.)")
+    ax2.legend(fontsize=8, loc="lower right")
+
+
+def _maml(f: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    colours = {"steep": "#d62728", "flat": "#1f77b4"}
+    fams = list(f["ratio"])
+    for fam, curve in f["curves"].items():
+        xs = [round(i * (f["iterations"] - 1) / max(len(curve) - 1, 1)) for i in
+              range(len(curve))]
+        a0, a1, w0, w1 = f["families"][fam]
+        ax1.plot(xs, curve, color=colours.get(fam), marker=".",
+                 label=f"{fam}: A∈[{a0:g},{a1:g}], ω∈[{w0:g},{w1:g}]")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("meta-iteration")
+    ax1.set_ylabel("post-adaptation query MSE")
+    ax1.set_title("MAML meta-training (sine regression)")
+    ax1.legend(fontsize=7)
+    ax1.grid(True, which="both", alpha=0.3)
+    for i, fam in enumerate(fams):
+        vals = f["ratio"][fam]
+        ax2.bar(i, sum(vals) / len(vals), color=colours.get(fam), alpha=0.7)
+        ax2.scatter([i] * len(vals), vals, color="k", s=12, zorder=3)
+    ax2.axhline(1.0, color="k", ls="--", lw=0.8)
+    lo = min(min(v) for v in f["ratio"].values())
+    hi = max(max(v) for v in f["ratio"].values())
+    pad = max(0.02, (hi - lo) * 0.3)
+    ax2.set_ylim(min(lo, 1.0) - pad, max(hi, 1.0) + pad)
+    ax2.set_xticks(range(len(fams)), fams)
+    ax2.set_ylabel("fan_in·Var(W): learned / initial (dots: seeds)")
+    ax2.set_title("learned initial weight variance")
+    ax2.grid(True, axis="y", alpha=0.3)
+    w = 0.38
+    for i, fam in enumerate(fams):
+        for j, (key, lab) in enumerate((("sat0", "initial"), ("sat1", "learned"))):
+            m, se = f[key][fam]
+            ax3.bar(i - w / 2 + j * w, 100 * m, w, yerr=200 * se, capsize=3,
+                    color=colours.get(fam), alpha=0.4 + 0.5 * j,
+                    label=lab if i == 0 else None)
+    ax3.set_xticks(range(len(fams)), fams)
+    ax3.set_ylabel("saturated hidden units, |z| > 2 (%)")
+    ax3.set_title("saturation: initial (light) vs learned")
+    ax3.legend(fontsize=8)
+    ax3.grid(True, axis="y", alpha=0.3)
+
+
 DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "symmetry": _symmetry,
     "linear_variance": _linear_variance,
@@ -260,6 +444,12 @@ DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "rnn_memory": _rnn_memory,
     "zero_gamma": _zero_gamma,
     "input_gradient": _input_gradient,
+    "input_scale": _input_scale,
+    "ntk": _ntk,
+    "pinn": _pinn,
+    "optimistic": _optimistic,
+    "new_heads": _new_heads,
+    "maml": _maml,
 }
 
 
@@ -273,7 +463,7 @@ def claim_figure(result: ExperimentResult) -> Any:
     if draw is None:
         raise InitError(f"claim_figure: no figure for {result.name!r}; "
                         f"known: {', '.join(DRAWERS)}")
-    plt = _plt()
+    plt = pyplot()
     fig = plt.figure(figsize=(12, 4.4))
     draw(result.figure, fig)
     fig.suptitle(f"{result.title} — {result.verdict.value}", fontsize=12,
@@ -285,23 +475,12 @@ def claim_figure(result: ExperimentResult) -> Any:
 
 def plot_claim(result: ExperimentResult, path: str | Path) -> Path:
     """Save :func:`claim_figure` as a PNG at ``path`` (parent folders created); return it."""
-    plt = _plt()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig = claim_figure(result)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_png(claim_figure(result), path, dpi=100)
 
 
 def claim_png(result: ExperimentResult) -> bytes:
     """The figure as PNG bytes (for the HTML report)."""
-    plt = _plt()
-    fig = claim_figure(result)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(claim_figure(result), dpi=90)
 
 
 def effect_text(e: Any) -> str:

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from initlab.lab.demo import DEMO_SCHEMES, DemoCurve, DemoResult
 from initlab.report.doctor_table import STATUS_STYLE, sci
+from initlab.report.figures import pyplot, save_png
 
 _EDGE = 3  # layers shown at each end of the table
 
@@ -114,14 +115,9 @@ def demo_histograms(result: DemoResult, path: str | Path, activation: str,
                     columns: int = 6) -> Path:
     """CS231n-style grid for one activation: a row per scheme, a column per layer (evenly spaced
     through depth), each panel the histogram of that layer's activations on the row's x range."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     curves = [c for c in result.curves if c.activation == activation and c.diagnosis is not None]
     fig, axes = plt.subplots(len(curves), columns, figsize=(1.9 * columns, 1.5 * len(curves)),
                              squeeze=False)
@@ -145,21 +141,13 @@ def demo_histograms(result: DemoResult, path: str | Path, activation: str,
     fig.suptitle(f"{activation}: activation histograms through depth (one x range per row)",
                  fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=90)
 
 
 def demo_figure(result: DemoResult, path: str | Path) -> Path:
     """Std vs depth on a log axis, one line per scheme; one row per activation, columns for the
     activations and the gradients. Exact zeros are drawn on a floor line and labelled."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     acts = list(dict.fromkeys(c.activation for c in result.curves))
     fig, axes = plt.subplots(len(acts), 2, figsize=(11, 3.6 * len(acts)), squeeze=False)
     layers = list(range(1, result.depth + 1))
@@ -193,9 +181,7 @@ def demo_figure(result: DemoResult, path: str | Path) -> Path:
         f"Signal through depth at initialization ({result.depth}×{result.width} MLP)", y=1.0
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=110)
 
 
 __all__ = ["demo_figure", "demo_histograms", "demo_tables", "verdict"]

@@ -16,12 +16,12 @@ Examples:
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 from typing import Any
 
 from initlab.probe.diagnosis import Diagnosis
+from initlab.report.figures import png_bytes, pyplot, save_png
 from initlab.views import register_view
 
 _COLORS = {
@@ -34,13 +34,6 @@ _COLORS = {
 }
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _positive(vals: list[float | None], floor: float) -> list[float]:
@@ -91,7 +84,7 @@ def _depth_axes(ax: Any, dx: Any, attr: str, title: str) -> None:
 
 def diagnosis_figure(dx: Any, max_hists: int = 10, title: str | None = None) -> Any:
     """A matplotlib Figure of ``dx`` (see the module docstring)."""
-    plt = _plt()
+    plt = pyplot()
     hist_rows = [r for r in dx.layers if r.role == "activation" and r.index in dx.samples]
     if not hist_rows:
         hist_rows = [r for r in dx.layers if r.index in dx.samples]
@@ -129,23 +122,12 @@ def diagnosis_figure(dx: Any, max_hists: int = 10, title: str | None = None) -> 
 
 def plot_diagnosis(dx: Any, path: str | Path, **kw: Any) -> Path:
     """Save :func:`diagnosis_figure` as a PNG at ``path`` (parent folders created); return it."""
-    plt = _plt()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig = diagnosis_figure(dx, **kw)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_png(diagnosis_figure(dx, **kw), path, dpi=100)
 
 
 def figure_png(dx: Any, **kw: Any) -> bytes:
     """:func:`diagnosis_figure` as PNG bytes (for the HTML report)."""
-    plt = _plt()
-    fig = diagnosis_figure(dx, **kw)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(diagnosis_figure(dx, **kw), dpi=90)
 
 
 __all__ = ["diagnosis_figure", "figure_png", "plot_diagnosis"]

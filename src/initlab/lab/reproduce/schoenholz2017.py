@@ -9,7 +9,8 @@ scale of the mean-field theory (their eq. 9), which diverges at the critical poi
 MNIST/CIFAR-10, width 64, a few hundred SGD steps.
 
 Examples:
-    >>> r = run(quick=True, sigma_w2=(1.0, 4.0), depths=(2, 3), width=16, steps=20, seeds=1)
+    >>> r = run(quick=True, sigma_w2=(1.0, 4.0), depths=(2, 3), width=16, steps=20, seeds=1,
+    ...         curve_points=4)
     >>> len(r.numbers["cells"])
     4
 """
@@ -71,12 +72,14 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
     from initlab.theory import critical_sigma_w2
 
     s = C.resolve_settings(NAME, quick, (QUICK, FULL), overrides)
-    if any(w != CRITICAL and (not math.isfinite(w) or w <= 0) for w in s.sigma_w2):
-        raise InitError(f"reproduce {NAME}: sigma_w2 must be positive numbers "
-                        f"({CRITICAL} = the critical point), got {s.sigma_w2}")
+    ws = [CRITICAL if w == "critical" else w for w in s.sigma_w2]
+    if any(isinstance(w, str) or (w != CRITICAL and (not math.isfinite(w) or w <= 0))
+           for w in ws):
+        raise InitError(f"reproduce {NAME}: sigma_w2 must be positive numbers or 'critical' "
+                        f"(the critical point of σ_b²), got {s.sigma_w2}")
     t = C.Timer()
     crit = critical_sigma_w2("tanh", s.sigma_b2)
-    grid = sorted({crit if w == CRITICAL else float(w) for w in s.sigma_w2})
+    grid = sorted({crit if w == CRITICAL else float(w) for w in ws})
     data = C.load_split("digits", 0)
     chance = 1.0 / data.num_classes
     cells: list[dict[str, Any]] = []

@@ -94,10 +94,11 @@ function setParams(view, params) {
   }
 }
 
-function makeView(view, specs, update, {debounce = 0} = {}) {
+function makeView(view, specs, update, {debounce = 0, auto = true} = {}) {
   const v = {controls: {}, update};
   let timer = null;
   const onChange = () => {
+    if (!auto) return;  // e.g. training: a run starts on its button, not on every slider move
     clearTimeout(timer);
     timer = setTimeout(() => v.update().catch((e) => { if (e.name !== "AbortError") showError(e.message); }), debounce);
   };
@@ -234,7 +235,7 @@ function trainControls() {
     {name: "lr", label: "learning rate", type: "select", options: ["0.001", "0.003", "0.01", "0.03", "0.1"], value: "0.01"},
     {name: "optimizer", type: "select", options: META.optimizers, value: "sgd"},
     {name: "max_seconds", label: "time limit (s)", min: 5, max: 300, step: 5, value: 60},
-  ], async () => {});
+  ], async () => {}, {auto: false});
   const box = $("controls-train");
   const lab = document.createElement("label");
   lab.textContent = "starts to compare";
@@ -272,7 +273,7 @@ async function startTraining() {
   const curves = {};
   const final = {};
   const draw = () => {
-    Plotly.react("train-chart", Object.entries(curves).map(([name, c]) => ({x: c.x, y: c.y, name: c.label, mode: "lines+markers"})),
+    Plotly.react("train-chart", Object.entries(curves).map(([name, c]) => ({x: [...c.x], y: [...c.y], name: c.label, mode: "lines+markers"})),
       {...LAYOUT, title: {text: `training loss per epoch on ${p.dataset} (live)`, font: {size: 13}},
         xaxis: {title: "epoch", dtick: 1}, yaxis: {title: "train loss (log)", type: "log", exponentformat: "power"}}, PLOT);
     table($("train-table"), ["start", "epoch", "train loss", "test accuracy", "diverged"],
@@ -317,7 +318,7 @@ function doctorTable(dx) {
 }
 function planTable(rows) {
   table($("model-plan"), ["parameter", "shape", "scheme", "fan_in", "fan_out", "std", "reason"],
-    rows.map((r) => [r.name, (r.shape || []).join("×"), r.scheme, fmt(r.fan_in), fmt(r.fan_out), fmt(r.std), r.reason || ""]));
+    rows.map((r) => [r.name, (r.shape || []).join("×"), r.scheme_str || (r.scheme && r.scheme.kind) || "", fmt(r.fan_in), fmt(r.fan_out), fmt(r.std), r.reason || ""]));
 }
 async function modelControls() {
   const v = makeView("model", [
@@ -413,7 +414,7 @@ async function main() {
     {name: "activation", type: "select", options: META.activations, value: "tanh"},
     {name: "sigma_w2", label: "σ_w² (weight variance × fan_in)", min: 0.5, max: 4, step: 0.01, value: 1.5},
     {name: "sigma_b2", label: "σ_b² (bias variance)", min: 0, max: 0.3, step: 0.005, value: 0.05},
-    {name: "depth", min: 5, max: 200, step: 5, value: 50},
+    {name: "depth", min: 5, max: 200, step: 5, value: 30},
   ], updatePhase, {debounce: 30});
   makeView("check", [
     {name: "example", label: "learner's function", type: "select",

@@ -1,0 +1,56 @@
+"""Start-up cost of the CLI against the interpreter's own start (``python -c pass``).
+
+Targets (issue "A person's first hour"): ``initlab --help`` < 0.5 s and ``initlab scale 1024
+512`` < 1.5 s. Each command is a fresh process; the three commands run interleaved (A B C A B C
+…) so a drift of the machine's speed hits all of them alike; medians are printed, with the ratio
+to ``python -c pass`` and the time above it.
+
+    python benchmarks/bench_startup.py               # 7 rounds
+    python benchmarks/bench_startup.py --rounds 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+COMMANDS = {
+    "python -c pass": [sys.executable, "-c", "pass"],
+    "initlab --help": [sys.executable, "-m", "initlab", "--help"],
+    "initlab scale 1024 512": [sys.executable, "-m", "initlab", "scale", "1024", "512"],
+    "import initlab": [sys.executable, "-c", "import initlab"],
+}
+TARGETS = {"initlab --help": 0.5, "initlab scale 1024 512": 1.5}
+
+
+def _time(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=7)
+    args = ap.parse_args()
+    for cmd in COMMANDS.values():  # warm the file cache
+        _time(cmd)
+    times: dict[str, list[float]] = {k: [] for k in COMMANDS}
+    for _ in range(args.rounds):
+        for name, cmd in COMMANDS.items():
+            times[name].append(_time(cmd))
+    base = statistics.median(times["python -c pass"])
+    print(f"{'command':<26}{'median s':>10}{'min s':>9}{'max s':>9}{'× python':>10}"
+          f"{'target s':>10}")
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        target = TARGETS.get(name)
+        print(f"{name:<26}{med:>10.3f}{min(ts):>9.3f}{max(ts):>9.3f}{med / base:>10.1f}"
+              f"{'' if target is None else f'{target:>10.1f}'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""What every figure of the report layer shares: matplotlib with the Agg backend, saving a
+figure as a PNG file (parent folders created) or as PNG bytes (for HTML pages).
+
+Examples:
+    >>> plt = pyplot()
+    >>> fig = plt.figure(figsize=(2, 1))
+    >>> png_bytes(fig)[:4] == b"\\x89PNG"
+    True
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend (no display needed), imported on first use."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_png(fig: Any, path: str | Path, dpi: int = 100) -> Path:
+    """Save ``fig`` as a PNG at ``path`` (parent folders created), close it, return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    pyplot().close(fig)
+    return path
+
+
+def png_bytes(fig: Any, dpi: int = 90) -> bytes:
+    """``fig`` as PNG bytes (closed afterwards), for embedding in HTML as base64."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    pyplot().close(fig)
+    return buf.getvalue()
+
+
+__all__ = ["png_bytes", "pyplot", "save_png"]
