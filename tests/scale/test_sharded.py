@@ -31,6 +31,17 @@ def test_sharded_matches_single_process_world_1_to_4(tmp_path):
                        join=True, start_method="fork")  # fmt: skip
 
 
+@pytest.mark.skipif(
+    not torch.cuda.is_available() or not torch.distributed.is_nccl_available(),
+    reason="no CUDA device here: the nccl/CUDA-tensor variant of the bit-identity check runs "
+    "only on a machine with GPUs (one rank per GPU)",
+)
+def test_sharded_cuda_matches_single_process(tmp_path):
+    world = torch.cuda.device_count()
+    mp.spawn(dist_worker.run, args=(world, str(tmp_path / "store"), None, None, "cuda"),
+             nprocs=world, join=True)  # fmt: skip
+
+
 def test_plain_tensors_match_apply_plan():
     """Without DTensors the sharded writer is apply_plan (also the reference for the above)."""
     plan, ref = dist_worker.reference(seed=5)

@@ -70,6 +70,7 @@ def coordcheck(
     Example:  initlab coordcheck initlab.lab.coordcheck:mlp --widths 64,128,256 --steps 3
     """
     from initlab.errors import InitError
+    from initlab.files import check_output_path
     from initlab.lab.coordcheck import coord_check
     from initlab.lab.coordcheck import lr_sweep as run_sweep
     from initlab.report.coordcheck import (
@@ -82,6 +83,13 @@ def coordcheck(
 
     ws = _ints(widths, "--widths")
     pols = tuple(p.strip() for p in policy.split(",") if p.strip())
+    try:  # output paths are checked before minutes of training, not after
+        if plot:
+            out = check_output_path(out, (".png", ".svg", ".pdf"), option="--out")
+        if html is not None:
+            html = check_output_path(html, (".html", ".htm"), option="--html")
+    except InitError as e:
+        fail(str(e))
     try:
         factory = load_object(target)
         if not callable(factory):

@@ -23,6 +23,7 @@ Examples:
 from __future__ import annotations
 
 import hashlib
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -158,6 +159,13 @@ def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
     name = row.call[0]
     if name == "keep" or t.is_meta or t.numel() == 0:
         return t
+    dtensor = getattr(sys.modules.get("torch.distributed.tensor"), "DTensor", None)
+    if dtensor is not None and isinstance(t, dtensor):
+        raise InitError(
+            f"{row.name} is a DTensor (FSDP2 / tensor parallel): drawing through it would not "
+            "give initlab's per-name values; use initlab.scale.apply_plan_sharded(model, plan, "
+            "seed) on every rank"
+        )
     with torch.no_grad():
         if row.elementwise and takes_generator(name):
             _blocked(t, row.call, seed, row.name)

@@ -71,13 +71,8 @@ def _loss_band(runs: Any) -> tuple[list[int], list[float], list[float], list[flo
     return xs, mean, lo, hi
 
 
-def compare_figure(result: ComparisonResult) -> Any:
-    """A matplotlib Figure with the four panels (see the module docstring)."""
-    plt = pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
-    (ax_loss, ax_acc), (ax_g0, ax_g1) = axes
-    col = colours(result)
-    classification = result.data.get("task", "classification") == "classification"
+def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
+                classification: bool) -> None:
     crosses: list[tuple[int, float, str]] = []
     for start in result.starts:
         runs = [r for r in result.runs if r.config.get("start") == start.name]
@@ -116,7 +111,40 @@ def compare_figure(result: ComparisonResult) -> Any:
     ax_loss.legend(fontsize=8)
     ax_loss.grid(True, which="both", alpha=0.3)
 
-    names = [s for s in result.summaries]
+
+def _grad_panel(ax: Any, result: ComparisonResult, col: dict[str, str], key: str,
+                when: str) -> None:
+    for s in result.summaries:
+        vals = getattr(s, key)
+        pts = [(i + 1, v) for i, v in enumerate(vals) if math.isfinite(v) and v > 0]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), "o-", color=col[s.start], label=s.label, ms=4)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (input → output)")
+    ax.set_ylabel("Var[∂L/∂W]")
+    ax.set_title(f"weight-gradient variance per layer, {when}")
+    ax.grid(True, which="both", alpha=0.3)
+    zero = [s.label for s in result.summaries
+            if getattr(s, key) and all(v == 0 for v in getattr(s, key))]
+    if zero:
+        ax.text(0.01, 0.01, f"all gradients exactly 0: {', '.join(zero)}", fontsize=8,
+                transform=ax.transAxes, color="#555")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no finite non-zero gradients", ha="center", transform=ax.transAxes)
+
+
+def compare_figure(result: ComparisonResult) -> Any:
+    """A matplotlib Figure with the four panels (see the module docstring)."""
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    (ax_loss, ax_acc), (ax_g0, ax_g1) = axes
+    col = colours(result)
+    classification = result.data.get("task", "classification") == "classification"
+    _loss_panel(ax_loss, result, col, classification)
+    seeds = len(result.seeds)
+    names = list(result.summaries)
     xs_b = range(len(names))
     ax_acc.bar(xs_b, [100 * max(s.accuracy_mean, 0) for s in names],
                yerr=[100 * s.accuracy_std for s in names] if seeds > 1 else None,
@@ -139,25 +167,7 @@ def compare_figure(result: ComparisonResult) -> Any:
 
     for ax, key, when in ((ax_g0, "grad_var0", "at step 0"),
                           (ax_g1, "grad_var_end", "after training")):
-        for s in result.summaries:
-            vals = getattr(s, key)
-            pts = [(i + 1, v) for i, v in enumerate(vals) if math.isfinite(v) and v > 0]
-            if pts:
-                ax.plot(*zip(*pts, strict=True), "o-", color=col[s.start], label=s.label, ms=4)
-        ax.set_yscale("log")
-        ax.set_xlabel("layer (input → output)")
-        ax.set_ylabel("Var[∂L/∂W]")
-        ax.set_title(f"weight-gradient variance per layer, {when}")
-        ax.grid(True, which="both", alpha=0.3)
-        zero = [s.label for s in result.summaries
-                if getattr(s, key) and all(v == 0 for v in getattr(s, key))]
-        if zero:
-            ax.text(0.01, 0.01, f"all gradients exactly 0: {', '.join(zero)}", fontsize=8,
-                    transform=ax.transAxes, color="#555")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-        else:
-            ax.text(0.5, 0.5, "no finite non-zero gradients", ha="center", transform=ax.transAxes)
+        _grad_panel(ax, result, col, key, when)
     fig.suptitle(f"{result.model} · {result.activation} · depth {result.depth} · width "
                  f"{result.width} · lr {result.config.get('lr')} ({result.config.get('optimizer')})"
                  + (" · INTERRUPTED" if result.interrupted else ""), fontsize=11)
@@ -237,10 +247,17 @@ def compare_table(result: ComparisonResult) -> Table:
     return t
 
 
-def compare_html(result: ComparisonResult, title: str | None = None) -> str:
-    """A self-contained HTML report: settings, the table, the figure (base64 PNG)."""
+def figure_png(result: ComparisonResult) -> bytes:
+    """:func:`compare_figure` as PNG bytes."""
+    return png_bytes(compare_figure(result), dpi=100)
+
+
+def compare_html(result: ComparisonResult, title: str | None = None,
+                 png: bytes | None = None) -> str:
+    """A self-contained HTML report: settings, the table, the figure (base64 PNG; ``png``:
+    the figure already rendered)."""
     e = html.escape
-    png = base64.b64encode(png_bytes(compare_figure(result), dpi=100)).decode("ascii")
+    png_b64 = base64.b64encode(png if png is not None else figure_png(result)).decode("ascii")
     title = title or "initlab compare"
     data = rows(result)
     cfg = ", ".join(f"{k}={v}" for k, v in result.config.items())
@@ -267,7 +284,7 @@ def compare_html(result: ComparisonResult, title: str | None = None) -> str:
         "<p>steps→t: the first step whose mean loss over the last 20 steps reached t "
         "(median over the seeds that did). ∇var L1/Lₙ: Var[∂L/∂W] of the first layer "
         "over the last hidden layer at step 0 (1 = gradient scale preserved through depth).</p>",
-        f"<img alt='comparison figure' src='data:image/png;base64,{png}'>",
+        f"<img alt='comparison figure' src='data:image/png;base64,{png_b64}'>",
         "<h2>Starts</h2><ul>",
         *[f"<li><b>{e(s.label)}</b> <code>{e(s.name)}</code>: {e(s.description)}</li>"
           for s in result.starts],
@@ -276,13 +293,14 @@ def compare_html(result: ComparisonResult, title: str | None = None) -> str:
     return "\n".join(parts)
 
 
-def write_compare_html(result: ComparisonResult, path: str | Path) -> Path:
+def write_compare_html(result: ComparisonResult, path: str | Path,
+                       png: bytes | None = None) -> Path:
     """Write :func:`compare_html` to ``path`` (parent folders created); return it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(compare_html(result), encoding="utf-8")
+    path.write_text(compare_html(result, png=png), encoding="utf-8")
     return path
 
 
-__all__ = ["colours", "compare_figure", "compare_html", "compare_table", "plot_comparison",
-           "rows", "write_compare_html"]
+__all__ = ["colours", "compare_figure", "compare_html", "compare_table", "figure_png",
+           "plot_comparison", "rows", "write_compare_html"]
