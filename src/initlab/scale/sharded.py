@@ -179,8 +179,7 @@ def _scatter_whole(t: Any, row: PlanRow, seed: int, turn: int) -> bool:
     here = coord is not None and all(c == src for c in coord)
     full = torch.empty(tuple(t.shape), dtype=t.dtype, device=t.to_local().device)
     if here:
-        write(full, row, seed)
-        _zero_rows(full, row, (0,) * full.dim())
+        write(full, row, seed)  # zero_rows included
     dist = distribute_tensor(full, mesh, t.placements, src_data_rank=src)
     with torch.no_grad():
         t.to_local().copy_(dist.to_local())
