@@ -177,6 +177,9 @@ def truncated_normal_fill(
 # still in cache (one scan over a 32 MiB tensor after its draw costs ~0.6× the draw; in 1 MiB
 # chunks ~0.05×).
 _REDRAW_CHUNK = 1 << 18
+# Elsewhere (CUDA) each chunk costs host syncs (``nonzero``, the redraw count), not cache misses:
+# chunks as large as memory comfortably allows (a bool mask and a 5 % index of 16 M elements).
+_REDRAW_CHUNK_DEVICE = 1 << 24
 
 
 def _redraw_fill(
@@ -201,11 +204,12 @@ def _redraw_fill(
         arr = flat.detach().numpy()
         m1 = np.empty(min(_REDRAW_CHUNK, arr.size), dtype=bool)
         m2 = np.empty_like(m1)
-    for start in range(0, flat.numel(), _REDRAW_CHUNK):
-        chunk = flat[start : start + _REDRAW_CHUNK]
+    step = _REDRAW_CHUNK if on_numpy else _REDRAW_CHUNK_DEVICE
+    for start in range(0, flat.numel(), step):
+        chunk = flat[start : start + step]
         chunk.normal_(mean, std, generator=generator)
         if on_numpy:
-            view = arr[start : start + _REDRAW_CHUNK]
+            view = arr[start : start + step]
             out1, out2 = m1[: view.size], m2[: view.size]
             np.less(view, a, out=out1)
             np.greater(view, b, out=out2)
