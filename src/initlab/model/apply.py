@@ -206,16 +206,6 @@ def write_block(out: torch.Tensor, row: PlanRow, seed: int, index: int) -> torch
     return out
 
 
-def _module_default(m: nn.Module, name: str, seed: int) -> None:
-    """A detached module's own ``reset_parameters`` under torch's RNG seeded by (seed, name):
-    the values :func:`initlab.model.own_init.run_own_init` gives a module that has it (used by
-    ``scale/checkpoint``; a Hugging Face model's ``_init_weights`` needs the model itself)."""
-    devices = [p.device for p in m.parameters(recurse=False) if p.device.type == "cuda"]
-    with torch.random.fork_rng(devices=devices), torch.no_grad():
-        torch.manual_seed(stable_seed(seed, name, -1))
-        m.reset_parameters()  # type: ignore[operator]
-
-
 def init(
     model: nn.Module,
     example_input: Any = None,

@@ -44,7 +44,6 @@ Examples:
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
@@ -59,7 +58,8 @@ from torch import nn
 
 from initlab.errors import InitError
 from initlab.files import atomic_output
-from initlab.model.apply import BLOCK, _module_default, write, write_block
+from initlab.model.apply import BLOCK, write, write_block
+from initlab.model.own_init import META_FROZEN, own_init_values
 from initlab.model.plan import InitPlan, PlanRow
 
 INDEX_NAME = "model.safetensors.index.json"
@@ -168,7 +168,8 @@ def _entries(model: nn.Module, plan: InitPlan) -> tuple[list[_Entry], dict[str, 
         if t.dtype not in _ST_DTYPES:
             raise InitError(f"write_seed_checkpoint: {name} has dtype {t.dtype}, which "
                             "safetensors cannot store")  # fmt: skip
-        written = row is not None and row.written
+        meta_frozen = row is not None and row.status == "frozen" and META_FROZEN in row.reason
+        written = row is not None and (row.written or meta_frozen)
         if not written and t.is_meta:
             missing.append(name)
         module = row.module if row is not None else name.rpartition(".")[0]
@@ -186,8 +187,10 @@ def _entries(model: nn.Module, plan: InitPlan) -> tuple[list[_Entry], dict[str, 
 
 
 class _ModuleDefaults:
-    """Modules' own ``reset_parameters`` run on a CPU copy of one module at a time (seeded as
-    :func:`initlab.apply_plan` seeds it), so a checkpoint of a meta model holds their values."""
+    """Modules' own init (:func:`initlab.model.own_init.own_init_values`: ``reset_parameters``
+    or a Hugging Face model's ``_init_weights``, seeded as :func:`initlab.apply_plan` seeds it)
+    run on a CPU copy of one module at a time, so a checkpoint of a meta model holds their
+    values."""
 
     def __init__(self, model: nn.Module, seed: int) -> None:
         self.model, self.seed = model, seed
@@ -196,12 +199,7 @@ class _ModuleDefaults:
     def get(self, module: str, name: str) -> torch.Tensor:
         if self.current is None or self.current[0] != module:
             self.current = None  # free the previous module first
-            m = self.model.get_submodule(module) if module else self.model
-            local = copy.deepcopy(m).to_empty(device="cpu")
-            _module_default(local, module, self.seed)
-            values = dict(local.named_parameters(prefix=module, recurse=False))
-            values.update(dict(local.named_buffers(prefix=module, recurse=False)))
-            self.current = (module, {k: v.detach() for k, v in values.items()})
+            self.current = (module, own_init_values(self.model, module, self.seed))
         return self.current[1][name]
 
 
