@@ -36,7 +36,9 @@ def test_zoo_transformer_healthy_attention_is_not_flagged_and_qk_x20_is():
     with torch.no_grad():
         for b in m.blocks:
             b.attn.in_proj_weight[: 2 * 32] *= 20  # q and k rows of the packed projection
-    (f,) = _attn(initlab.doctor(m, _ids()))
+    dx = initlab.doctor(m, _ids())
+    (f,) = _attn(dx)
+    assert "attention" in dx.problems() and not dx.ok
     assert f.severity == "problem" and len(f.layers) == 3  # the three blocks' attention
     assert max(f.evidence["entropy_ratio"].values()) < 0.5
     assert "policy='auto'" in f.fix and "1/√d_head" in f.fix
