@@ -114,10 +114,13 @@ def test_train_streams_epochs_then_ends(client):
     evs = _events(client, r.json()["job"])
     assert evs[0]["type"] == "begin" and evs[-1]["type"] == "end"
     assert evs[-1]["reason"] == "finished"
-    epochs = [e for e in evs if e["type"] == "epoch"]
-    assert len(epochs) == 4
+    per_epoch = evs[0]["steps_per_epoch"]
+    steps = [e for e in evs if e["type"] == "step"]
+    assert len(steps) == 2 * 2 * per_epoch  # every mini-batch of both runs, live
+    assert [e["type"] for e in evs].count("run") == 2
     final = evs[-1]["final"]
-    assert final["he"]["test_accuracy"] > final["zeros"]["test_accuracy"] + 0.3
+    assert len(final["he"]["train_loss"]) == 2
+    assert final["he"]["final_test_accuracy"] > final["zeros"]["final_test_accuracy"] + 0.3
 
 
 def test_train_cancel_and_one_run_at_a_time(client):

@@ -288,8 +288,8 @@ def _textbook(name: str, opts: dict[str, Any], spec: str) -> Start:
                   "uniform": f"U(±{_fmt(val)})"}
         label = "N(0, 1)" if (name, val) == ("normal", 1.0) else labels[name]
         if name == "normal":
-            desc = f"N(0, {_fmt(val)}²) ignoring fan_in: the variance changes by " \
-                   f"{_fmt(val * val)}·fan_in·E[φ²] per layer"
+            desc = f"{label} ignoring fan_in: the variance changes by " + (
+                "fan_in·E[φ²]" if val == 1 else f"{_fmt(val * val)}·fan_in·E[φ²]") + " per layer"
         elif name == "uniform":
             desc = f"U(−{_fmt(val)}, {_fmt(val)}) ignoring fan_in (variance a²/3)"
         return Start(canonical, label, desc, "textbook", ((key, val),))

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from initlab.errors import InitError
+from initlab.model.own_init import META_FROZEN, check_initialized, run_own_init
 from initlab.model.plan import (
     PRETRAINED_ATTR,
     InitPlan,
@@ -98,9 +99,11 @@ def apply_plan(
     tensors: dict[str, torch.Tensor] = dict(model.named_parameters(remove_duplicate=False))
     tensors.update(dict(model.named_buffers(remove_duplicate=False)))
     modules = dict(model.named_modules())
-    done_modules: set[str] = set()
+    check_initialized(plan.rows, tensors)
+    todo: list[tuple[PlanRow, torch.Tensor]] = []
     for row in plan.rows:
-        if not row.written:
+        meta_frozen = row.status == "frozen" and META_FROZEN in row.reason
+        if not row.written and not meta_frozen:
             continue
         t = tensors.get(row.name)
         if t is None:
@@ -113,17 +116,21 @@ def apply_plan(
                 f"apply_plan: {row.name} has shape {tuple(t.shape)} but the plan says "
                 f"{tuple(row.shape)}; rebuild the plan for this model"
             )
-        if not overwrite and row.tensor == "parameter":
+        if not overwrite and row.tensor == "parameter" and not meta_frozen:
             if not t.requires_grad or under_pretrained(modules, row.module):
                 continue
         if row.aliases:
             _retie(model, row, t, tensors)
-        if row.call[0] == "reset_parameters":
-            if row.module not in done_modules:
-                _module_default(modules[row.module], row.module, seed)
-                done_modules.add(row.module)
-            continue
-        write(t, row, seed)
+        todo.append((row, t))
+    # the model's own init first (it may re-draw a whole module), then every planned row
+    own: dict[str, list[str]] = {}
+    for row, t in todo:
+        if row.call[0] == "reset_parameters" and not t.is_meta:
+            own.setdefault(row.module, []).append(row.name)
+    run_own_init(model, own, seed)
+    for row, t in todo:
+        if row.call[0] != "reset_parameters":
+            write(t, row, seed)
     return plan
 
 
@@ -200,9 +207,11 @@ def write_block(out: torch.Tensor, row: PlanRow, seed: int, index: int) -> torch
 
 
 def _module_default(m: nn.Module, name: str, seed: int) -> None:
-    """Run the module's own ``reset_parameters`` under torch's RNG seeded by (seed, module)."""
+    """A detached module's own ``reset_parameters`` under torch's RNG seeded by (seed, name):
+    the values :func:`initlab.model.own_init.run_own_init` gives a module that has it (used by
+    ``scale/checkpoint``; a Hugging Face model's ``_init_weights`` needs the model itself)."""
     devices = [p.device for p in m.parameters(recurse=False) if p.device.type == "cuda"]
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=devices), torch.no_grad():
         torch.manual_seed(stable_seed(seed, name, -1))
         m.reset_parameters()  # type: ignore[operator]
 
