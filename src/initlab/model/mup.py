@@ -152,7 +152,7 @@ def base_shapes(base: nn.Module, delta: nn.Module | None = None) -> BaseShapes:
         >>> b.get("weight").inf_out, b.get("weight").inf_in
         (True, False)
     """
-    from initlab.model.plan import build_plan
+    from initlab.model.plan import plan as build_plan
 
     for what, m in (("base", base), ("delta", delta)):
         if m is not None and not isinstance(m, nn.Module):
