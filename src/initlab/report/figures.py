@@ -26,11 +26,22 @@ def pyplot() -> Any:
 
 
 def save_png(fig: Any, path: str | Path, dpi: int = 100) -> Path:
-    """Save ``fig`` as a PNG at ``path`` (parent folders created), close it, return the path."""
+    """Save ``fig`` as a PNG at ``path`` (parent folders created), close it, return the path.
+
+    Written through :func:`initlab.files.atomic_output`: an interrupted save leaves no partial
+    file under the final name. The format follows the extension (``.svg``, ``.pdf`` work too;
+    none: PNG).
+    """
+    from initlab.files import atomic_output
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    pyplot().close(fig)
+    try:
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format=path.suffix[1:].lower() or "png", dpi=dpi,
+                        bbox_inches="tight")
+    finally:
+        pyplot().close(fig)
     return path
 
 
