@@ -156,6 +156,12 @@ def _retie(
             )
 
 
+def dtensor_type() -> type | None:
+    """DTensor, if torch.distributed.tensor is loaded (no DTensor can exist otherwise; importing
+    it costs seconds, sympy included, so a model of plain tensors never pays for it)."""
+    return getattr(sys.modules.get("torch.distributed.tensor"), "DTensor", None)
+
+
 def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
     """Write one plan row into tensor ``t`` (values depend only on seed and ``row.name``).
 
@@ -166,7 +172,7 @@ def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
     name = row.call[0]
     if name == "keep" or t.is_meta or t.numel() == 0:
         return t
-    dtensor = getattr(sys.modules.get("torch.distributed.tensor"), "DTensor", None)
+    dtensor = dtensor_type()
     if dtensor is not None and isinstance(t, dtensor):
         raise InitError(
             f"{row.name} is a DTensor (FSDP2 / tensor parallel): drawing through it would not "
