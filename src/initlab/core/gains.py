@@ -155,6 +155,12 @@ def register_gain_kind(kind: str, fn: Callable[[Activation, float], float]) -> N
     """Let ``gain(act, kind=kind, sigma_b2=b)`` answer with ``fn(activation, b)``.
 
     Used by :mod:`initlab.theory.critical` for ``kind="critical"``.
+
+    Examples:
+        >>> register_gain_kind("unit", lambda act, sigma_b2: 1.0)
+        >>> gain("tanh", kind="unit")
+        1.0
+        >>> del _HIGHER_KINDS["unit"]
     """
     _HIGHER_KINDS[kind] = fn
 
