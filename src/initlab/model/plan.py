@@ -679,7 +679,15 @@ def _param_context(w: _Walk, names: list[str], p: torch.Tensor) -> ParamContext:
         scalar=scalar,
         branch_len=len(w.branch_of.get(mod_name, ())),
         in_branch=mod_name in w.branch_of,
+        attn_logits=_unscaled_attention(st, mod_name, is_weight),
     )  # fmt: skip
+
+
+def _unscaled_attention(st: Structure, module: str, is_weight: bool) -> tuple[int, float] | None:
+    """(d_head, logit scale) of the attention without 1/√d_head that ``module``'s output is
+    the query of, or None (see :mod:`initlab.model.attn_scale`)."""
+    a = st.attn_scales.get(module)
+    return (a.d_head, a.scale) if is_weight and a is not None and a.unscaled else None
 
 
 def _param_row(w: _Walk, names: list[str], p: torch.Tensor) -> PlanRow:

@@ -107,6 +107,7 @@ class ParamContext:
     in_branch: bool = False
     part: str | None = None
     note: str = ""
+    attn_logits: tuple[int, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,28 @@ def _lstm_bias(c: ParamContext, m: ModelContext) -> tuple[Scheme, str] | None:
         "Jozefowicz et al. 2015)")  # fmt: skip
 
 
+def _unscaled_query(c: ParamContext, s: Scheme, why: str) -> tuple[Scheme, str]:
+    """A query whose attention does not scale q·kᵀ by 1/√d_head (T5): its std × 1/(scale·√d),
+    which folds the missing factor into the init as Hugging Face's T5 init does (query std
+    (d_model·d_kv)^(−1/2), keys d_model^(−1/2)), so the logits have the scaled attention's
+    variance. A packed q/k/v weight cannot scale q alone: said in the reason, not changed."""
+    if c.attn_logits is None or not c.is_weight:
+        return s, why
+    d, scale = c.attn_logits
+    if c.role == "attn_qkv":
+        return s, why + (f"; attention logits unscaled (×{scale:g}, d_head {d}) but q is packed "
+                         "with k/v: not corrected, scale q with a rule")
+    if c.role != "attn_q":
+        return s, why
+    f = 1.0 / (scale * math.sqrt(d))
+    if scale == 1.0:
+        what = f"attention logits unscaled: query std × 1/√d_head = 1/√{d}, as T5"
+    else:
+        what = (f"attention logits scaled by {scale:g}, not 1/√d_head: query std × "
+                f"1/({scale:g}·√{d}) = {f:.4g}")
+    return _scaled(s, f), f"{why}; {what}"
+
+
 def auto(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     """The seed's guideline table (see the module docstring)."""
     r = _lstm_bias(c, m) or _common(c)
@@ -366,7 +389,7 @@ def auto(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
             "MoE router: LeCun × √0.1, near-uniform routing at the start (Fedus et al. 2022, "
             "sec. 2.4)")
     if c.role in ("attn_q", "attn_k", "attn_v", "attn_qkv"):
-        s, why = S.xavier(), "attention projection: Xavier (per q/k/v block)"
+        s, why = _unscaled_query(c, S.xavier(), "attention projection: Xavier (per q/k/v block)")
     else:
         s, why = _by_activation(c)
     if c.residual_end and m.n_residual:

@@ -26,6 +26,12 @@ import torch
 from torch import nn
 
 from initlab.errors import InitError
+from initlab.model.attn_scale import (
+    AttentionScale,
+    attention_scales,
+    by_query,
+    logits_product,
+)
 from initlab.model.trace import Graph, Node, trace_model
 from initlab.model.uses import WeightUse, collapse_modules, weight_uses
 
@@ -205,6 +211,9 @@ class Structure:
         param_roles: parameter name → (role, reason) for parameters whose use the forward
             shows (``pos_embedding``, ``attn_bias``, ``log_param``, ``channel_scale``,
             ``softplus_bias``, ``learned_token``, ``router``, ``expert``).
+        attn_scales: query layer → how its attention scales the logits q·kᵀ
+            (:class:`~initlab.model.attn_scale.AttentionScale`; ``.unscaled``: no 1/√d_head,
+            as T5), for the attentions whose scale the trace can read.
     """
 
     layers: dict[str, LayerInfo]
@@ -216,6 +225,7 @@ class Structure:
     note: str = ""
     layouts: dict[str, WeightUse] = field(default_factory=dict)
     param_roles: dict[str, tuple[str, str]] = field(default_factory=dict)
+    attn_scales: dict[str, AttentionScale] = field(default_factory=dict)
 
     def fans_of(self, name: str, shape: tuple[int, ...]) -> tuple[int, int] | None:
         """(fan_in, fan_out) of parameter ``name`` read from how the forward consumes it
@@ -236,6 +246,7 @@ class Structure:
                             "out_axes": list(u.out_axes), "batch_axes": list(u.batch_axes)}
                         for k, u in self.layouts.items()},
             "param_roles": {k: list(v) for k, v in self.param_roles.items()},
+            "attn_scales": {k: v.to_dict() for k, v in self.attn_scales.items()},
         }
 
 
@@ -503,7 +514,15 @@ class _Analysis:
             note=self.g.note,
             layouts=dict(self.layouts),
             param_roles=param_roles,
+            attn_scales=self._attn_scales(),
         )
+
+    def _attn_scales(self) -> dict[str, AttentionScale]:
+        """Query layer → its attention's logit scale (see :mod:`initlab.model.attn_scale`)."""
+        def linear_upstream(v: int) -> set[str]:
+            return {m for m in self.upstream_layers(v) if self.kinds.get(m) == "linear"}
+
+        return by_query(attention_scales(self.g, linear_upstream))
 
     def _first_calls(self) -> dict[str, Node]:
         first: dict[str, Node] = {}
@@ -824,7 +843,10 @@ class _Analysis:
     def _softmax_attention(self, found: dict[str, set[str]], n: Node) -> None:
         src, _, _ = self.backward_source(n.inputs[0])
         if src is None or src.func not in _MATMUL or len(src.inputs) < 2:
-            return
+            qk = logits_product(self.g, n.inputs[0])  # through a position bias/mask (T5)
+            if qk is None:
+                return
+            src = self.node(qk[0])
         self._mark_upstream(found, src.inputs[0], "attn_q")
         self._mark_upstream(found, src.inputs[1], "attn_k")
         for c, used, _ in self.forward_stops(n.outputs[0]):

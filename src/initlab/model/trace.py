@@ -188,6 +188,15 @@ def activation_params(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     return params
 
 
+def _sdpa_scale(args: tuple[Any, ...], kwargs: dict[str, Any]) -> float | str | None:
+    """The ``scale`` an SDPA call was given (its 7th argument): a number, None (the default
+    1/√d), or ``"tensor"`` (a value the trace cannot read)."""
+    s = args[6] if len(args) > 6 else kwargs.get("scale")
+    if s is None or (isinstance(s, int | float) and not isinstance(s, bool)):
+        return None if s is None else float(s)
+    return "tensor"
+
+
 def is_atomic(module: nn.Module) -> bool:
     """A known layer type. Other modules are looked into: the ops that consume their own
     parameters (``F.linear``, ``F.layer_norm``, ``x + self.bias``...) tell what they are."""
@@ -244,6 +253,8 @@ class _Recorder(TorchFunctionMode):
         scalars = [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
         if scalars:
             params["scalars"] = tuple(scalars)
+        if name == "scaled_dot_product_attention":
+            params["scale"] = _sdpa_scale(args, kwargs)
         out_ids = tuple(self.new_value(t) for t in outs)
         self.nodes.append(
             Node(

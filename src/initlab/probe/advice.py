@@ -409,8 +409,10 @@ def attention_findings(
                 "gradient to the queries and keys"
             ),
             fix=(
-                "initialize the q/k projections smaller, e.g. initlab.init(model, x, "
-                "policy='auto'), and scale the scores by 1/√d_head"
+                "initialize the q/k projections smaller: initlab.init(model, x, policy='auto') "
+                "draws them Xavier and, where the model applies no 1/√d_head to q·kᵀ (T5 "
+                "folds it into the init), also scales the query std by 1/√d_head; in an "
+                "attention you write yourself, scale the scores by 1/√d_head"
             ),
             expected=f"entropy ≥ {_fmt(th.attn_entropy)} of ln(keys) (uniform attention is 1)",
             layers=names,
