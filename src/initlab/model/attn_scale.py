@@ -101,19 +101,29 @@ def _const(g: Graph, n: Any, main: int) -> float | None:
     return c if n.func == "mul" else 1.0 / c
 
 
+def _past_views(g: Graph, v: int) -> tuple[Any, int]:
+    """The first producer of ``v`` that is not a cast or view (None at an input), and the
+    value it made."""
+    for _ in range(32):
+        pi = g.producer.get(v)
+        if pi is None:
+            return None, v
+        n = g.nodes[pi]
+        if n.func not in _PASS or not n.inputs:
+            return n, v
+        v = n.inputs[0]
+    return None, v
+
+
 def _side_scale(g: Graph, v: int, depth: int = 12) -> float | None:
     """The constants applied to q (or k) between its projection and the q·kᵀ product: views
     and x * c / x / c are followed; any other op (the projection, rotary embeddings, a norm)
     ends the chain. None: a scale by a value the trace cannot read."""
     f = 1.0
     for _ in range(depth):
-        pi = g.producer.get(v)
-        if pi is None:
+        n, v = _past_views(g, v)
+        if n is None:
             return f
-        n = g.nodes[pi]
-        if n.func in _PASS and n.inputs:
-            v = n.inputs[0]
-            continue
         if n.func in _SCALE and n.inputs:
             if len(n.inputs) == 1:
                 c = _const(g, n, n.inputs[0])
@@ -139,15 +149,11 @@ def logits_product(g: Graph, v: int, depth: int = 16) -> tuple[int, float] | Non
     masks, and scales. None: no ``matmul``/``bmm`` of two tensors found."""
     f = 1.0
     for _ in range(depth):
-        pi = g.producer.get(v)
-        if pi is None:
+        n, v = _past_views(g, v)
+        if n is None:
             return None
-        n = g.nodes[pi]
         if n.func in _QK and len(n.inputs) == 2:
-            return pi, f
-        if n.func in _PASS and n.inputs:
-            v = n.inputs[0]
-            continue
+            return n.index, f
         if n.func in _SCALE and len(n.inputs) == 1:
             c = _const(g, n, n.inputs[0])
             f = f * c if c is not None else math.nan
