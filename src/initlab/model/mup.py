@@ -63,6 +63,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as _F
 from torch.overrides import TorchFunctionMode
 
 from initlab.errors import InitError
@@ -303,13 +304,14 @@ def _classify(c: ParamContext, b: BaseShape) -> tuple[str, float, float]:
         ratio = math.prod(x / y for x, y, inf in zip(c.shape, b.shape, dims, strict=True) if inf)
         return ("vector" if any(dims) else "finite"), 1.0, float(ratio)
     fi, fo = c.fans.fan_in, c.fans.fan_out * c.fans.blocks
-    m_in, m_out = fi / b.fan_in, fo / b.fan_out
-    if len(c.shape) == 2 and fi == c.shape[0] and fi != c.shape[1]:
-        # a weight the forward reads as x @ W (GPT-2's Conv1D, stored (in, out)): the base's
-        # fans come from an untraced plan in torch's (out, in) reading, so compare per axis
-        m_in, m_out = c.shape[0] / b.shape[0], c.shape[1] / b.shape[1]
-    inf_in = b.inf_in if b.inf_in is not None else abs(m_in - 1) > _TOL
-    inf_out = b.inf_out if b.inf_out is not None else abs(m_out - 1) > _TOL
+    bfi, bfo, in_axis = _base_fans(c, b)
+    m_in, m_out = fi / bfi, fo / (bfo * c.fans.blocks)
+    if in_axis is not None and b.inf_dims is not None:
+        # the base's inf_in/inf_out were read in torch's (out, in) layout; the axes are exact
+        inf_in, inf_out = b.inf_dims[in_axis], b.inf_dims[1 - in_axis]
+    else:
+        inf_in = b.inf_in if b.inf_in is not None else abs(m_in - 1) > _TOL
+        inf_out = b.inf_out if b.inf_out is not None else abs(m_out - 1) > _TOL
     if c.tied_output:
         cls = "tied"
     elif inf_in and inf_out:
@@ -323,6 +325,47 @@ def _classify(c: ParamContext, b: BaseShape) -> tuple[str, float, float]:
     if c.kind == "embedding" and cls == "output":
         cls = "input"  # an embedding table (vocab, d): its fan_in is the vocabulary
     return cls, float(m_in), float(m_out)
+
+
+def _int(x: float) -> float:
+    return round(x) if abs(x - round(x)) < _TOL else x
+
+
+def _in_axis(c: ParamContext) -> int | None:
+    """The axis of a 2-D weight that its fan_in counts, read off the fans the trace gave it:
+    1 in torch's (out, in) layout, 0 for a weight the forward reads as ``x @ W`` (GPT-2's
+    ``Conv1D``, stored (in, out), recognized by use in :mod:`initlab.model.uses`). A square
+    weight is ambiguous: torch's own layers are (out, in), any other module is taken by its
+    fan_out (packed q/k/v: fan_out is one block)."""
+    if len(c.shape) != 2 or c.fans is None:
+        return None
+    fi, fo = c.fans.fan_in, c.fans.fan_out * c.fans.blocks
+    a, b = c.shape
+    if fi == b and fi != a:
+        return 1
+    if fi == a and fi != b:
+        return 0
+    if fi == a == b:
+        if fo in (a, b) and type(c.module).__module__.startswith("torch.nn"):
+            return 1
+        return 1 if fo == a else 0
+    return None
+
+
+def _base_fans(c: ParamContext, b: BaseShape) -> tuple[float, float, int | None]:
+    """(fan_in, fan_out per block, in-axis) of the parameter at the base shape.
+
+    The base build is planned without a forward (it may live on the meta device), so its own
+    fans are torch's (out, in) reading. For a 2-D weight whose traced fans say otherwise
+    (``x @ W``: GPT-2's Conv1D), the fans here are scaled axis by axis to the base shape, so
+    σ_base is the underlying policy's std for the layer as the forward uses it."""
+    axis = _in_axis(c)
+    assert c.fans is not None and b.fan_in is not None and b.fan_out is not None
+    if axis is None:
+        return float(b.fan_in), float(b.fan_out) / c.fans.blocks, None
+    r_in = b.shape[axis] / c.shape[axis]
+    r_out = b.shape[1 - axis] / c.shape[1 - axis]
+    return float(c.fans.fan_in) * r_in, float(c.fans.fan_out) * r_out, axis
 
 
 def _with_std(scheme: Scheme, res: Any, factor: float, extra: dict[str, Any]) -> Scheme:
@@ -362,14 +405,24 @@ def mup_policy(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     extra: dict[str, Any] = {"mup": cls, "mup_in": m_in, "mup_out": m_out}
     parent = c.module_name.rpartition(".")[0]
     heads = dict(shapes.head_dims)
-    if c.role in _ATTN_ROLES and (c.module_name in heads or parent in heads):
+    # an attention projection: by its traced role (SDPA seen), or, for transformers' attention
+    # (eager included, where no SDPA call marks the roles), a weight of a module that keeps its
+    # logit scale in a float ``scaling`` attribute
+    hf_attn = c.fans is not None and isinstance(
+        getattr(shapes.modules.get(parent), "scaling", None), float)
+    if (c.role in _ATTN_ROLES or hf_attn) and (c.module_name in heads or parent in heads):
         extra["mup_head"] = heads.get(parent, heads.get(c.module_name))
+        att = parent if parent in heads else c.module_name
+        bs = getattr(shapes.modules.get(att), "scaling", None)
+        if isinstance(bs, float):  # transformers' attention: its logit scale at the base width
+            extra["mup_scaling"] = bs
     # the underlying policy's decision at the base shape: σ_base
     base_fans = None
     if c.fans is not None and b.fan_in is not None and b.fan_out is not None:
         from initlab.core.fans import Fans
 
-        base_fans = Fans(b.fan_in, b.fan_out / c.fans.blocks, c.fans.blocks)
+        bfi, bfo, _ = _base_fans(c, b)
+        base_fans = Fans(_int(bfi), _int(bfo), c.fans.blocks)
     base_module = shapes.modules.get(c.module_name, c.module)
     cb = replace(c, shape=b.shape, fans=base_fans, module=base_module)
     scheme, why = under(cb, m)
@@ -655,6 +708,24 @@ class _AttentionScale(TorchFunctionMode):
                 scale = 1.0 / math.sqrt(d)
             kwargs["scale"] = scale * math.sqrt(self.base / d)
             self.calls += 1
+        elif func is _F.multi_head_attention_forward:
+            # a mode is off while its handler runs, and re-entering it recurses: the SDPA call
+            # inside nn.MultiheadAttention (need_weights=False) is rescaled by swapping the
+            # name it looks up in torch.nn.functional for the duration of this call
+            sdpa = _F.scaled_dot_product_attention
+            mode = self
+
+            def scaled(q: torch.Tensor, *a: Any, **kw: Any) -> torch.Tensor:
+                d = q.size(-1)
+                kw["scale"] = (kw.get("scale") or 1.0 / math.sqrt(d)) * math.sqrt(mode.base / d)
+                mode.calls += 1
+                return sdpa(q, *a, **kw)
+
+            _F.scaled_dot_product_attention = scaled
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _F.scaled_dot_product_attention = sdpa
         return func(*args, **kwargs)
 
 
@@ -663,17 +734,41 @@ class MuWrapped(nn.Module):
     ``state_dict`` is the inner model's (keys prefixed ``model.``); ``.model`` is the model."""
 
     def __init__(self, model: nn.Module, changes: tuple[ForwardChange, ...],
-                 head_dim: int | None) -> None:
+                 head_dim: int | None,
+                 scalings: tuple[tuple[nn.Module, float], ...] = ()) -> None:
         super().__init__()
         self.model = model
         self.changes = changes
         self._head_dim = head_dim
+        self._scalings = scalings  # (attention module, its μP ``scaling``) for transformers
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if self._head_dim is None:
-            return self.model(*args, **kwargs)
-        with _AttentionScale(self._head_dim):
-            return self.model(*args, **kwargs)
+        with _scalings_set(self._scalings):
+            if self._head_dim is None:
+                return self.model(*args, **kwargs)
+            mode = _AttentionScale(self._head_dim)
+            with mode:
+                out = self.model(*args, **kwargs)
+            if mode.calls == 0:
+                raise InitError(
+                    "mup.wrap: the forward made no scaled_dot_product_attention call, so μP's "
+                    "1/d attention scale could not be applied: the model computes attention by "
+                    "hand (q @ kᵀ / √d, e.g. an 'eager' attention without a `scaling` "
+                    "attribute); build it with SDPA (transformers: attn_implementation='sdpa') "
+                    "or scale its logits by 1/d in its code")
+            return out
+
+
+@contextlib.contextmanager
+def _scalings_set(pairs: tuple[tuple[nn.Module, float], ...]) -> Iterator[None]:
+    old = [(m, m.scaling) for m, _ in pairs]
+    try:
+        for m, v in pairs:
+            m.scaling = v
+        yield
+    finally:
+        for m, v in old:
+            m.scaling = v
 
 
 def wrap(model: nn.Module, plan: Any) -> nn.Module:
@@ -698,10 +793,12 @@ def wrap(model: nn.Module, plan: Any) -> nn.Module:
         True
     """
     t = table(plan)
-    heads = {}
+    heads, base_scaling = {}, {}
     for r in plan.rows:
         if r.scheme.get("mup_head") is not None:
             heads[r.module] = int(r.scheme.get("mup_head"))
+            if r.scheme.get("mup_scaling") is not None:
+                base_scaling[r.module] = float(r.scheme.get("mup_scaling"))
     modules = dict(model.named_modules())
     for ch in t.forward_changes:
         if ch.kind != "output_multiplier":
@@ -716,11 +813,28 @@ def wrap(model: nn.Module, plan: Any) -> nn.Module:
             m.register_forward_pre_hook(_mha_guard(name), with_kwargs=True)
     if not heads:
         return model
-    dims = set(heads.values())
+    # transformers' attention modules (GPT-2, Llama, ... since v4.48) keep the logit scale in a
+    # float ``scaling`` attribute that every implementation (eager, sdpa, flash) reads: set it
+    # to the base model's own scaling × d_base/d during the forward (μP's 1/d, equal to the
+    # model at the base width, GPT-2's scale_attn_weights / scale_attn_by_inverse_layer_idx
+    # kept). Other attention goes through the SDPA rewrite.
+    scalings, rest = [], {}
+    for rname, hd in heads.items():
+        m = modules.get(rname)
+        if not isinstance(getattr(m, "scaling", None), float):
+            m = modules.get(rname.rpartition(".")[0])
+        d = getattr(m, "head_dim", None)
+        if (rname in base_scaling and isinstance(getattr(m, "scaling", None), float)
+                and isinstance(d, int)):
+            scalings.append((m, base_scaling[rname] * hd / d))
+        else:
+            rest[rname] = hd
+    pairs = tuple({id(m): (m, v) for m, v in scalings}.values())
+    dims = set(rest.values())
     if len(dims) > 1:
         raise InitError(f"mup.wrap: attention layers with different base head dims {sorted(dims)}"
                         "; wrap cannot rescale them with one rule")
-    return MuWrapped(model, t.forward_changes, dims.pop())
+    return MuWrapped(model, t.forward_changes, dims.pop() if dims else None, pairs)
 
 
 def _readout_module(plan: Any, modules: dict[str, nn.Module]) -> nn.Module:
