@@ -598,14 +598,19 @@ def table(plan: Any, optimizer: str = "adam") -> MuTable:
                 f"the readout sharing {r.name} is multiplied by 1/m_in = {mult:.4g} "
                 "(Table 8; tied to the embedding, so it cannot be absorbed in its init)"))
         if r.scheme.get("mup_head") is not None:
-            heads[r.module.rpartition(".")[0] or r.module] = int(r.scheme.get("mup_head"))
+            key = r.module.rpartition(".")[0] or r.module
+            heads[key] = (int(r.scheme.get("mup_head")), r.scheme.get("mup_scaling"))
         rows.append(MuRow(r.name, r.shape, cls, m_in, m_out, r.std, lr,
                           1.0 / lr if opt == "adamw" and lr > 0 else 1.0, mult, r.reason))
-    for mod, hd in sorted(heads.items()):
+    for mod, (hd, bs) in sorted(heads.items()):
+        how = (f"through its `scaling` attribute (base {float(bs):.4g} × d_base/d; eager and "
+               "sdpa alike)" if bs is not None else
+               "through every scaled_dot_product_attention call (hand-written attention is "
+               "refused)")
         changes.append(ForwardChange(
             "attention_scale", mod, None,
             f"{mod or 'model'}: attention logits × √(d_base/d) (1/d instead of 1/√d, base head "
-            f"dim {hd}); a no-op where the head dim does not grow"))
+            f"dim {hd}), {how}; a no-op where the head dim does not grow"))
     return MuTable(tuple(rows), opt, tuple(changes))
 
 
