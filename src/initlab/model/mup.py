@@ -335,20 +335,18 @@ def _in_axis(c: ParamContext) -> int | None:
     """The axis of a 2-D weight that its fan_in counts, read off the fans the trace gave it:
     1 in torch's (out, in) layout, 0 for a weight the forward reads as ``x @ W`` (GPT-2's
     ``Conv1D``, stored (in, out), recognized by use in :mod:`initlab.model.uses`). A square
-    weight is ambiguous: torch's own layers are (out, in), any other module is taken by its
-    fan_out (packed q/k/v: fan_out is one block)."""
+    weight cannot tell: it is read (out, in), which is exact whenever its base is square too
+    (both dimensions grow together, as in GPT-2's attention ``c_proj``)."""
     if len(c.shape) != 2 or c.fans is None:
         return None
-    fi, fo = c.fans.fan_in, c.fans.fan_out * c.fans.blocks
+    fi = c.fans.fan_in
     a, b = c.shape
     if fi == b and fi != a:
         return 1
     if fi == a and fi != b:
         return 0
     if fi == a == b:
-        if fo in (a, b) and type(c.module).__module__.startswith("torch.nn"):
-            return 1
-        return 1 if fo == a else 0
+        return 1
     return None
 
 
