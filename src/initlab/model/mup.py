@@ -19,7 +19,7 @@ input          first Linear, emb   σ_base            η                   η·m
 vector         biases, norm γ/β    as the base       η                   η·m_out
 hidden         Linear(n, n)        σ_base/√m_in      η/m_in              η·m_out/m_in
 output         readout Linear      σ_base/m_in (0)   η/m_in              η/m_in
-tied           emb = readout       σ_base            η (× 1/m_in fwd)    η·m_out (× 1/m_in fwd)
+tied           emb = readout       σ_base            η (× 1/m_in fwd)    η·m_in (× 1/m_in fwd)
 finite         no infinite dim     as the base       η                   η
 =============  ==================  ================  ==================  =====================
 
@@ -153,7 +153,7 @@ def base_shapes(base: nn.Module, delta: nn.Module | None = None) -> BaseShapes:
         >>> b.get("weight").inf_out, b.get("weight").inf_in
         (True, False)
     """
-    from initlab.model.plan import build_plan
+    from initlab.model.plan import plan as build_plan
 
     for what, m in (("base", base), ("delta", delta)):
         if m is not None and not isinstance(m, nn.Module):
@@ -292,29 +292,52 @@ def _build(factory: Callable[[int], nn.Module], width: int) -> nn.Module:
     return m
 
 
+def _fan_in_dim(c: ParamContext) -> int | None:
+    """Which dim of a matrix this plan reads fan_in from: 1 for torch's (out, in), 0 for a
+    transposed layout (GPT-2's Conv1D, ``x @ W``, found by the trace); None otherwise."""
+    if c.fans is None or len(c.shape) != 2:
+        return None
+    return 1 if c.fans.fan_in == c.shape[1] else 0 if c.fans.fan_in == c.shape[0] else None
+
+
+def _base_fans(c: ParamContext, b: BaseShape) -> tuple[float, float]:
+    """(fan_in, fan_out × blocks) of the base build in this plan's layout. The base is planned
+    without a forward (its fans by module type); this plan may read a matrix transposed (the
+    trace saw ``x @ W``), so a matrix's base fans are its base dims in this plan's order."""
+    i_in = _fan_in_dim(c)
+    if i_in is None or c.fans is None:
+        return b.fan_in, b.fan_out  # type: ignore[return-value]  # checked by the caller
+    fo = c.fans.fan_out * c.fans.blocks
+    return float(b.shape[i_in]), fo * b.shape[1 - i_in] / c.shape[1 - i_in]
+
+
 def _classify(c: ParamContext, b: BaseShape) -> tuple[str, float, float]:
     """(class, m_in, m_out) of one parameter against its base shape."""
     if len(c.shape) != len(b.shape):
         raise InitError(f"mup: {c.name} has shape {c.shape} here and {b.shape} in the base; "
                         "build the base with the same factory, changing only the width")
+    dims = b.inf_dims if b.inf_dims is not None else tuple(
+        x != y for x, y in zip(c.shape, b.shape, strict=True))
+    ratio = float(math.prod(x / y for x, y, inf in zip(c.shape, b.shape, dims, strict=True)
+                            if inf))  # fmt: skip
+    if c.tied_output:
+        # embedding = readout: one infinite dim (d), whose multiplier is the readout's m_in; the
+        # base build was planned untraced (its fans are the embedding's, this plan's the
+        # readout's use), so the ratio comes from the shapes, not from the two fans
+        return "tied", ratio, 1.0
     if c.fans is None or b.fan_in is None or b.fan_out is None:
         # vector-like: its one (or no) infinite dimension is its length
-        dims = b.inf_dims if b.inf_dims is not None else tuple(
-            x != y for x, y in zip(c.shape, b.shape, strict=True))
-        ratio = math.prod(x / y for x, y, inf in zip(c.shape, b.shape, dims, strict=True) if inf)
-        return ("vector" if any(dims) else "finite"), 1.0, float(ratio)
+        return ("vector" if any(dims) else "finite"), 1.0, ratio
     fi, fo = c.fans.fan_in, c.fans.fan_out * c.fans.blocks
-    bfi, bfo, in_axis = _base_fans(c, b)
-    m_in, m_out = fi / bfi, fo / (bfo * c.fans.blocks)
-    if in_axis is not None and b.inf_dims is not None:
-        # the base's inf_in/inf_out were read in torch's (out, in) layout; the axes are exact
-        inf_in, inf_out = b.inf_dims[in_axis], b.inf_dims[1 - in_axis]
+    base_in, base_out = _base_fans(c, b)
+    m_in, m_out = fi / base_in, fo / base_out
+    i_in = _fan_in_dim(c)
+    if i_in is not None:  # the infinite flags of the dims this plan reads the fans from
+        inf_in, inf_out = dims[i_in], dims[1 - i_in]
     else:
         inf_in = b.inf_in if b.inf_in is not None else abs(m_in - 1) > _TOL
         inf_out = b.inf_out if b.inf_out is not None else abs(m_out - 1) > _TOL
-    if c.tied_output:
-        cls = "tied"
-    elif inf_in and inf_out:
+    if inf_in and inf_out:
         cls = "hidden"
     elif inf_out:
         cls = "input"
@@ -325,45 +348,6 @@ def _classify(c: ParamContext, b: BaseShape) -> tuple[str, float, float]:
     if c.kind == "embedding" and cls == "output":
         cls = "input"  # an embedding table (vocab, d): its fan_in is the vocabulary
     return cls, float(m_in), float(m_out)
-
-
-def _int(x: float) -> float:
-    return round(x) if abs(x - round(x)) < _TOL else x
-
-
-def _in_axis(c: ParamContext) -> int | None:
-    """The axis of a 2-D weight that its fan_in counts, read off the fans the trace gave it:
-    1 in torch's (out, in) layout, 0 for a weight the forward reads as ``x @ W`` (GPT-2's
-    ``Conv1D``, stored (in, out), recognized by use in :mod:`initlab.model.uses`). A square
-    weight cannot tell: it is read (out, in), which is exact whenever its base is square too
-    (both dimensions grow together, as in GPT-2's attention ``c_proj``)."""
-    if len(c.shape) != 2 or c.fans is None:
-        return None
-    fi = c.fans.fan_in
-    a, b = c.shape
-    if fi == b and fi != a:
-        return 1
-    if fi == a and fi != b:
-        return 0
-    if fi == a == b:
-        return 1
-    return None
-
-
-def _base_fans(c: ParamContext, b: BaseShape) -> tuple[float, float, int | None]:
-    """(fan_in, fan_out per block, in-axis) of the parameter at the base shape.
-
-    The base build is planned without a forward (it may live on the meta device), so its own
-    fans are torch's (out, in) reading. For a 2-D weight whose traced fans say otherwise
-    (``x @ W``: GPT-2's Conv1D), the fans here are scaled axis by axis to the base shape, so
-    σ_base is the underlying policy's std for the layer as the forward uses it."""
-    axis = _in_axis(c)
-    assert c.fans is not None and b.fan_in is not None and b.fan_out is not None
-    if axis is None:
-        return float(b.fan_in), float(b.fan_out) / c.fans.blocks, None
-    r_in = b.shape[axis] / c.shape[axis]
-    r_out = b.shape[1 - axis] / c.shape[1 - axis]
-    return float(c.fans.fan_in) * r_in, float(c.fans.fan_out) * r_out, axis
 
 
 def _with_std(scheme: Scheme, res: Any, factor: float, extra: dict[str, Any]) -> Scheme:
@@ -419,8 +403,8 @@ def mup_policy(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     if c.fans is not None and b.fan_in is not None and b.fan_out is not None:
         from initlab.core.fans import Fans
 
-        bfi, bfo, _ = _base_fans(c, b)
-        base_fans = Fans(_int(bfi), _int(bfo), c.fans.blocks)
+        base_in, base_out = _base_fans(c, b)
+        base_fans = Fans(base_in, base_out / c.fans.blocks, c.fans.blocks)
     base_module = shapes.modules.get(c.module_name, c.module)
     cb = replace(c, shape=b.shape, fans=base_fans, module=base_module)
     scheme, why = under(cb, m)
@@ -554,8 +538,10 @@ class MuTable:
 def _lr_mult(cls: str, m_in: float, m_out: float, optimizer: str) -> float:
     if optimizer in ("adam", "adamw"):
         return 1.0 / m_in if cls in ("hidden", "output") else 1.0
-    if cls in ("input", "vector", "tied"):
+    if cls in ("input", "vector"):
         return m_out
+    if cls == "tied":  # vector-like in the width d (MuSGD: lr × width multiplier)
+        return m_in
     if cls == "hidden":
         return m_out / m_in
     if cls == "output":
