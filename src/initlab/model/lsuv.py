@@ -43,6 +43,7 @@ from initlab.errors import InitError
 from initlab.model.apply import generator_for, is_pretrained
 from initlab.model.structure import unwrap
 from initlab.model.trace import split_input
+from initlab.views import render
 
 LSUV_LAYERS: tuple[type[nn.Module], ...] = (nn.Linear, nn.modules.conv._ConvNd)
 
@@ -116,17 +117,10 @@ class LSUVReport:
         return json.dumps(self.to_dict(), indent=indent)
 
     def __rich__(self) -> Any:
-        from rich.table import Table
+        return render(self, "rich")
 
-        t = Table(title=f"LSUV: target std {self.target_std}, tol {self.tol}, "
-                  f"{self.forward_passes} forward + {self.layer_calls} layer calls")
-        for c in ("layer", "type", "iterations", "initial std", "final std", "scale", "ok"):
-            t.add_column(c)
-        for layer in self.layers:
-            t.add_row(layer.name, layer.type, str(layer.iterations), f"{layer.initial_std:.4g}",
-                      f"{layer.final_std:.4g}", f"{layer.scale:.4g}",
-                      "yes" if layer.converged else "[red]no[/red]")
-        return t
+    def __str__(self) -> str:
+        return str(render(self, "text"))
 
 
 def _out_channel_dim(m: nn.Module) -> int:
