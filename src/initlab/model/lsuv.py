@@ -43,7 +43,7 @@ from initlab.errors import InitError
 from initlab.model.apply import generator_for, is_pretrained
 from initlab.model.structure import unwrap
 from initlab.model.trace import split_input
-from initlab.views import render
+from initlab.views import Rendered
 
 LSUV_LAYERS: tuple[type[nn.Module], ...] = (nn.Linear, nn.modules.conv._ConvNd)
 
@@ -76,7 +76,7 @@ class LSUVLayer:
 
 
 @dataclass(frozen=True)
-class LSUVReport:
+class LSUVReport(Rendered):
     """The result of :func:`lsuv`.
 
     Attributes:
@@ -115,12 +115,6 @@ class LSUVReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
-
-    def __rich__(self) -> Any:
-        return render(self, "rich")
-
-    def __str__(self) -> str:
-        return str(render(self, "text"))
 
 
 def _out_channel_dim(m: nn.Module) -> int:

@@ -69,7 +69,7 @@ from initlab.errors import InitError
 from initlab.model import specs as S
 from initlab.model.policies import ModelContext, ParamContext, Policy, get_policy
 from initlab.model.specs import Scheme, Target, resolve
-from initlab.views import render
+from initlab.views import Rendered
 
 #: The classes of Yang et al. 2022, Table 3 (plus the tied embedding/readout and finite tensors).
 CLASSES = ("input", "hidden", "output", "tied", "vector", "finite")
@@ -451,7 +451,7 @@ class ForwardChange:
 
 
 @dataclass(frozen=True)
-class MuTable:
+class MuTable(Rendered):
     """The per-parameter learning-rate and multiplier table of a μP plan, for one optimizer.
 
     Examples:
@@ -483,12 +483,6 @@ class MuTable:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
-
-    def __rich__(self) -> Any:
-        return render(self, "rich")
-
-    def __str__(self) -> str:
-        return str(render(self, "text"))
 
 
 def _lr_mult(cls: str, m_in: float, m_out: float, optimizer: str) -> float:
