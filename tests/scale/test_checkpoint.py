@@ -134,6 +134,32 @@ def test_interrupted_write_leaves_nothing_that_looks_complete(tmp_path, monkeypa
         load_seed_checkpoint(Mixed(), out)
 
 
+class _Table(nn.Module):
+    """A parameter with no own init (no reset_parameters)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.t = nn.Parameter(torch.empty(4, 4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.t
+
+
+def test_frozen_meta_parameter_gets_its_own_init_as_apply_plan_gives_it(tmp_path):
+    # on the meta device there is nothing to keep: apply_plan re-runs the module's own init
+    with torch.device("meta"):
+        meta = nn.Linear(4, 4)
+    meta.weight.requires_grad_(False)
+    p = initlab.plan(meta, torch.zeros(1, 4))
+    ck = write_seed_checkpoint(meta, p, tmp_path / "c", seed=5)
+    real = nn.Linear(4, 4).to_empty(device="cpu")
+    real.weight.requires_grad_(False)
+    initlab.apply_plan(real, p, seed=5)
+    got = nn.Linear(4, 4)
+    load_seed_checkpoint(got, tmp_path / "c")
+    assert ck.tensors == 2 and torch.equal(got.weight, real.weight)
+
+
 def test_bad_inputs(tmp_path):
     with torch.device("meta"):
         meta = nn.Linear(4, 4)
@@ -149,10 +175,12 @@ def test_bad_inputs(tmp_path):
         write_seed_checkpoint(meta, p, tmp_path / "a", max_shard_size="lots")
     with pytest.raises(InitError, match="InitPlan"):
         write_seed_checkpoint(meta, "plan", tmp_path / "b")  # type: ignore[arg-type]
-    meta.weight.requires_grad_(False)  # frozen: not written, and no values on meta
-    p = initlab.plan(meta, torch.zeros(1, 4))
-    with pytest.raises(InitError, match="weight is not written by the plan"):
-        write_seed_checkpoint(meta, p, tmp_path / "c")
+    with torch.device("meta"):
+        table = _Table()
+    table.t.requires_grad_(False)  # frozen, no own init: not written, and no values on meta
+    p = initlab.plan(table, torch.zeros(1, 4))
+    with pytest.raises(InitError, match="t is not written by the plan"):
+        write_seed_checkpoint(table, p, tmp_path / "c")
     write_seed_checkpoint(nn.Linear(4, 4), initlab.plan(nn.Linear(4, 4), torch.zeros(1, 4)),
                           tmp_path / "d")  # fmt: skip
     with pytest.raises(InitError, match="shape"):
@@ -205,3 +233,17 @@ def test_peak_memory_is_one_tensor_not_the_model():
     grew, total = map(int, r.stdout.split())
     assert total > 100e6
     assert grew < 25e6, f"peak RSS grew by {grew / 1e6:.1f} MB writing {total / 1e6:.0f} MB"
+
+
+def test_meta_load_keeps_tied_weights_tied(tmp_path):
+    """Assigning into a meta model must keep one Parameter per tied group (a tied embedding and
+    head loaded as two Parameters would train as two untied weights)."""
+    x = torch.zeros(1, 8, dtype=torch.long)
+    with torch.device("meta"):
+        meta = zoo.nano_gpt()
+    write_seed_checkpoint(meta, initlab.plan(meta, x), tmp_path / "c", seed=1)
+    with torch.device("meta"):
+        lazy = zoo.nano_gpt()
+    load_seed_checkpoint(lazy, tmp_path / "c")
+    assert lazy.lm_head.weight is lazy.transformer.wte.weight
+    assert len(list(lazy.parameters())) == len(list(zoo.nano_gpt().parameters()))

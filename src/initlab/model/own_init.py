@@ -110,6 +110,88 @@ def run_own_init(model: nn.Module, targets: Mapping[str, Sequence[str]], seed: i
                 t._is_hf_initialized = old  # type: ignore[attr-defined]
 
 
+def own_init_values(model: nn.Module, module_name: str, seed: int) -> dict[str, torch.Tensor]:
+    """The values :func:`run_own_init` gives module ``module_name``'s own parameters and
+    buffers (full names → CPU tensors), computed on a CPU copy: ``model`` (usually on the meta
+    device) is not touched. Used by :func:`initlab.scale.write_seed_checkpoint`, so a seed
+    checkpoint of a meta model equals eager ``initlab.init``.
+
+    The same calls under the same seeded RNG as :func:`run_own_init`: ``reset_parameters``, or
+    the Hugging Face model's ``_init_weights`` on the module and then its parent. The copy holds
+    the module and its parent in real memory; when the parent is the whole model only the
+    model's own direct tensors and the module are made real (the rest stays on the meta device).
+
+    Raises:
+        InitError: a module with no own init (as :func:`run_own_init`).
+
+    Examples:
+        >>> with torch.device("meta"):
+        ...     m = nn.Sequential(nn.Linear(3, 3))
+        >>> v = own_init_values(m, "0", seed=0)
+        >>> sorted(v), v["0.weight"].device.type
+        (['0.bias', '0.weight'], 'cpu')
+    """
+    import copy
+
+    from initlab.model.apply import stable_seed
+
+    how = own_init_method(model, module_name)
+    m = model.get_submodule(module_name) if module_name else model
+    if how is None:
+        names = [n for n, _ in _tensors_local(m, module_name)]
+        raise InitError(
+            f"no own initialization for {', '.join(names)}: {type(m).__name__} has no "
+            "reset_parameters() and the model no _init_weights(); give these parameters a "
+            "rule (rules=[(name, initlab.schemes.normal(0.02))]) or build the model eagerly"
+        )
+    path = [module_name]
+    if how == "_init_weights" and module_name:
+        path.append(module_name.rpartition(".")[0])
+    top_name = path[-1]
+    top = model.get_submodule(top_name) if top_name else model
+    rel = module_name[len(top_name) :].lstrip(".")
+    memo: dict[int, object] = {}
+    if top_name == "" and module_name:  # the whole model above: keep all but two parts meta
+        own = {id(t) for t in m.parameters()} | {id(t) for t in m.buffers()}
+        own |= {id(t) for t in top.parameters(recurse=False)}
+        own |= {id(t) for t in top.buffers(recurse=False)}
+        for t in list(top.parameters()) + list(top.buffers()):
+            if id(t) not in own:
+                e = torch.empty_like(t, device="meta")
+                is_param = isinstance(t, nn.Parameter)
+                memo[id(t)] = nn.Parameter(e, t.requires_grad) if is_param else e
+    local_top = copy.deepcopy(top, memo)
+    local = local_top.get_submodule(rel) if rel else local_top
+    if memo:
+        local.to_empty(device="cpu")
+        local_top.to_empty(device="cpu", recurse=False)
+    else:
+        local_top.to_empty(device="cpu")
+    for _, t in _tensors(local, ""):
+        if hasattr(t, "_is_hf_initialized"):
+            t._is_hf_initialized = False  # type: ignore[attr-defined]
+    root = _hf_root(model)
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(stable_seed(seed, module_name, -1))
+        if how == "reset_parameters":
+            local.reset_parameters()  # type: ignore[operator]
+        else:
+            for name in path:
+                r = name[len(top_name) :].lstrip(".")
+                sub = local_top.get_submodule(r) if r else local_top
+                root._init_weights(sub)  # type: ignore[union-attr,operator]
+    return {n: t.detach() for n, t in _tensors_local(local, module_name)}
+
+
+def _tensors_local(m: nn.Module, prefix: str) -> Iterable[tuple[str, torch.Tensor]]:
+    """A module's own (direct) parameters and buffers, with full names."""
+    pre = f"{prefix}." if prefix else ""
+    for n, t in m.named_parameters(recurse=False):
+        yield pre + n, t
+    for n, t in m.named_buffers(recurse=False):
+        yield pre + n, t
+
+
 def _tensors(m: nn.Module, prefix: str) -> Iterable[tuple[str, torch.Tensor]]:
     pre = f"{prefix}." if prefix else ""
     for n, t in m.named_parameters():
@@ -153,4 +235,11 @@ def check_initialized(rows: Iterable[object], tensors: Mapping[str, torch.Tensor
         )
 
 
-__all__ = ["META_FROZEN", "UNINITIALIZED", "check_initialized", "own_init_method", "run_own_init"]
+__all__ = [
+    "META_FROZEN",
+    "UNINITIALIZED",
+    "check_initialized",
+    "own_init_method",
+    "own_init_values",
+    "run_own_init",
+]

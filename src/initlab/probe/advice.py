@@ -385,4 +385,88 @@ def input_findings(inp: InputReport | None, th: Thresholds) -> list[Finding]:
     return out
 
 
-__all__ = ["input_findings", "layer_findings", "reference_scheme", "reference_std"]
+def attention_findings(
+    records: Sequence[tuple[str, int, tuple[float, ...]]], th: Thresholds
+) -> list[Finding]:
+    """Near-one-hot attention at init: ``records`` are (name, keys, (entropy/ln n, one-hot
+    share, rows)) per attention call (:func:`initlab.probe.stats.attention_entropy`)."""
+    seen = [(n, k, v) for n, k, v in records if v[2] > 0 and math.isfinite(v[0])]
+    bad = [(n, k, v) for n, k, v in seen if v[0] < th.attn_entropy]
+    if not bad:
+        return []
+    worst = min(bad, key=lambda r: r[2][0])
+    names = tuple(dict.fromkeys(n for n, _, _ in bad))
+    return [
+        Finding(
+            kind="attention",
+            severity="problem",
+            summary=(
+                f"attention is near one-hot at init in {len(bad)} of {len(seen)} attention "
+                f"call(s): softmax entropy {_fmt(worst[2][0])} of ln(keys) at {worst[0]} "
+                f"({worst[1]} keys; {worst[2][1]:.0%} of rows put > 0.9 on one key)"
+            ),
+            cause=(
+                "the query·key logits are too large: q/k projections initialized too large "
+                "(or the 1/√d_head scale missing); a saturated softmax passes almost no "
+                "gradient to the queries and keys"
+            ),
+            fix=(
+                "initialize the q/k projections smaller, e.g. initlab.init(model, x, "
+                "policy='auto'), and scale the scores by 1/√d_head"
+            ),
+            expected=f"entropy ≥ {_fmt(th.attn_entropy)} of ln(keys) (uniform attention is 1)",
+            layers=names,
+            evidence={
+                "entropy_ratio": {n: round(v[0], 4) for n, _, v in bad},
+                "one_hot_rows": {n: round(v[1], 4) for n, _, v in bad},
+                "keys": worst[1],
+                "attention_calls": len(seen),
+            },
+        )
+    ]
+
+
+def gate_findings(
+    records: Sequence[tuple[str, str, tuple[float, ...]]], th: Thresholds
+) -> list[Finding]:
+    """Saturated gates inside ``nn.LSTM``/``nn.GRU``: ``records`` are (name, class,
+    (sigmoid share, tanh share, gate values)) (:func:`initlab.probe.stats.rnn_gate_saturation`)."""
+    bad = [(n, c, v) for n, c, v in records if max(v[0], v[1]) >= th.gate_saturated]
+    if not bad:
+        return []
+    n0, c0, v0 = max(bad, key=lambda r: max(r[2][0], r[2][1]))
+    d = th.sat_derivative
+    return [
+        Finding(
+            kind="saturated",
+            severity="problem",
+            summary=(
+                f"{n0} ({c0}): {v0[0]:.0%} of its sigmoid gates and {v0[1]:.0%} of its tanh "
+                f"values are saturated (derivative < {_fmt(d)}) on the first time steps"
+            ),
+            cause=(
+                "recurrent weights too large: gates stuck near 0/1 and tanh near ±1 pass "
+                "almost no gradient through time"
+            ),
+            fix=(
+                "initialize the RNN with the default U(±1/√hidden) or orthogonal recurrent "
+                "weights, e.g. initlab.init(model, x, policy='auto')"
+            ),
+            expected=f"saturated share < {_fmt(th.gate_saturated)}",
+            layers=tuple(dict.fromkeys(n for n, _, _ in bad)),
+            evidence={
+                "sigmoid_saturated": {n: round(v[0], 4) for n, _, v in bad},
+                "tanh_saturated": {n: round(v[1], 4) for n, _, v in bad},
+            },
+        )
+    ]
+
+
+__all__ = [
+    "attention_findings",
+    "gate_findings",
+    "input_findings",
+    "layer_findings",
+    "reference_scheme",
+    "reference_std",
+]

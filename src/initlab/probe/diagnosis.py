@@ -216,9 +216,10 @@ class Diagnosis:
         return {r.label: r.status for r in self.layers}
 
     def problems(self) -> tuple[str, ...]:
-        """The distinct finding kinds, most severe first (``"input"`` last)."""
+        """The distinct finding kinds, most severe first (``"attention"`` after the statuses,
+        ``"input"`` and ``"batchnorm"`` last)."""
         kinds = {f.kind for f in self.findings}
-        return tuple(k for k in (*STATUSES, "input") if k in kinds)
+        return tuple(k for k in (*STATUSES, "attention", "input", "batchnorm") if k in kinds)
 
     def layer(self, name: str) -> LayerReport:
         """The first report of the module called ``name`` (or with that label)."""

@@ -44,7 +44,14 @@ from initlab.core.gains import gain as _gain
 from initlab.errors import InitError
 from initlab.model.structure import Structure, discover
 from initlab.probe import stats
-from initlab.probe.advice import input_findings, layer_findings, reference_scheme, reference_std
+from initlab.probe.advice import (
+    attention_findings,
+    gate_findings,
+    input_findings,
+    layer_findings,
+    reference_scheme,
+    reference_std,
+)
 from initlab.probe.diagnosis import Diagnosis, Finding, InputReport, LayerReport
 from initlab.probe.hooks import Recorder, Tap, first_float, iter_tensors, select_taps, unwrap
 from initlab.probe.verdicts import Thresholds, assess, output_checks, verdict_of
@@ -272,6 +279,8 @@ def doctor(
     layers = tuple(LayerReport(**{k: v for k, v in r.items() if k in names}) for r in rows)
     findings = layer_findings(layers, ctx.th) + out_findings + input_findings(inp, ctx.th)
     findings += _tiny_batchnorm(ctx, rows)
+    findings += attention_findings(_inner_rows(run.recorder.attention, host, "attn"), ctx.th)
+    findings += gate_findings(_inner_rows(run.recorder.gates, host, "gate"), ctx.th)
     dx = Diagnosis(
         model=type(ctx.model).__name__,
         verdict=verdict_of([r.status for r in layers]),
@@ -439,6 +448,10 @@ def _add_output_stats(ctx: _Ctx, out: Any, result: _RunResult) -> None:
 def _add_grad_stats(ctx: _Ctx, run: _RunResult) -> None:
     """Stage 4: gradient statistics, and every recorded part, into the one transfer."""
     flat = ctx.flat
+    for i, (_, _, t) in enumerate(run.recorder.attention):
+        flat.add(("attn", i), t)
+    for i, (_, _, t) in enumerate(run.recorder.gates):
+        flat.add(("gate", i), t)
     with torch.no_grad():
         if run.input_grad is not None:
             flat.add("in_grad", stats.rms(run.input_grad))
@@ -643,6 +656,14 @@ def _input_report(
         channel_std=tuple(float(v) for v in host.get("in_cstd", ())),
         grad_rms=val("in_grad"),
     )
+
+
+def _inner_rows(
+    items: list[tuple[str, Any, torch.Tensor]], host: dict[Any, np.ndarray], tag: str
+) -> list[tuple[str, Any, tuple[float, ...]]]:
+    """(name, info, statistics) of the attention / RNN-gate records, read back from ``host``."""
+    return [(n, info, tuple(float(v) for v in host[(tag, i)]))
+            for i, (n, info, _) in enumerate(items) if (tag, i) in host]  # fmt: skip
 
 
 def _tiny_batchnorm(ctx: _Ctx, rows: list[dict[str, Any]]) -> list[Finding]:

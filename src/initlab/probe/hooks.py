@@ -72,6 +72,9 @@ DEAD_FAMILY = frozenset(n for n in ACTIVATION_TYPES.values() if get_activation(n
 #: (``Activation.saturates``).
 NO_SATURATION = frozenset(n for n in ACTIVATION_TYPES.values() if not get_activation(n).saturates)
 
+#: Functions whose input carries attention scores (softmax) or queries and keys (SDPA).
+_ATTENTION_FUNCS = frozenset({"softmax", "scaled_dot_product_attention"})
+
 #: Pre-activations sampled (strided) for the saturated share.
 SAT_SAMPLE = 1 << 16
 
@@ -223,6 +226,9 @@ class Recorder:
         self._stack: list[str] = []  # names of the (untapped) modules running
         self.functional_rows = 0
         self._acts: dict[tuple[str, tuple[tuple[str, Any], ...]], Activation] = {}
+        # attention-softmax saturation and RNN gate saturation (device tensors, see stats)
+        self.attention: list[tuple[str, int, torch.Tensor]] = []  # name, keys, stats
+        self.gates: list[tuple[str, str, torch.Tensor]] = []  # name, LSTM/GRU, stats
 
     def __enter__(self) -> Recorder:
         tapped = set()
@@ -231,6 +237,10 @@ class Recorder:
             tapped.add(id(m))
             self._handles.append(m.register_forward_pre_hook(self._pre(tap)))
             self._handles.append(m.register_forward_hook(self._post(tap), always_call=True))
+            if isinstance(m, (nn.MultiheadAttention, nn.LSTM, nn.GRU)):
+                self._handles.append(
+                    m.register_forward_pre_hook(self._inner(tap), with_kwargs=True)
+                )
         if self.model is not None:
             for name, m in self.model.named_modules():
                 if id(m) not in tapped:
@@ -354,6 +364,55 @@ class Recorder:
 
         return hook
 
+    def _inner(self, tap: Tap):
+        """What a module computes inside one kernel: MHA's attention, LSTM/GRU gates."""
+
+        def hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            self._quiet += 1
+            try:
+                with torch.no_grad():
+                    if isinstance(module, nn.MultiheadAttention):
+                        sc = _mha_scores(module, args, kwargs)
+                        if sc is not None:
+                            self.attention.append(
+                                (tap.name, sc.shape[-1], stats.attention_entropy(sc))
+                            )
+                    else:
+                        x = args[0] if args else kwargs.get("input")
+                        if isinstance(x, torch.Tensor) and x.is_floating_point():
+                            g = stats.rnn_gate_saturation(module, x, None, self.sat_derivative)
+                            self.gates.append((tap.name, type(module).__name__, g))
+            except Exception:  # a statistic never breaks the forward
+                pass
+            finally:
+                self._quiet -= 1
+
+        return hook
+
+    def _attention_call(self, fname: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """A softmax over attention scores, or an SDPA call: record the attention entropy."""
+        x = args[0] if args else kwargs.get("input", kwargs.get("query"))
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 3:
+            return
+        if fname == "scaled_dot_product_attention":
+            k = args[1] if len(args) > 1 else kwargs.get("key")
+            if not isinstance(k, torch.Tensor):
+                return
+            mask = args[3] if len(args) > 3 else kwargs.get("attn_mask")
+            causal = bool(args[5] if len(args) > 5 else kwargs.get("is_causal", False))
+            scale = args[6] if len(args) > 6 else kwargs.get("scale")
+            sc = stats.sdpa_scores(x, k, mask, causal, scale)
+        else:
+            dim = args[1] if len(args) > 1 else kwargs.get("dim", -1)
+            square = x.dim() == 3 and x.shape[-1] == x.shape[-2]
+            if dim not in (-1, x.dim() - 1) or not (x.dim() >= 4 or square):
+                return
+            sc = x
+        if sc.shape[-1] < 2:
+            return
+        name = self._stack[-1] if self._stack else ""
+        self.attention.append((name or fname, sc.shape[-1], stats.attention_entropy(sc)))
+
     @staticmethod
     def _grad(rec: Record):
         def hook(g: torch.Tensor) -> None:
@@ -389,7 +448,14 @@ class Recorder:
         The pre-activation is read before ``func`` runs (in-place calls overwrite it). A failure
         of the doctor's own bookkeeping (an exotic tensor type) drops the row, never the forward.
         """
-        if self._quiet or self._depth or self._last_param is None:
+        if self._quiet:
+            return func(*args, **kwargs)
+        if getattr(func, "__name__", "") in _ATTENTION_FUNCS:
+            try:
+                self._attention_call(func.__name__, args, kwargs)
+            except Exception:  # a statistic never breaks the forward
+                pass
+        if self._depth or self._last_param is None:
             return func(*args, **kwargs)
         if getattr(func, "__name__", "") not in _RAW_NAMES:
             return func(*args, **kwargs)
@@ -450,6 +516,44 @@ class Recorder:
             self._acts[akey] = act
         tap, key = self._functional_tap(name, x, act, name)
         return tap, key, x, self._pre_stats(x, "activation", name, act)
+
+
+def _mha_scores(
+    m: nn.MultiheadAttention, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> torch.Tensor | None:
+    """Pre-softmax scores (first ≤ 4 items, ≤ 64 queries, masked = -inf) of an MHA call."""
+    names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask")
+    a = dict(zip(names, args, strict=False)) | kwargs
+    q, k = a.get("query"), a.get("key")
+    if not isinstance(q, torch.Tensor) or not isinstance(k, torch.Tensor):
+        return None
+    if q.dim() == 2:
+        q, k = q.unsqueeze(1), k.unsqueeze(1)
+    elif m.batch_first:
+        q, k = q.transpose(0, 1), k.transpose(0, 1)
+    q, k = q[:64, :4].float(), k[:, :4].float()  # (T, B, E)
+    e, h = m.embed_dim, m.num_heads
+    if m._qkv_same_embed_dim:
+        wq, wk = m.in_proj_weight[:e], m.in_proj_weight[e : 2 * e]
+    else:
+        wq, wk = m.q_proj_weight, m.k_proj_weight
+    b = m.in_proj_bias
+    qp = q @ wq.float().T + (b[:e].float() if b is not None else 0.0)
+    kp = k @ wk.float().T + (b[e : 2 * e].float() if b is not None else 0.0)
+    t, bsz, s = qp.shape[0], qp.shape[1], kp.shape[0]
+    qp = qp.reshape(t, bsz, h, e // h).permute(1, 2, 0, 3)
+    kp = kp.reshape(s, bsz, h, e // h).permute(1, 2, 0, 3)
+    sc = stats.sdpa_scores(qp, kp)
+    mask = a.get("attn_mask")
+    if isinstance(mask, torch.Tensor):
+        mk = mask if mask.dim() == 2 else mask.reshape(-1, h, *mask.shape[-2:])[:bsz]
+        mk = mk[..., :t, :]
+        sc = sc.masked_fill(mk, float("-inf")) if mk.dtype == torch.bool else sc + mk.float()
+    kpm = a.get("key_padding_mask")
+    if isinstance(kpm, torch.Tensor):
+        kpm = kpm.reshape(-1, kpm.shape[-1])[:bsz, None, None, :]
+        sc = sc.masked_fill(kpm, float("-inf")) if kpm.dtype == torch.bool else sc + kpm.float()
+    return sc
 
 
 class FunctionalTap(TorchFunctionMode):

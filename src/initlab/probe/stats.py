@@ -257,10 +257,185 @@ def sample(x: torch.Tensor, k: int = SAMPLE_SIZE) -> torch.Tensor:
     return flat[::step][:k].to(torch.float64)
 
 
+#: Rows of attention scores read per call (strided) for the attention entropy.
+ATTN_ROWS = 4096
+#: Time steps of an nn.LSTM/nn.GRU re-evaluated for the gate saturation.
+RNN_STEPS = 8
+
+
+def attention_entropy(scores: torch.Tensor) -> torch.Tensor:
+    """Attention-softmax saturation of pre-softmax ``scores`` (softmax over the last axis).
+
+    Returns ``[mean H/ln(n), share of rows with max p > 0.9, rows]`` over the rows with n ≥ 2
+    valid keys: H is the entropy of the row's softmax, n its number of keys not masked (a mask
+    is -inf or a large negative number, below half the dtype's minimum: HF's ``finfo.min``), so
+    a causal row i is judged against ln(i + 1). 1 is uniform attention, 0 one-hot. At most
+    :data:`ATTN_ROWS` rows are read (strided). NaN when no row has two keys.
+
+    Examples:
+        >>> [round(v, 3) for v in attention_entropy(torch.zeros(2, 4, 4)).tolist()]
+        [1.0, 0.0, 8.0]
+        >>> attention_entropy(torch.tensor([[100.0, 0.0, 0.0]]))[0].item() < 1e-3
+        True
+    """
+    s = _f32(scores.detach()).reshape(-1, scores.shape[-1])
+    if s.shape[0] > ATTN_ROWS:
+        s = s[:: -(-s.shape[0] // ATTN_ROWS)]
+    valid = s > torch.finfo(scores.dtype).min / 2
+    s = s.masked_fill(~valid, float("-inf"))
+    n = valid.sum(-1)
+    keep = n >= 2
+    logp = torch.log_softmax(s, dim=-1)
+    p = logp.exp()
+    h = -(p * logp.masked_fill(~valid, 0.0)).sum(-1)
+    ratio = h / torch.log(n.clamp(min=2).to(h.dtype))
+    rows = keep.sum().to(torch.float64)
+    mean = (ratio * keep).sum().to(torch.float64) / rows
+    onehot = ((p.amax(-1) > 0.9) & keep).sum().to(torch.float64) / rows
+    return torch.stack([mean, onehot, rows])
+
+
+def sdpa_scores(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    attn_mask: torch.Tensor | None = None,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> torch.Tensor:
+    """The pre-softmax scores of ``F.scaled_dot_product_attention(q, k, v, ...)`` (masked = -inf).
+
+    Only the first 64 queries of the first 4 items are computed (cheap); grouped-query keys are
+    repeated to the queries' heads.
+
+    Examples:
+        >>> q = torch.ones(1, 2, 3, 4)
+        >>> sdpa_scores(q, q, is_causal=True)[0, 0].tolist()
+        [[2.0, -inf, -inf], [2.0, 2.0, -inf], [2.0, 2.0, 2.0]]
+    """
+    nq = min(q.shape[-2], 64)
+    qs = q.detach()[..., :nq, :]
+    kd = k.detach()
+    if qs.dim() >= 4:
+        qs, kd = qs[:4], kd[:4]
+        if kd.shape[-3] != qs.shape[-3] and qs.shape[-3] % kd.shape[-3] == 0:
+            kd = kd.repeat_interleave(qs.shape[-3] // kd.shape[-3], dim=-3)
+    sc = scale if scale is not None else qs.shape[-1] ** -0.5
+    s = _f32(qs) @ _f32(kd).transpose(-2, -1) * sc
+    if is_causal:
+        keep = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool, device=s.device).tril()
+        s = s.masked_fill(~keep[:nq], float("-inf"))
+    if attn_mask is not None:
+        m = attn_mask[..., :nq, :]
+        m = m[:4] if m.dim() >= 4 else m
+        if m.dtype == torch.bool:
+            s = s.masked_fill(~m, float("-inf"))
+        else:
+            s = s + _f32(m)
+    return s
+
+
+def rnn_gate_saturation(
+    module: torch.nn.Module,
+    x: torch.Tensor,
+    hx: object = None,
+    sat_derivative: float = 0.05,
+    steps: int = RNN_STEPS,
+    _out: list[torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Gate saturation of an ``nn.LSTM``/``nn.GRU`` on the first ``steps`` time steps of ``x``.
+
+    Re-evaluates the recurrence (forward direction of every layer; a bidirectional layer's next
+    input uses the reverse direction on the same window) from the module's own weights and
+    returns ``[share of sigmoid gates with σ' < sat_derivative, share of tanh values (candidate,
+    LSTM cell output) with tanh' < sat_derivative, gate values]``. At the default 0.05 that is
+    σ < 0.053 or > 0.947 and |tanh| > 0.975.
+
+    Examples:
+        >>> torch.manual_seed(0) and None
+        >>> lstm = torch.nn.LSTM(8, 16)
+        >>> rnn_gate_saturation(lstm, torch.randn(5, 3, 8))[0].item() < 0.05
+        True
+    """
+    m = module
+    lstm = isinstance(m, torch.nn.LSTM)
+    xs = x.detach()
+    if xs.dim() == 2:  # unbatched
+        xs = xs.unsqueeze(1 if not m.batch_first else 0)
+    if m.batch_first:
+        xs = xs.transpose(0, 1)
+    xs = _f32(xs[:steps])
+    t_len, b = xs.shape[0], xs.shape[1]
+    hsize = m.hidden_size
+    psize = getattr(m, "proj_size", 0) or hsize
+    sat_sig = torch.zeros((), dtype=torch.float64, device=xs.device)
+    sat_tanh = torch.zeros_like(sat_sig)
+    n_sig = n_tanh = 0
+    # σ'(z) = σ(1-σ) < d  and  tanh'(z) = 1 - tanh² < d, in closed form
+    d = sat_derivative
+    lim_s = 0.5 - (max(0.0, 0.25 - d)) ** 0.5  # σ < lim_s or σ > 1 - lim_s
+    lim_t = max(0.0, 1.0 - d) ** 0.5
+    dirs = 2 if m.bidirectional else 1
+    inp = xs
+    for layer in range(m.num_layers):
+        outs = []
+        for direc in range(dirs):
+            sfx = f"_l{layer}" + ("_reverse" if direc else "")
+            w_ih = _f32(getattr(m, "weight_ih" + sfx).detach())
+            w_hh = _f32(getattr(m, "weight_hh" + sfx).detach())
+            b_ih = getattr(m, "bias_ih" + sfx, None)
+            b_hh = getattr(m, "bias_hh" + sfx, None)
+            w_hr = getattr(m, "weight_hr" + sfx, None)
+            h = xs.new_zeros(b, psize)
+            c = xs.new_zeros(b, hsize)
+            seq = inp.flip(0) if direc else inp
+            hs = []
+            for t in range(t_len):
+                gi = seq[t] @ w_ih.T + (_f32(b_ih.detach()) if b_ih is not None else 0.0)
+                gh = h @ w_hh.T + (_f32(b_hh.detach()) if b_hh is not None else 0.0)
+                if lstm:
+                    g = gi + gh
+                    i, f, gg, o = g.chunk(4, -1)
+                    sig = torch.sigmoid(torch.cat([i, f, o], -1))
+                    cand = torch.tanh(gg)
+                    c = sig[:, hsize : 2 * hsize] * c + sig[:, :hsize] * cand
+                    tc = torch.tanh(c)
+                    h = sig[:, 2 * hsize :] * tc
+                    if w_hr is not None:
+                        h = h @ _f32(w_hr.detach()).T
+                    tanhs = torch.cat([cand, tc], -1)
+                else:
+                    ri, zi, ni = gi.chunk(3, -1)
+                    rh, zh, nh = gh.chunk(3, -1)
+                    r, z = torch.sigmoid(ri + rh), torch.sigmoid(zi + zh)
+                    n = torch.tanh(ni + r * nh)
+                    h = (1 - z) * n + z * h
+                    sig, tanhs = torch.cat([r, z], -1), n
+                sat_sig = sat_sig + ((sig < lim_s) | (sig > 1 - lim_s)).sum()
+                sat_tanh = sat_tanh + (tanhs.abs() > lim_t).sum()
+                n_sig += sig.numel()
+                n_tanh += tanhs.numel()
+                hs.append(h)
+            out = torch.stack(hs)
+            outs.append(out.flip(0) if direc else out)
+        inp = torch.cat(outs, -1)
+    if _out is not None:
+        _out.append(inp)
+    return torch.stack(
+        [
+            sat_sig / max(1, n_sig),
+            sat_tanh / max(1, n_tanh),
+            torch.tensor(float(n_sig), dtype=torch.float64, device=xs.device),
+        ]
+    )
+
+
 __all__ = [
+    "ATTN_ROWS",
     "MOMENT_FIELDS",
+    "RNN_STEPS",
     "SAMPLE_SIZE",
     "activation_derivative",
+    "attention_entropy",
     "dead_fraction",
     "duplicate_fraction",
     "duplicate_units",
@@ -268,8 +443,10 @@ __all__ = [
     "moments",
     "relu_moments",
     "rms",
+    "rnn_gate_saturation",
     "sample",
     "saturated_fraction",
+    "sdpa_scores",
     "unit_dims",
     "units_view",
 ]

@@ -79,6 +79,12 @@ class Thresholds:
             beyond ``band`` counts even when each per-layer factor is within ``trend`` (8).
         bn_values: a BatchNorm in train mode that normalizes over at most this many values per
             channel (batch × spatial positions) is reported: its output is mostly noise (4).
+        attn_entropy: attention whose mean softmax entropy at init is below this share of
+            ln(number of keys) is near one-hot and reported (0.5; uniform is 1).
+        gate_saturated: an ``nn.LSTM``/``nn.GRU`` whose sigmoid gates or tanh values on the
+            first time steps have φ' < ``sat_derivative`` in at least this share is reported
+            (0.25: PyTorch's default U(±1/√hidden) start saturates none of them, and a stuck
+            gate multiplies the gradient through time by < ``sat_derivative`` per step).
     """
 
     band: float = 10.0
@@ -95,6 +101,8 @@ class Thresholds:
     loss_excess: float = 2.0
     long_group: int = 8
     bn_values: int = 4
+    attn_entropy: float = 0.5
+    gate_saturated: float = 0.25
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> Thresholds:

@@ -44,7 +44,6 @@ Examples:
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
@@ -59,7 +58,8 @@ from torch import nn
 
 from initlab.errors import InitError
 from initlab.files import atomic_output
-from initlab.model.apply import BLOCK, _module_default, write, write_block
+from initlab.model.apply import BLOCK, write, write_block
+from initlab.model.own_init import META_FROZEN, own_init_values
 from initlab.model.plan import InitPlan, PlanRow
 
 INDEX_NAME = "model.safetensors.index.json"
@@ -168,7 +168,8 @@ def _entries(model: nn.Module, plan: InitPlan) -> tuple[list[_Entry], dict[str, 
         if t.dtype not in _ST_DTYPES:
             raise InitError(f"write_seed_checkpoint: {name} has dtype {t.dtype}, which "
                             "safetensors cannot store")  # fmt: skip
-        written = row is not None and row.written
+        meta_frozen = row is not None and row.status == "frozen" and META_FROZEN in row.reason
+        written = row is not None and (row.written or meta_frozen)
         if not written and t.is_meta:
             missing.append(name)
         module = row.module if row is not None else name.rpartition(".")[0]
@@ -186,8 +187,10 @@ def _entries(model: nn.Module, plan: InitPlan) -> tuple[list[_Entry], dict[str, 
 
 
 class _ModuleDefaults:
-    """Modules' own ``reset_parameters`` run on a CPU copy of one module at a time (seeded as
-    :func:`initlab.apply_plan` seeds it), so a checkpoint of a meta model holds their values."""
+    """Modules' own init (:func:`initlab.model.own_init.own_init_values`: ``reset_parameters``
+    or a Hugging Face model's ``_init_weights``, seeded as :func:`initlab.apply_plan` seeds it)
+    run on a CPU copy of one module at a time, so a checkpoint of a meta model holds their
+    values."""
 
     def __init__(self, model: nn.Module, seed: int) -> None:
         self.model, self.seed = model, seed
@@ -196,12 +199,7 @@ class _ModuleDefaults:
     def get(self, module: str, name: str) -> torch.Tensor:
         if self.current is None or self.current[0] != module:
             self.current = None  # free the previous module first
-            m = self.model.get_submodule(module) if module else self.model
-            local = copy.deepcopy(m).to_empty(device="cpu")
-            _module_default(local, module, self.seed)
-            values = dict(local.named_parameters(prefix=module, recurse=False))
-            values.update(dict(local.named_buffers(prefix=module, recurse=False)))
-            self.current = (module, {k: v.detach() for k, v in values.items()})
+            self.current = (module, own_init_values(self.model, module, self.seed))
         return self.current[1][name]
 
 
@@ -418,12 +416,13 @@ def load_seed_checkpoint(
     for name, fname in index["weight_map"].items():
         by_file.setdefault(fname, []).append(name)
     loaded: list[str] = []
+    assigned: dict[int, torch.Tensor] = {}  # id(meta tensor) → its materialized replacement
     for fname, names in by_file.items():
         with safe_open(str(root / fname), framework="pt") as f:
             for name in names:
                 value = f.get_tensor(name)
                 for target_name in (name, *aliases.get(name, [])):
-                    _assign(model, state, target_name, value)
+                    _assign(model, state, target_name, value, assigned)
                     loaded.append(target_name)
     if strict:
         missing = sorted(set(state) - set(loaded))
@@ -436,8 +435,14 @@ def load_seed_checkpoint(
 
 
 def _assign(
-    model: nn.Module, state: dict[str, torch.Tensor], name: str, value: torch.Tensor
+    model: nn.Module,
+    state: dict[str, torch.Tensor],
+    name: str,
+    value: torch.Tensor,
+    assigned: dict[int, torch.Tensor],
 ) -> None:
+    """Copy ``value`` into the model's tensor ``name``; a meta tensor is replaced, once per
+    tensor: its other names (tied weights) get the same replacement, so they stay tied."""
     t = state.get(name)
     if t is None:
         raise InitError(f"load_seed_checkpoint: the model has no tensor {name!r}")
@@ -450,13 +455,17 @@ def _assign(
         if t.is_meta:
             mod_name, _, local = name.rpartition(".")
             owner = model.get_submodule(mod_name) if mod_name else model
+            new = assigned.get(id(t))
             if local in owner._parameters:
-                new = nn.Parameter(value.to(t.dtype), requires_grad=t.requires_grad)
-                owner._parameters[local] = new
-                state[name] = new
+                if new is None:
+                    new = nn.Parameter(value.to(t.dtype), requires_grad=t.requires_grad)
+                owner._parameters[local] = new  # type: ignore[assignment]
             else:
-                owner._buffers[local] = value.to(t.dtype)
-                state[name] = owner._buffers[local]  # type: ignore[assignment]
+                if new is None:
+                    new = value.to(t.dtype)
+                owner._buffers[local] = new
+            assigned[id(t)] = new
+            state[name] = new
         else:
             t.copy_(value)
 
