@@ -70,6 +70,7 @@ from initlab.errors import InitError
 from initlab.model import specs as S
 from initlab.model.policies import ModelContext, ParamContext, Policy, get_policy
 from initlab.model.specs import Scheme, Target, resolve
+from initlab.views import Rendered
 
 #: The classes of Yang et al. 2022, Table 3 (plus the tied embedding/readout and finite tensors).
 CLASSES = ("input", "hidden", "output", "tied", "vector", "finite")
@@ -485,7 +486,7 @@ class ForwardChange:
 
 
 @dataclass(frozen=True)
-class MuTable:
+class MuTable(Rendered):
     """The per-parameter learning-rate and multiplier table of a μP plan, for one optimizer.
 
     Examples:
@@ -517,22 +518,6 @@ class MuTable:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.table import Table
-        from rich.text import Text
-
-        t = Table(title=f"μP table · optimizer {self.optimizer}")
-        for col in ("parameter", "shape", "class", "m_in", "m_out", "init std", "lr ×",
-                    "fwd ×"):
-            t.add_column(col, justify="right" if col not in ("parameter", "class") else "left")
-        for r in self.rows:
-            t.add_row(r.name, "×".join(map(str, r.shape)), r.cls, f"{r.m_in:g}", f"{r.m_out:g}",
-                      "" if r.std is None else f"{r.std:.4g}", f"{r.lr_mult:.4g}",
-                      f"{r.multiplier:.4g}")
-        yield t
-        for f in self.forward_changes:
-            yield Text(f"forward: {f.text}", style="yellow")
 
 
 def _lr_mult(cls: str, m_in: float, m_out: float, optimizer: str) -> float:

@@ -28,11 +28,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from initlab.core.activations import get_activation
+from initlab.errors import InitError
 from initlab.probe.diagnosis import Finding, InputReport, LayerReport
 from initlab.probe.verdicts import Thresholds, per_layer_factor
-
-_XAVIER = frozenset({"tanh", "sigmoid", "softsign", "hardtanh", "linear"})
-_LECUN = frozenset({"selu"})
 
 _POLICY_CALL = {
     "xavier": "initlab.xavier_normal_(m.weight)",
@@ -43,12 +42,15 @@ _SCHEME_LABEL = {"xavier": "Xavier", "he": "He", "lecun": "LeCun"}
 
 
 def reference_scheme(activation: str | None) -> str:
-    """The scheme that keeps the signal of ``activation`` steady: xavier, he or lecun."""
-    if activation is None or activation in _XAVIER:
+    """The scheme that keeps the signal of ``activation`` steady: xavier, he or lecun (the
+    registry's :attr:`~initlab.core.activations.Activation.textbook_scheme`; no activation is
+    linear, an unknown one is taken as ReLU-like)."""
+    if activation is None:
         return "xavier"
-    if activation in _LECUN:
-        return "lecun"
-    return "he"
+    try:
+        return get_activation(activation).textbook_scheme
+    except InitError:
+        return "he"
 
 
 def reference_std(scheme: str, fan_in: float, fan_out: float, variance_gain: float) -> float:
