@@ -281,7 +281,8 @@ def train(
             count += idx.numel()
         losses.append(total / count)
         model.eval()
-        accs.append(evaluate(model, data))
+        # a diverged model's weights are not finite: its "accuracy" is no measurement
+        accs.append(evaluate(model, data) if diverged_epoch is None else math.nan)
         model.train()
         if diverged_epoch is not None:
             break

@@ -73,6 +73,8 @@ def _loss_band(runs: Any) -> tuple[list[int], list[float], list[float], list[flo
 
 def compare_figure(result: ComparisonResult) -> Any:
     """A matplotlib Figure with the four panels (see the module docstring)."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
     (ax_loss, ax_acc), (ax_g0, ax_g1) = axes
@@ -98,14 +100,16 @@ def compare_figure(result: ComparisonResult) -> Any:
         else:
             ax_loss.plot([], [], color=col[start.name], label=label)
     ax_loss.set_yscale("log")
-    calm = [v for r in result.runs if not r.diverged for v in r.step_loss if math.isfinite(v)]
+    # A diverging (or exploding) run would squash every other curve into a line: the axis
+    # stops at 100× the highest first-step loss, and the figure says which curves go above it.
+    first = [v[0] for v in (_finite_prefix(r.step_loss) for r in result.runs) if v]
     top = math.inf
-    if calm and any(r.diverged for r in result.runs):
-        # a diverging run would squash every other curve into a line: clip it, say so
-        top = max(calm) * 10
+    peak = max((v for r in result.runs for v in _finite_prefix(r.step_loss)), default=0.0)
+    if first and (peak > 100 * max(first) or any(r.diverged for r in result.runs)):
+        top = 100 * max(first)
         ax_loss.set_ylim(top=top)
-        ax_loss.text(0.99, 0.98, "diverging curves clipped at the top", ha="right", va="top",
-                     fontsize=8, transform=ax_loss.transAxes, color="#555")
+        ax_loss.text(0.99, 0.98, f"clipped at 100× the first loss ({top:.3g})", ha="right",
+                     va="top", fontsize=8, transform=ax_loss.transAxes, color="#555")
     for k, y, c in crosses:  # where a diverged run's loss stopped being finite
         ax_loss.plot(k, min(y, top / 1.5), "x", color=c, ms=9, mew=2)
     ax_loss.set_xlabel("step (mini-batch)")
@@ -118,14 +122,19 @@ def compare_figure(result: ComparisonResult) -> Any:
 
     names = [s for s in result.summaries]
     xs_b = range(len(names))
-    ax_acc.bar(xs_b, [100 * max(s.accuracy_mean, 0) for s in names],
+    def height(s: Any) -> float:  # a start whose every run diverged has no accuracy: no bar
+        return 100 * max(s.accuracy_mean, 0) if math.isfinite(s.accuracy_mean) else 0.0
+
+    ax_acc.bar(xs_b, [height(s) for s in names],
                yerr=[100 * s.accuracy_std for s in names] if seeds > 1 else None,
                color=[col[s.start] for s in names], alpha=0.85, capsize=4)
     for i, s in enumerate(names):
         pts = [100 * r.final_test_accuracy for r in result.runs_of(s.start)
                if math.isfinite(r.final_test_accuracy)]
         ax_acc.plot([i] * len(pts), pts, "o", color="k", ms=3)
-        ax_acc.annotate(f"{100 * s.accuracy_mean:.1f}", (i, 100 * max(s.accuracy_mean, 0)),
+        word = (f"{100 * s.accuracy_mean:.1f}" if math.isfinite(s.accuracy_mean)
+                else "diverged:\nno accuracy")
+        ax_acc.annotate(word, (i, height(s)),
                         ha="center", va="bottom", fontsize=9, xytext=(0, 3),
                         textcoords="offset points")
     ax_acc.set_xticks(list(xs_b), [s.label for s in names], rotation=20, fontsize=9)
@@ -145,6 +154,7 @@ def compare_figure(result: ComparisonResult) -> Any:
             if pts:
                 ax.plot(*zip(*pts, strict=True), "o-", color=col[s.start], label=s.label, ms=4)
         ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("layer (input → output)")
         ax.set_ylabel("Var[∂L/∂W]")
         ax.set_title(f"weight-gradient variance per layer, {when}")
@@ -172,7 +182,7 @@ def plot_comparison(result: ComparisonResult, path: str | Path) -> Path:
 
 def _acc(s: Any, seeds: int) -> str:
     if not math.isfinite(s.accuracy_mean):
-        return "—"
+        return "— (diverged)" if s.diverged else "—"
     return f"{100 * s.accuracy_mean:.1f}%" + (f" ± {100 * s.accuracy_std:.1f}" if seeds > 1
                                               else "")
 
