@@ -71,6 +71,20 @@ def _loss_band(runs: Any) -> tuple[list[int], list[float], list[float], list[flo
     return xs, mean, lo, hi
 
 
+def _clip_loss_axis(ax: Any, result: ComparisonResult) -> float:
+    """A diverging (or exploding) run would squash every other curve into a line: the axis
+    stops at 100× the highest first-step loss, and the figure says so. Returns the top."""
+    first = [v[0] for v in (_finite_prefix(r.step_loss) for r in result.runs) if v]
+    peak = max((v for r in result.runs for v in _finite_prefix(r.step_loss)), default=0.0)
+    if not first or not (peak > 100 * max(first) or any(r.diverged for r in result.runs)):
+        return math.inf
+    top = 100 * max(first)
+    ax.set_ylim(top=top)
+    ax.text(0.99, 0.98, f"clipped at 100× the first loss ({top:.3g})", ha="right", va="top",
+            fontsize=8, transform=ax.transAxes, color="#555")
+    return top
+
+
 def compare_figure(result: ComparisonResult) -> Any:
     """A matplotlib Figure with the four panels (see the module docstring)."""
     from matplotlib.ticker import MaxNLocator
@@ -100,16 +114,7 @@ def compare_figure(result: ComparisonResult) -> Any:
         else:
             ax_loss.plot([], [], color=col[start.name], label=label)
     ax_loss.set_yscale("log")
-    # A diverging (or exploding) run would squash every other curve into a line: the axis
-    # stops at 100× the highest first-step loss, and the figure says which curves go above it.
-    first = [v[0] for v in (_finite_prefix(r.step_loss) for r in result.runs) if v]
-    top = math.inf
-    peak = max((v for r in result.runs for v in _finite_prefix(r.step_loss)), default=0.0)
-    if first and (peak > 100 * max(first) or any(r.diverged for r in result.runs)):
-        top = 100 * max(first)
-        ax_loss.set_ylim(top=top)
-        ax_loss.text(0.99, 0.98, f"clipped at 100× the first loss ({top:.3g})", ha="right",
-                     va="top", fontsize=8, transform=ax_loss.transAxes, color="#555")
+    top = _clip_loss_axis(ax_loss, result)
     for k, y, c in crosses:  # where a diverged run's loss stopped being finite
         ax_loss.plot(k, min(y, top / 1.5), "x", color=c, ms=9, mew=2)
     ax_loss.set_xlabel("step (mini-batch)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from rich import box
 from rich.console import Group
@@ -120,6 +121,11 @@ def _short(v: float) -> str:
 
 def demo_histograms(result: DemoResult, path: str | Path, activation: str,
                     columns: int = 6, dpi: int = 90) -> Path:
+    """Save :func:`demo_histograms_figure` as a PNG at ``path``; return the path."""
+    return save_png(demo_histograms_figure(result, activation, columns), path, dpi=dpi)
+
+
+def demo_histograms_figure(result: DemoResult, activation: str, columns: int = 6) -> Any:
     """CS231n-style grid for one activation: a row per scheme, a column per layer (evenly spaced
     through depth), each panel the histogram of that layer's activations.
 
@@ -163,13 +169,18 @@ def demo_histograms(result: DemoResult, path: str | Path, activation: str,
                 ax.set_title(f"layer {pos}: σ {x.std:.1e}", fontsize=7)
             if k == 0:
                 ax.set_ylabel(f"{c.scheme}\n{c.verdict}", fontsize=8)
-    fig.suptitle(f"{activation}: activation histograms through depth (x range per panel: its own max|x|)",
-                 fontsize=10)
+    fig.suptitle(f"{activation}: activation histograms through depth (x range per panel: "
+                 "its own max|x|)", fontsize=10)
     fig.tight_layout()
-    return save_png(fig, path, dpi=dpi)
+    return fig
 
 
 def demo_figure(result: DemoResult, path: str | Path, dpi: int = 110) -> Path:
+    """Save :func:`demo_depth_figure` as a PNG at ``path``; return the path."""
+    return save_png(demo_depth_figure(result), path, dpi=dpi)
+
+
+def demo_depth_figure(result: DemoResult) -> Any:
     """Std vs depth on a log axis, one line per scheme; one row per activation, columns for the
     activations and the gradients. Exact zeros are drawn on a floor line and labelled."""
     plt = pyplot()
@@ -206,7 +217,10 @@ def demo_figure(result: DemoResult, path: str | Path, dpi: int = 110) -> Path:
         f"Signal through depth at initialization ({result.depth}×{result.width} MLP)", y=1.0
     )
     fig.tight_layout()
-    return save_png(fig, path, dpi=dpi)
+    return fig
 
 
-__all__ = ["demo_figure", "demo_histograms", "demo_tables", "verdict"]
+__all__ = [
+    "demo_depth_figure", "demo_figure", "demo_histograms", "demo_histograms_figure",
+    "demo_tables", "verdict",
+]

@@ -34,6 +34,11 @@ def _save(fig: Any, path: str | Path) -> Path:
 
 
 def phase_diagram_figure(pd: PhaseDiagram, path: str | Path, dpi: int = 120) -> Path:
+    """Save :func:`phase_diagram_plot` as a PNG at ``path``; return the path."""
+    return save_png(phase_diagram_plot(pd), path, dpi=dpi)
+
+
+def phase_diagram_plot(pd: PhaseDiagram) -> Any:
     """The (σ_w², σ_b²) plane coloured by log₁₀ ξ_c, the critical line χ₁ = 1 (white), and
     contours of the trainable depth 6 ξ_c (Schoenholz et al. 2017, Figs. 1 and 5).
 
@@ -85,8 +90,9 @@ def phase_diagram_figure(pd: PhaseDiagram, path: str | Path, dpi: int = 120) -> 
             handles.insert(0, ax.plot(cw, bs, color="white", lw=2.2,
                                       label="critical line χ₁ = 1")[0])
         elif len(cw) == 1:
-            handles.insert(0, ax.plot(cw, bs, "o", color="white", ms=8, clip_on=False, zorder=5, mec="k",
-                                      label=f"critical point χ₁ = 1 (σ_b² = {bs[0]:g} only)")[0])
+            label = f"critical point χ₁ = 1 (σ_b² = {bs[0]:g} only)"
+            handles.insert(0, ax.plot(cw, bs, "o", color="white", ms=8, clip_on=False,
+                                      zorder=5, mec="k", label=label)[0])
     if handles:
         leg = ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
         leg.get_frame().set_facecolor("#444444")
@@ -99,7 +105,7 @@ def phase_diagram_figure(pd: PhaseDiagram, path: str | Path, dpi: int = 120) -> 
     phases = set(np.unique(pd.phase).tolist())
     sides = ["ordered (left)"] + (["chaotic (right)"] if 2 in phases else [])
     ax.set_title(f"{pd.activation}: " + " | ".join(sides))
-    return save_png(fig, path, dpi=dpi)
+    return fig
 
 
 def depth_scales_figure(pd: PhaseDiagram, path: str | Path) -> Path:
@@ -154,4 +160,6 @@ def propagation_figure(
     return _save(fig, path)
 
 
-__all__ = ["depth_scales_figure", "phase_diagram_figure", "propagation_figure"]
+__all__ = [
+    "depth_scales_figure", "phase_diagram_figure", "phase_diagram_plot", "propagation_figure",
+]
