@@ -18,6 +18,7 @@ from typing import Any
 
 from rich.table import Table
 
+from initlab.files import write_text_atomic
 from initlab.lab.compare import ComparisonResult
 from initlab.report.figures import png_bytes, pyplot, save_png
 
@@ -295,7 +296,7 @@ def write_compare_html(result: ComparisonResult, path: str | Path) -> Path:
     """Write :func:`compare_html` to ``path`` (parent folders created); return it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(compare_html(result), encoding="utf-8")
+    write_text_atomic(path, compare_html(result))
     return path
 
 

@@ -22,6 +22,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from initlab.files import write_text_atomic
 from initlab.lab.coordcheck import CoordCheckResult, LRSweepResult
 
 _VERDICT_STYLE = {"stable": "green", "grows with width": "red", "shrinks with width": "yellow",
@@ -262,7 +263,7 @@ def write_coordcheck_html(result: CoordCheckResult, path: str | Path,
     """Write :func:`coordcheck_html` to ``path``; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(coordcheck_html(result, sweep), encoding="utf-8")
+    write_text_atomic(path, coordcheck_html(result, sweep))
     return path
 
 

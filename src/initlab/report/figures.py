@@ -25,12 +25,27 @@ def pyplot() -> Any:
     return plt
 
 
+#: The file formats a figure can be saved in (the extension decides).
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
 def save_png(fig: Any, path: str | Path, dpi: int = 100) -> Path:
-    """Save ``fig`` as a PNG at ``path`` (parent folders created), close it, return the path."""
+    """Save ``fig`` at ``path`` (parent folders created), close it, return the path.
+
+    The format follows the extension (:data:`FIGURE_SUFFIXES`; none: PNG); the bytes go to a
+    temporary file renamed over ``path`` when complete (:func:`initlab.files.atomic_output`),
+    so an interrupted save never leaves a truncated figure.
+    """
+    from initlab.files import atomic_output
+
     path = Path(path)
+    fmt = path.suffix.lower().lstrip(".") or "png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    pyplot().close(fig)
+    try:
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+    finally:
+        pyplot().close(fig)
     return path
 
 
@@ -42,4 +57,4 @@ def png_bytes(fig: Any, dpi: int = 90) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["png_bytes", "pyplot", "save_png"]
+__all__ = ["FIGURE_SUFFIXES", "png_bytes", "pyplot", "save_png"]
