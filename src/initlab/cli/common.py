@@ -226,9 +226,25 @@ def load_model_and_input(
     Shared by the commands that take a model on the command line (``plan``, ``init``,
     ``doctor``). Errors are :class:`initlab.errors.InitError` naming the argument to change.
     """
+    import torch
+
     shape = parse_shape(input_shape)
-    model = load_model(target).to(device)
+    with torch.random.fork_rng(devices=[]):  # the factory's own draws follow --seed too
+        torch.manual_seed(seed)
+        model = load_model(target)
+    model = model.to(device)
+    check_memory(_input_bytes(model, shape), f"--input-shape {input_shape}",
+                 "use a smaller batch or input shape")
     return model, make_input(model, shape, dtype, seed=seed, device=device)
+
+
+def _input_bytes(model: Any, shape: tuple[int, ...]) -> float:
+    """A floor on a forward + backward pass's memory: the input, and one activation of the
+    same size kept per parameterized layer (4 bytes a value)."""
+    import math
+
+    n_layers = sum(1 for m in model.modules() if any(True for _ in m.parameters(recurse=False)))
+    return 4.0 * math.prod(shape) * (1 + max(n_layers, 1))
 
 
 def input_rejected(error: Exception, input_shape: str, dtype: str) -> str:
