@@ -69,6 +69,7 @@ def coordcheck(
 
     Example:  initlab coordcheck initlab.lab.coordcheck:mlp --widths 64,128,256 --steps 3
     """
+    from initlab.cli.common import FIGURE_SUFFIXES, HTML_SUFFIXES, output_file
     from initlab.errors import InitError
     from initlab.lab.coordcheck import coord_check
     from initlab.lab.coordcheck import lr_sweep as run_sweep
@@ -80,6 +81,9 @@ def coordcheck(
         write_coordcheck_html,
     )
 
+    if plot:  # outputs checked before any training
+        out = output_file(out, FIGURE_SUFFIXES, "--out")
+    html = output_file(html, HTML_SUFFIXES, "--html")
     ws = _ints(widths, "--widths")
     pols = tuple(p.strip() for p in policy.split(",") if p.strip())
     try:
