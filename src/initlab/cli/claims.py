@@ -44,7 +44,7 @@ def claims(
 
     html = output_file(html, HTML_SUFFIXES, "--html")  # outputs checked before any claim runs
     if plot:
-        out = check_output_path(out, option="--out", directory=True)
+        out = check_output_path(out, option="--out", directory=True, create=False)
     todo = [name] if name is not None else names
     run_quick = quick or name is None
     results = []

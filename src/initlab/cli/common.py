@@ -276,7 +276,7 @@ def output_file(path: Any, suffixes: tuple[str, ...] | None, option: str) -> Any
         return None
     from initlab.files import check_output_path
 
-    return check_output_path(path, suffixes, option=option)
+    return check_output_path(path, suffixes, option=option, create=False)
 
 
 def available_memory() -> int:

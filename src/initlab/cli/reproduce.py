@@ -80,7 +80,7 @@ def reproduce(
         reps = [get_reproduction(n) for n in names]
         from initlab.files import check_output_path, write_text_atomic
 
-        out = check_output_path(out, option="--out", directory=True)  # before any run
+        out = check_output_path(out, option="--out", directory=True, create=False)  # before any run
         if overrides and len(reps) > 1:
             raise InitError("--set applies to one reproduction; name it (initlab reproduce "
                             "NAME --set KEY=VALUE)")
