@@ -11,8 +11,8 @@ SRC = Path(initlab.__file__).parent
 # rank of each package; modules at the top of the package (initlab/__init__.py, schemes.py,
 # policies.py) are the public façade and may import any layer; errors.py and views.py are below
 # everything.
-RANK = {"errors": 0, "views": 0, "core": 1, "theory": 2, "model": 3, "probe": 4, "lab": 5,
-        "report": 6, "cli": 7, "web": 7}
+RANK = {"errors": 0, "views": 0, "core": 1, "theory": 2, "model": 3, "probe": 4, "scale": 4,
+        "lab": 5, "report": 6, "cli": 7, "web": 7}
 
 
 def _layer(parts: list[str]) -> str | None:

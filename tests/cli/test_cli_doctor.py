@@ -177,3 +177,32 @@ def test_token_ids_auto_and_vocab():
     r = run("initlab.lab.zoo:nano_gpt", "-s", "2,16", "--vocab", "100000")
     assert r.exit_code == 2
     assert "the model rejected --input-shape 2,16" in " ".join(r.output.split())
+
+
+def test_fix_applies_the_best_verified_fix_and_prints_before_after(factories, tmp_path):
+    out = tmp_path / "fixed.pt"
+    r = run(f"{factories}:tanh_net", "--input-shape", "16,32", "--init", "small", "--fix",
+            "--save", str(out), "--strict")  # fmt: skip
+    assert r.exit_code == 0, r.output  # --strict judges the model after the fix
+    text = " ".join(r.output.split())  # the console wraps long lines
+    assert "before: vanishing" in text and "after: healthy" in text
+    assert "tried: after initlab.init(model, x, policy=" in text
+    import torch
+
+    state = torch.load(out)
+    assert float(state["0.weight"].std()) > 0.05  # not the N(0, 0.01²) start any more
+
+
+def test_fix_json_has_before_fix_after(factories):
+    r = run(f"{factories}:tanh_net", "--input-shape", "16,32", "--init", "small", "--fix",
+            "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["before"]["verdict"] == "vanishing" and d["after"]["verdict"] == "healthy"
+    assert d["fix"]["improves"] and d["fix"]["verdict_after"] == "healthy"
+
+
+def test_fix_on_a_healthy_model_changes_nothing(factories):
+    r = run(f"{factories}:healthy", "--input-shape", "16,32", "--fix")
+    assert r.exit_code == 0, r.output
+    assert "nothing to fix" in r.output

@@ -22,7 +22,7 @@ import initlab
 from initlab.core import reference
 from initlab.core.fans import Fans
 from initlab.core.samplers import truncated_std
-from initlab.core.schemes import _std_for
+from initlab.core.schemes import scheme_std
 
 from .helpers import SCHEME_IDS, SCHEMES, TRUNC2, Scheme, example_shape, gen, std_tolerance
 
@@ -384,7 +384,7 @@ def test_worked_xavier_1024_to_512():
     uniform bound √(6/1536) = ±0.0625 (not the ±0.089 of a widely copied answer)."""
     f = initlab.fans(torch.empty(512, 1024))
     assert (f.fan_in, f.fan_out) == (1024, 512)
-    std = _std_for("xavier", 1.0, "fan_avg", f)
+    std = scheme_std(1.0, "fan_avg", f, "xavier")
     assert std**2 == pytest.approx(0.0013021, abs=5e-8)
     assert math.sqrt(3) * std == pytest.approx(0.0625, abs=1e-12)
     w = initlab.xavier_uniform_(torch.empty(512, 1024), generator=gen(0))
@@ -398,7 +398,7 @@ def test_worked_xavier_1024_to_512():
 def test_worked_he_1024_to_512():
     """He et al. 2015, eq. 10: Var = 2/1024 = 0.0019531, uniform bound √(6/1024) = ±0.0765."""
     f = initlab.fans(torch.empty(512, 1024))
-    std = _std_for("kaiming", initlab.calculate_gain("relu"), "fan_in", f)
+    std = scheme_std(initlab.calculate_gain("relu"), "fan_in", f, "kaiming")
     assert std**2 == pytest.approx(0.0019531, abs=5e-8)
     assert math.sqrt(3) * std == pytest.approx(0.0765, abs=5e-5)
     w = initlab.kaiming_uniform_(torch.empty(512, 1024), nonlinearity="relu", generator=gen(0))
@@ -417,7 +417,7 @@ def test_worked_unit_normal_variance_growth():
     per layer ≈ √(2(l+1))/512 (Wishart trace fluctuation), so ≤ 3% over 10 layers; we allow 10%.
     """
     f = initlab.fans(torch.empty(512, 512))
-    preserving = _std_for("lecun", initlab.gain("linear"), "fan_in", f)
+    preserving = scheme_std(initlab.gain("linear"), "fan_in", f, "lecun")
     growth = (1.0 / preserving**2) ** 10
     assert growth == pytest.approx(1.24e27, rel=5e-3)
     assert growth == pytest.approx(512.0**10, rel=1e-9)

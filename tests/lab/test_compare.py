@@ -208,11 +208,14 @@ def test_split_specs_keeps_options_together():
 
 
 @pytest.mark.parametrize("model, dataset", [("cnn", "digits"), ("resnet_nobn", "digits"),
-                                            ("lstm", "mnist1d"), ("mlp", "teacher")])
+                                            ("lstm", "mnist1d"), ("mlp", "teacher"),
+                                            ("gpt", "text")])
 def test_other_models_and_tasks_train(model, dataset):
     """Every zoo model of the lab runs through the same loop at a tiny size."""
-    r = compare_inits(("he",), dataset=dataset, model=model, depth=1, width=8, epochs=1,
-                      n_train=256, n_test=64, batch_size=64, lr=0.01, diagnose=False)
+    r = compare_inits(("he",), dataset=dataset, model=model, depth=1,
+                      width=16 if model == "gpt" else 8, epochs=1, n_train=256,
+                      n_test=13 if model == "gpt" else 64, batch_size=64, lr=0.01,
+                      diagnose=False)
     run = r.run("he")
     assert run.steps == 4 and not run.diverged and len(run.test_accuracy) == 1
     if dataset == "teacher":  # regression: the table's accuracy column is R²
@@ -239,6 +242,8 @@ def test_build_model_bad_inputs():
         build_model("resnet", (40,), 2)
     with pytest.raises(InitError, match="depth must be"):
         build_model("mlp", (4,), 2, depth=0)
+    with pytest.raises(InitError, match="reads token sequences"):
+        build_model("gpt", (1, 8, 8), 10)
 
 
 def test_mnist_real_digits_tiny():

@@ -165,4 +165,12 @@ def test_bad_files_and_sizes(tmp_path):
 
 
 def test_available_datasets():
-    assert available_datasets() == ["digits", "mnist", "mnist1d", "spirals", "teacher"]
+    assert available_datasets() == ["digits", "mnist", "mnist1d", "spirals", "teacher", "text"]
+
+
+def test_text_is_next_character_prediction():
+    d = load_dataset("text", n_train=50, n_test=5, seed=1)
+    assert d.task == "language" and d.x_train.shape == (50, 64) and d.y_train.shape == (50, 64)
+    assert d.x_train.dtype == torch.int64 and d.num_classes > int(d.x_train.max())
+    # the target is the input shifted by one character
+    assert torch.equal(d.x_train[:, 1:], d.y_train[:, :-1])

@@ -77,3 +77,14 @@ def test_plan_call_must_name_a_core_initializer():
 
     with pytest.raises(InitError, match=r"not an initlab\.core initializer"):
         draw(("os.system", {}), torch.empty(2))
+
+
+def test_identity_std_counts_every_group_of_a_grouped_conv():
+    """dirac_ with groups writes groups·min(out/groups, in/groups) ones (torch.nn.init.dirac_):
+    the plan's std must be the written tensor's rms (a depthwise conv has C ones, not 1)."""
+    for groups, cin, cout in ((1, 4, 6), (2, 4, 6), (8, 8, 8), (4, 8, 16)):
+        m = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, groups=groups))
+        p = initlab.plan(m, torch.randn(1, cin, 5, 5), rules=[("0.weight", "identity")])
+        initlab.apply_plan(m, p)
+        rms = m[0].weight.detach().pow(2).mean().sqrt().item()
+        assert p["0.weight"].std == pytest.approx(rms, rel=1e-6), (groups, cin, cout)

@@ -154,3 +154,6 @@ def test_cli_table_and_bad_usage(factory_file, tmp_path):
     assert r.exit_code == 2 and "policies: unknown" in r.output
     r = runner.invoke(app, ["coordcheck", f"{factory_file}:nothing"])
     assert r.exit_code == 2
+    r = runner.invoke(app, ["coordcheck", f"{factory_file}:make", "--input-shape", "8,6",
+                            "--out", str(tmp_path / "fig.txt")])
+    assert r.exit_code == 2 and "--out" in r.output  # checked before any training

@@ -133,4 +133,4 @@ def test_zeros_through_batchnorm_is_one_symmetric_finding():
     net = get_start("zeros").apply(SmallResNet(blocks=1))
     dx = initlab.doctor(net, torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(0)))
     assert dx.problems() == ("symmetric",)
-    assert "policy='he'" in dx.findings[0].fix  # conv → BN → ReLU: the ReLU decides the scheme
+    assert "policy='he'" in dx.findings[0].fix, dx.notes  # conv → BN → ReLU: the ReLU decides

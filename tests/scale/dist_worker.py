@@ -15,6 +15,7 @@ import torch.distributed as dist
 from torch import nn
 
 import initlab
+from initlab.errors import InitError
 from initlab.scale import apply_plan_sharded, local_box
 
 
@@ -41,17 +42,18 @@ RULES = [("rec.weight", initlab.schemes.orthogonal(1.0)),
 SEED = 3
 
 
-def reference(seed: int = SEED) -> tuple[initlab.InitPlan, dict[str, torch.Tensor]]:
-    """The plan (traced on the meta model) and the single-process weights."""
+def reference(seed: int = SEED, device: str = "cpu") -> tuple[initlab.InitPlan,
+                                                               dict[str, torch.Tensor]]:
+    """The plan (traced on the meta model) and the single-process weights on ``device``."""
     with torch.device("meta"):
         m = Net()
     p = initlab.plan(m, torch.zeros(2, 3, dtype=torch.long), rules=RULES)
-    m.to_empty(device="cpu")
+    m.to_empty(device=device)
     initlab.apply_plan(m, p, seed=seed)
     return p, {k: v.detach().clone() for k, v in m.state_dict().items()}
 
 
-def _dtensor_model(mesh, placement) -> nn.Module:  # type: ignore[no-untyped-def]
+def _dtensor_model(mesh, placement, device: str = "cpu") -> nn.Module:  # type: ignore[no-untyped-def]
     """Net with every parameter a DTensor on ``mesh`` (1-D tensors Shard(0) for Shard(1)),
     built from uninitialized (NaN) local shards without communication."""
     from torch.distributed.tensor import DTensor, Shard
@@ -63,7 +65,7 @@ def _dtensor_model(mesh, placement) -> nn.Module:  # type: ignore[no-untyped-def
         for name, p in list(mod.named_parameters(recurse=False)):
             pl = Shard(0) if placement == Shard(1) and p.dim() == 1 else placement
             shape, _ = compute_local_shape_and_global_offset(p.shape, mesh, [pl])
-            local = torch.full(shape, float("nan"))
+            local = torch.full(shape, float("nan"), device=device)
             d = DTensor.from_local(local, mesh, [pl], run_check=False, shape=p.shape,
                                    stride=p.stride())  # fmt: skip
             setattr(mod, name, nn.Parameter(d))
@@ -77,25 +79,39 @@ def _check(m: nn.Module, ref: dict[str, torch.Tensor], what: str) -> None:
         assert torch.equal(p.to_local(), ref[name][box]), f"{what}: {name} differs"
 
 
-def run(rank: int, world: int, store_path: str, plan: initlab.InitPlan,
-        ref: dict[str, torch.Tensor]) -> None:  # fmt: skip
+def run(rank: int, world: int, store_path: str, plan: initlab.InitPlan | None,
+        ref: dict[str, torch.Tensor] | None, device: str = "cpu") -> None:  # fmt: skip
+    """Check world sizes 1..world on sub-meshes. ``device="cuda"``: nccl, one GPU per rank, the
+    reference drawn on the same GPU (CUDA generators differ from CPU ones)."""
     from torch.distributed.device_mesh import DeviceMesh
     from torch.distributed.fsdp import fully_shard
     from torch.distributed.tensor import Replicate, Shard
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{store_path}", rank=rank,
+    backend = "gloo"
+    if device == "cuda":
+        torch.cuda.set_device(rank)
+        device, backend = f"cuda:{rank}", "nccl"
+    dist.init_process_group(backend, init_method=f"file://{store_path}", rank=rank,
                             world_size=world)  # fmt: skip
     try:
+        if plan is None or ref is None:
+            plan, ref = reference(device=device)
         total = sum(v.numel() for v in ref.values())
         for w in range(1, world + 1):
-            mesh = DeviceMesh("cpu", list(range(w)))  # every rank takes part in new_group
+            # every rank takes part in new_group
+            mesh = DeviceMesh(device.split(":")[0], list(range(w)))
             if rank < w:
                 for placement in (Shard(0), Shard(1), Replicate()):
-                    m = _dtensor_model(mesh, placement)
+                    m = _dtensor_model(mesh, placement, device)
                     stats = apply_plan_sharded(m, plan, seed=SEED)
                     _check(m, ref, f"world {w}, {placement}")
+                    try:  # the plain writer refuses DTensors instead of drawing other values
+                        initlab.apply_plan(m, plan, seed=SEED)
+                        raise AssertionError("apply_plan accepted DTensor parameters")
+                    except InitError as e:
+                        assert "apply_plan_sharded" in str(e)
                     assert stats.scattered == ("rec.weight",)
                     if placement == Shard(0) and w > 1:  # ~1/W of the values + ≤ 2 blocks
                         assert stats.generated_values <= total / w + 2 * (1 << 20)
@@ -104,7 +120,7 @@ def run(rank: int, world: int, store_path: str, plan: initlab.InitPlan,
                     m = Net()
                 fully_shard(m.big, mesh=mesh)
                 fully_shard(m, mesh=mesh)
-                m.to_empty(device="cpu")
+                m.to_empty(device=device)
                 apply_plan_sharded(m, plan, seed=SEED)
                 _check(m, ref, f"world {w}, fully_shard")
             dist.barrier()

@@ -31,6 +31,17 @@ def test_sharded_matches_single_process_world_1_to_4(tmp_path):
                        join=True, start_method="fork")  # fmt: skip
 
 
+@pytest.mark.skipif(
+    not torch.cuda.is_available() or not torch.distributed.is_nccl_available(),
+    reason="no CUDA device here: the nccl/CUDA-tensor variant of the bit-identity check runs "
+    "only on a machine with GPUs (one rank per GPU)",
+)
+def test_sharded_cuda_matches_single_process(tmp_path):
+    world = torch.cuda.device_count()
+    mp.spawn(dist_worker.run, args=(world, str(tmp_path / "store"), None, None, "cuda"),
+             nprocs=world, join=True)  # fmt: skip
+
+
 def test_plain_tensors_match_apply_plan():
     """Without DTensors the sharded writer is apply_plan (also the reference for the above)."""
     plan, ref = dist_worker.reference(seed=5)
@@ -72,3 +83,19 @@ def test_bad_plan_and_shape():
     p = initlab.plan(nn.Linear(4, 4), torch.randn(1, 4))
     with pytest.raises(InitError, match="global shape"):
         apply_plan_sharded(nn.Linear(4, 5), p)
+
+
+def test_pretrained_marked_after_planning_is_kept_as_apply_plan_keeps_it():
+    """apply_plan re-checks mark_pretrained at write time (the plan may predate the mark, or come
+    from another copy of the model); the sharded writer must keep those weights too."""
+    m = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    p = initlab.plan(m, torch.randn(1, 4))
+    initlab.mark_pretrained(m[0])
+    before = m[0].weight.detach().clone()
+    apply_plan_sharded(m, p, seed=3)
+    assert torch.equal(m[0].weight, before)
+    ref = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    initlab.apply_plan(ref, p, seed=3)
+    assert torch.equal(m[2].weight, ref[2].weight)
+    apply_plan_sharded(m, p, seed=3, overwrite=True)
+    assert torch.equal(m[0].weight, ref[0].weight)

@@ -40,3 +40,12 @@ def test_gain_returns_exactly_where_critical_init_says_stable(name, b2):
 def test_unknown_gain_kind():
     with pytest.raises(InitError, match="kind must be"):
         initlab.gain("relu", kind="chaos")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [None, "x", [0.1]])
+def test_critical_point_bad_sigma_b2_is_an_init_error(bad):
+    """A non-number σ_b² is an InitError naming it, not a TypeError from a comparison."""
+    with pytest.raises(InitError, match="sigma_b2 must be a number"):
+        critical.critical_point("tanh", bad)
+    with pytest.raises(InitError, match="sigma_b2 must be a number"):
+        initlab.gain("tanh", kind="critical", sigma_b2=bad)

@@ -4,6 +4,7 @@ on (the detail names the parameter and what to do)."""
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import pytest
@@ -113,10 +114,13 @@ def test_train_streams_epochs_then_ends(client):
     evs = _events(client, r.json()["job"])
     assert evs[0]["type"] == "begin" and evs[-1]["type"] == "end"
     assert evs[-1]["reason"] == "finished"
-    epochs = [e for e in evs if e["type"] == "epoch"]
-    assert len(epochs) == 4
+    per_epoch = evs[0]["steps_per_epoch"]
+    steps = [e for e in evs if e["type"] == "step"]
+    assert len(steps) == 2 * 2 * per_epoch  # every mini-batch of both runs, live
+    assert [e["type"] for e in evs].count("run") == 2
     final = evs[-1]["final"]
-    assert final["he"]["test_accuracy"] > final["zeros"]["test_accuracy"] + 0.3
+    assert len(final["he"]["train_loss"]) == 2
+    assert final["he"]["final_test_accuracy"] > final["zeros"]["final_test_accuracy"] + 0.3
 
 
 def test_train_cancel_and_one_run_at_a_time(client):
@@ -205,3 +209,25 @@ def test_concurrency_gate_answers_503_when_saturated(bare_client):
         for t in taken:
             if t:
                 state.gate.release()
+
+
+@pytest.mark.parametrize("law", ["normal", "uniform", "truncated_normal"])
+def test_weight_histogram_follows_the_density(client, law):
+    d = client.get("/api/weights", params={"scheme": "he", "fan_in": 1024, "fan_out": 512,
+                                           "distribution": law}).json()
+    n = d["n_drawn"]
+    lo, hi = (d["lo"] or -math.inf), (d["hi"] or math.inf)
+    for a, b, c, x in zip(d["edges"], d["edges"][1:], d["counts"], d["centers"], strict=False):
+        width = b - a
+        p = _interp(x, d["curve_x"], d["curve_y"]) * width  # the bin's expected mass
+        if p < 0.005 or a < lo or b > hi:  # tails and bins straddling the support's edge
+            continue
+        # a bin's count is Binomial(n, p): 5 standard errors, plus 1 % for the midpoint rule
+        assert abs(c * width - p) <= 5 * math.sqrt(p * (1 - p) / n) + 0.01 * p, (law, x)
+    assert d["sample_std"] == pytest.approx(d["std"], rel=5 * math.sqrt(2 / n))
+
+
+def _interp(x, xs, ys):
+    i = next(k for k in range(1, len(xs)) if xs[k] >= x)
+    t = (x - xs[i - 1]) / (xs[i] - xs[i - 1])
+    return ys[i - 1] + t * (ys[i] - ys[i - 1])

@@ -156,14 +156,15 @@ def test_every_view_answers_a_control(page, tmp_path_factory):
                          timeout=60_000)
     first = _snapshot(pg, "train-chart", "train-table")
     assert "zeros" in first[1] and "He" in first[1]
-    # the live curves grew to one point per epoch
+    # the live curves grew to one point per mini-batch: 2 epochs of 22 (1348 digits / 64)
     assert pg.evaluate("document.getElementById('train-chart').data.map(t => t.x.length)") == [
-        2, 2]  # zeros and He, two epochs each
+        44, 44]  # zeros and He
     pg.query_selector("#train-starts input[value=xavier]").check()
     pg.wait_for_function("!document.getElementById('train-go').disabled")
     pg.click("#train-go")
     pg.wait_for_function(
         "document.getElementById('train-table').innerText.includes('Xavier') && "
+        "!document.getElementById('train-table').innerText.includes('…') && "
         "document.getElementById('train-status').textContent.includes('finished')",
         timeout=60_000)
     second = _snapshot(pg, "train-chart", "train-table")

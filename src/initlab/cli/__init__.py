@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "explore",
     "coordcheck",
     "reproduce",
+    "sweep",
 )
 
 app = typer.Typer(

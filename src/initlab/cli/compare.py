@@ -17,9 +17,10 @@ def compare(
         "pkg.module:function.",
     ),
     dataset: str = typer.Option(
-        "digits", help="digits, mnist (real, 5,000 images), mnist1d, spirals, teacher, "
-        "idx:PATH or npz:PATH."),
-    model: str = typer.Option("mlp", help="mlp, cnn, resnet, resnet_nobn, fixup_resnet, lstm."),
+        "digits", help="digits, mnist (real, 5,000 images), mnist1d, spirals, teacher, text "
+        "(char-level, for --model gpt), idx:PATH or npz:PATH."),
+    model: str = typer.Option(
+        "mlp", help="mlp, cnn, resnet, resnet_nobn, fixup_resnet, lstm, gpt."),
     activation: str = typer.Option("relu", help="Activation after every hidden layer."),
     depth: int = typer.Option(6, help="Hidden layers (ResNets: blocks per stage)."),
     width: int = typer.Option(64, help="Units (channels) per hidden layer."),
@@ -53,7 +54,7 @@ def compare(
     from initlab.cli.common import FIGURE_SUFFIXES, HTML_SUFFIXES, check_memory, output_file
     from initlab.errors import InitError
     from initlab.lab.compare import compare_inits, split_specs
-    from initlab.report.compare_figures import compare_table, plot_comparison, write_compare_html
+    from initlab.report.compare_figures import compare_table, figure_png, write_compare_html
 
     # every output path and the memory estimate are checked before any training
     out = output_file(out, FIGURE_SUFFIXES, "--out") if plot else out
@@ -104,8 +105,14 @@ def compare(
                 prog.stop()
     except InitError as e:
         fail(f"{e} (initlab compare --help)")
-    path = plot_comparison(result, out) if plot and result.runs else None
-    report = write_compare_html(result, html) if html is not None and result.runs else None
+    png = figure_png(result) if result.runs and (plot or html is not None) else None
+    path = None
+    if plot and png is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(png)
+        path = out
+    report = (write_compare_html(result, html, png=png)
+              if html is not None and result.runs else None)
     if json:
         data = result.to_dict()
         data["figure"] = str(path) if path is not None else None

@@ -71,6 +71,7 @@ def coordcheck(
     """
     from initlab.cli.common import FIGURE_SUFFIXES, HTML_SUFFIXES, output_file
     from initlab.errors import InitError
+    from initlab.files import check_output_path
     from initlab.lab.coordcheck import coord_check
     from initlab.lab.coordcheck import lr_sweep as run_sweep
     from initlab.report.coordcheck import (
@@ -86,6 +87,13 @@ def coordcheck(
     html = output_file(html, HTML_SUFFIXES, "--html")
     ws = _ints(widths, "--widths")
     pols = tuple(p.strip() for p in policy.split(",") if p.strip())
+    try:  # output paths are checked before minutes of training, not after
+        if plot:
+            out = check_output_path(out, (".png", ".svg", ".pdf"), option="--out")
+        if html is not None:
+            html = check_output_path(html, (".html", ".htm"), option="--html")
+    except InitError as e:
+        fail(str(e))
     try:
         factory = load_object(target)
         if not callable(factory):

@@ -125,6 +125,13 @@ def doctor_cmd(
         help="With a policy (--init, default auto): override it for matching parameters, "
         "GLOB=SCHEME (repeatable), e.g. --rule 'net.0.weight=orthogonal'.",
     ),
+    fix: bool = typer.Option(
+        False, "--fix", help="Try each suggested fix on a copy, apply the best verified one and "
+        "print before/after (--strict then judges the model after the fix)."
+    ),
+    save: Path | None = typer.Option(
+        None, "--save", help="With --fix: write the fixed model's state_dict here (torch.save)."
+    ),
 ) -> None:
     """Diagnose how signal and gradient flow through a model at initialization.
 
@@ -133,11 +140,13 @@ def doctor_cmd(
     findings with the initlab call that fixes them.
 
     Example:  initlab doctor torchvision.models:resnet18 --input-shape 8,3,224,224 --strict
+    Fix it:   initlab doctor mypkg.models:build --input-shape 8,3,32,32 --fix --save fixed.pt
     """
     from initlab.cli.common import FIGURE_SUFFIXES, HTML_SUFFIXES, check_device, output_file
 
     plot = output_file(plot, FIGURE_SUFFIXES, "--plot")  # output paths: before any work
     html = output_file(html, HTML_SUFFIXES, "--html")
+    save = output_file(save, (".pt", ".pth"), "--save")
 
     import torch
 
@@ -162,7 +171,9 @@ def doctor_cmd(
     out = console_err if json else console  # with --json, stdout carries the JSON only
     if how:
         out.print(f"[dim]init: {how}[/dim]")
-    if json:
+    if fix:
+        dx = fix_flow(model, x, dx, seed=seed, json=json, save=save)
+    elif json:
         print_json(dx.to_dict())
     else:
         console.print(dx)
@@ -174,8 +185,50 @@ def doctor_cmd(
         raise typer.Exit(1)
 
 
+def fix_flow(model: Any, x: Any, before: Any, *, seed: int, json: bool, save: Path | None) -> Any:
+    """``--fix``: verify every suggested fix on a copy, apply the best, print before/after.
+
+    Returns the diagnosis after the fix (the one before when nothing improved it)."""
+    import torch
+
+    import initlab
+    from initlab.probe.fixes import apply_fix, best_fix, verify_fixes
+
+    out = console_err if json else console
+    if before.ok:
+        out.print(f"[green]nothing to fix[/green]: verdict {before.verdict}")
+        after, best, tried = before, None, []
+    else:
+        tried = verify_fixes(model, x, before=before, seed=seed)
+        best = best_fix(tried)
+        after = before
+        if best is not None:
+            apply_fix(model, x, best, seed=seed)
+            after = initlab.doctor(model, x, seed=seed)
+    if json:
+        print_json({"before": before.to_dict(), "fix": best.to_dict() if best else None,
+                    "tried": [t.to_dict() for t in tried], "after": after.to_dict()})  # fmt: skip
+    else:
+        console.print(after)
+        for t in tried:
+            out.print(f"[dim]tried: {t.summary()}[/dim]")
+        if best is None and tried:
+            out.print("[yellow]no verified fix improves the verdict; the model is unchanged"
+                      "[/yellow]")  # fmt: skip
+    if best is not None:
+        out.print(f"before: [bold]{before.verdict}[/bold] → fix: {best.call} → after: "
+                  f"[bold]{after.verdict}[/bold]")  # fmt: skip
+        if save is not None:
+            from initlab.files import atomic_output
+
+            with atomic_output(save) as tmp:
+                torch.save(model.state_dict(), tmp)
+            out.print(f"fixed weights: [bold]{save}[/bold]")
+    return after
+
+
 def register(app: typer.Typer) -> None:
     app.command("doctor")(doctor_cmd)
 
 
-__all__ = ["doctor_cmd", "init_choices", "register", "reinit"]
+__all__ = ["doctor_cmd", "fix_flow", "init_choices", "register", "reinit"]

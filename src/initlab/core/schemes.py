@@ -282,10 +282,6 @@ def scheme_std(gain: float, mode: str, f: Fans, fn: str = "scheme_std") -> float
     return gain / math.sqrt(n)
 
 
-def _std_for(fn: str, g: float, mode: str, f: Fans) -> float:
-    return scheme_std(g, mode, f, fn)
-
-
 def uniform_bound(std: float) -> float:
     """b = √3·std: U(−b, b) has variance b²/3 = std².
 
@@ -336,8 +332,7 @@ def _draw(
     if distribution == "uniform":
         bound = uniform_bound(std)
         return uniform_fill(tensor, -bound, bound, generator)
-    if distribution == "truncated_normal":
-        check_real(tensor, fn)
+    if distribution == "truncated_normal":  # _scaled has checked the tensor is real
         sigma = std / truncated_std(-2.0, 2.0)
         return truncated_normal_fill(tensor, 0.0, sigma, -2.0 * sigma, 2.0 * sigma, generator)
     raise InitError(

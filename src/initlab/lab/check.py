@@ -136,9 +136,9 @@ def get_check_scheme(name: str) -> RefScheme:
 @dataclass(frozen=True)
 class ShapeCheck:
     """The tests on one shape. ``ratio`` = measured / expected variance and ``ratio_tol`` its
-    allowed deviation from 1; ``implied_fan`` = scale / measured variance (the n the learner's
-    values correspond to); ``ks_p`` against the reference law, ``family_p`` against the same
-    family at the measured scale."""
+    allowed deviation from 1; ``mean_tol`` = Z·s/√n; ``implied_fan`` = scale / measured
+    variance (the n the learner's values correspond to); ``ks_p`` against the reference law,
+    ``family_p`` against the same family at the measured scale."""
 
     layer: str
     shape: tuple[int, ...]
@@ -371,7 +371,9 @@ def _test_shape(layer: str, shape: tuple[int, ...], fi: float, fo: float, x: np.
     # Var[s²] ≈ (μ₄ − σ⁴)/n = σ⁴(κ − 1)/n for i.i.d. draws (κ the kurtosis of the law): the
     # ratio s²/Var has standard error √((κ−1)/n); Z of those is the tolerance.
     ratio_tol = Z * math.sqrt((_KURTOSIS[s.distribution] - 1.0) / n)
-    mean_tol = Z * math.sqrt(v / n)  # the standard error of the mean is σ/√n
+    # the standard error of the mean is σ/√n, σ the sample's own (a wrong scale is the
+    # variance test's finding, not the mean's)
+    mean_tol = Z * math.sqrt(max(var, 0.0) / n)
     if s.distribution == "normal":
         ref = stats.norm(0.0, math.sqrt(v))
         fam = stats.norm(mean, math.sqrt(max(var, 1e-300)))

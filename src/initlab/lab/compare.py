@@ -51,6 +51,10 @@ from initlab.lab.zoo import LAB_MODELS, build_model
 PROBE_BATCH = 256
 
 
+def _probed(name: str, p: torch.Tensor) -> bool:
+    return p.requires_grad and p.dim() >= 2 and "embed" not in name
+
+
 def layer_grad_variance(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                         task: str = "classification") -> tuple[tuple[str, ...], tuple[float, ...]]:
     """Per Linear/Conv/recurrent weight, the variance of ∂L/∂W over its entries on one batch
@@ -64,8 +68,7 @@ def layer_grad_variance(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
         >>> names, all(x > 0 for x in v)
         (('0.weight', '2.weight'), True)
     """
-    params = [(n, p) for n, p in model.named_parameters()
-              if p.requires_grad and p.dim() >= 2 and "embed" not in n]
+    params = [(n, p) for n, p in model.named_parameters() if _probed(n, p)]
     was_training = model.training
     model.train()
     saved = [p.grad for _, p in params]
@@ -261,6 +264,31 @@ def _seeds(seeds: int | Sequence[int], seed: int) -> tuple[int, ...]:
     return out
 
 
+def _check(inits: Any, depth: Any, width: Any, epochs: Any, seed: Any, batch_size: Any,
+           optimizer: Any, model: Any, lr: Any) -> tuple[Start, ...]:
+    if isinstance(inits, str):
+        inits = _split_specs(inits)
+    starts = tuple(get_start(s) for s in inits)
+    if not starts:
+        raise InitError("compare_inits: no starts given; e.g. inits=('zeros', 'he')")
+    names = [s.name for s in starts]
+    if len(set(names)) != len(names):
+        raise InitError(f"compare_inits: a start is repeated: {names}")
+    for key, v, lo in (("depth", depth, 1), ("width", width, 1), ("epochs", epochs, 1),
+                       ("seed", seed, 0), ("batch_size", batch_size, 1)):
+        _check_int(key, v, lo)
+    if optimizer not in OPTIMIZERS:
+        raise InitError(
+            f"compare_inits: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}"
+        )
+    if model not in LAB_MODELS:
+        raise InitError(f"compare_inits: unknown model {model!r}; choose from "
+                        f"{', '.join(LAB_MODELS)}")
+    if not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
+        raise InitError(f"compare_inits: lr must be a finite number > 0, got {lr!r}")
+    return starts
+
+
 def compare_inits(
     inits: Sequence[str | Start] | str = ("zeros", "normal", "xavier", "he"),
     *,
@@ -309,26 +337,7 @@ def compare_inits(
     Raises:
         InitError: an unknown start, data set, model or activation, or a bad size.
     """
-    if isinstance(inits, str):
-        inits = _split_specs(inits)
-    starts = tuple(get_start(s) for s in inits)
-    if not starts:
-        raise InitError("compare_inits: no starts given; e.g. inits=('zeros', 'he')")
-    names = [s.name for s in starts]
-    if len(set(names)) != len(names):
-        raise InitError(f"compare_inits: a start is repeated: {names}")
-    for key, v, lo in (("depth", depth, 1), ("width", width, 1), ("epochs", epochs, 1),
-                       ("seed", seed, 0), ("batch_size", batch_size, 1)):
-        _check_int(key, v, lo)
-    if optimizer not in OPTIMIZERS:
-        raise InitError(
-            f"compare_inits: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}"
-        )
-    if model not in LAB_MODELS:
-        raise InitError(f"compare_inits: unknown model {model!r}; choose from "
-                        f"{', '.join(LAB_MODELS)}")
-    if not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
-        raise InitError(f"compare_inits: lr must be a finite number > 0, got {lr!r}")
+    starts = _check(inits, depth, width, epochs, seed, batch_size, optimizer, model, lr)
     from initlab.core.activations import get_activation
 
     act_name = get_activation(activation).name  # InitError for an unknown name
@@ -342,34 +351,17 @@ def compare_inits(
     cfg = {"dataset": split.name, "model": model, "activation": act_name, "depth": depth,
            "width": width, "epochs": epochs, "lr": float(lr), "batch_size": batch_size,
            "optimizer": optimizer, "seed": seed, "standardize": bool(standardize)}
-    probe_x = split.x_train[:PROBE_BATCH]
-    probe_y = split.y_train[:PROBE_BATCH]
+    layers = tuple(n for n, p in build_model(
+        model, split.input_shape, split.out_features, depth=depth, width=width,
+        activation=act_name).named_parameters() if _probed(n, p))
     runs: list[RunRecord] = []
-    layers: tuple[str, ...] = ()
     interrupted = False
     try:
         for start in starts:
             for s in seed_list:
-                torch.manual_seed(s)  # the module defaults the start may keep (norm layers)
-                net = build_model(model, split.input_shape, split.out_features, depth=depth,
-                                  width=width, activation=act_name)
-                start.apply(net, probe_x, seed=s)
-                extra: dict[str, Any] = {"start_label": start.label}
-                if diagnose:
-                    layers, gv0 = layer_grad_variance(net, probe_x, probe_y, split.task)
-                    extra["grad_var0"] = [v if math.isfinite(v) else None for v in gv0]
-                    extra["verdict0"] = _verdict(net, probe_x)
-                step_cb = None
-                if on_step is not None:
-                    def step_cb(k: int, v: float, _n: str = start.name, _s: int = s) -> None:
-                        on_step(_n, _s, k, v)
-                rec = train(net, split, epochs=epochs, lr=lr, batch_size=batch_size, seed=s,
-                            optimizer=optimizer,
-                            config={**cfg, "start": start.name, "seed": s}, on_step=step_cb)
-                if diagnose:
-                    _, gv1 = layer_grad_variance(net, probe_x, probe_y, split.task)
-                    extra["grad_var_end"] = [v if math.isfinite(v) else None for v in gv1]
-                rec = dataclasses.replace(rec, extra=extra)
+                rec = _one_run(start, s, split, model, depth, width, act_name, diagnose,
+                               on_step, epochs=epochs, lr=lr, batch_size=batch_size,
+                               optimizer=optimizer, config=cfg)
                 runs.append(rec)
                 if on_run is not None:
                     on_run(start.name, s, rec)
@@ -380,6 +372,34 @@ def compare_inits(
                       for st in starts if any(r.config["start"] == st.name for r in runs))
     return ComparisonResult(starts, seed_list, tuple(runs), cfg, split.to_dict(), layers,
                             float(threshold), interrupted, summaries)
+
+
+def _one_run(start: Start, s: int, split: Split, model: str, depth: int, width: int,
+             act_name: str, diagnose: bool,
+             on_step: Callable[[str, int, int, float], None] | None, *, epochs: int, lr: float,
+             batch_size: int, optimizer: str, config: dict[str, Any]) -> RunRecord:
+    """One (start, seed): build, initialize, look (step 0), train, look again."""
+    probe_x, probe_y = split.x_train[:PROBE_BATCH], split.y_train[:PROBE_BATCH]
+    torch.manual_seed(s)  # the module defaults the start may keep (norm layers)
+    net = build_model(model, split.input_shape, split.out_features, depth=depth, width=width,
+                      activation=act_name)
+    start.apply(net, probe_x, seed=s)
+    extra: dict[str, Any] = {"start_label": start.label}
+    if diagnose:
+        _, gv0 = layer_grad_variance(net, probe_x, probe_y, split.task)
+        extra["grad_var0"] = [v if math.isfinite(v) else None for v in gv0]
+        extra["verdict0"] = _verdict(net, probe_x)
+    step_cb = None
+    if on_step is not None:
+        def step_cb(k: int, v: float) -> None:
+            on_step(start.name, s, k, v)
+    rec = train(net, split, epochs=epochs, lr=lr, batch_size=batch_size, seed=s,
+                optimizer=optimizer, config={**config, "start": start.name, "seed": s},
+                on_step=step_cb)
+    if diagnose:
+        _, gv1 = layer_grad_variance(net, probe_x, probe_y, split.task)
+        extra["grad_var_end"] = [v if math.isfinite(v) else None for v in gv1]
+    return dataclasses.replace(rec, extra=extra)
 
 
 def _verdict(model: nn.Module, x: torch.Tensor) -> str:

@@ -11,6 +11,11 @@ and the user's own files. Nothing is downloaded.
   2 classes; 1,500 / 500.
 - ``teacher``: teacher–student regression, y = teacher(x) + N(0, 0.1²), x ~ N(0, I₂₀), (20,);
   1,500 / 500.
+- ``text``: character-level language modelling on public-domain text shipped with the package
+  (the Declaration of Independence's opening, the Gettysburg Address, the opening of *Alice's
+  Adventures in Wonderland*; 4.8 kB): windows of 64 characters as token ids, the target the
+  next character at every position (task ``"language"``); the last 10 % of the text is the
+  test split.
 - ``idx:PATH`` (or ``idx:IMAGES,LABELS``): a local MNIST/Fashion-MNIST IDX file, ``.gz`` or raw,
   (1, H, W); labels found beside it (``…-images-idx3…`` → ``…-labels-idx1…``), and the
   ``t10k`` files beside a ``train`` file are the test split (else 20 % is held out).
@@ -46,7 +51,9 @@ import torch
 
 from initlab.errors import InitError
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "language")
+TEXT_PATH = Path(__file__).with_name("assets") / "text.txt"
+TEXT_BLOCK = 64
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,8 @@ class Split:
     """A train/test split: float32 inputs and int64 labels (float32 targets for regression).
 
     ``x_*`` have shape (N, *input_shape) or, flattened, (N, prod(input_shape)).
-    ``num_classes`` is the number of classes (for regression: the number of targets).
+    ``num_classes`` is the number of classes (for regression: the number of targets; for
+    ``task="language"``: the vocabulary, ``x`` and ``y`` (N, T) token ids, ``y`` shifted by one).
     """
 
     x_train: torch.Tensor
@@ -408,6 +416,27 @@ def _synthetic(name: str, seed: int, n_train: int | None, n_test: int | None,
                    task=task, num_classes=k, mode="feature", **kw)
 
 
+def _text(seed: int, n_train: int | None, n_test: int | None, **kw: Any) -> Split:
+    text = TEXT_PATH.read_text(encoding="utf-8")
+    vocab = sorted(set(text))
+    ids = torch.tensor([vocab.index(c) for c in text], dtype=torch.int64)
+    cut = int(len(ids) * 0.9)
+
+    def windows(a: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+        starts = range(0, len(a) - TEXT_BLOCK - 1, stride)
+        x = torch.stack([a[i:i + TEXT_BLOCK] for i in starts])
+        y = torch.stack([a[i + 1:i + TEXT_BLOCK + 1] for i in starts])
+        return x, y
+
+    x_tr, y_tr = windows(ids[:cut], 4)
+    x_te, y_te = windows(ids[cut:], TEXT_BLOCK // 2)
+    x_tr, y_tr, x_te, y_te = _shuffle_each("load_dataset('text')", x_tr, y_tr, x_te, y_te,
+                                           seed, n_train, n_test)
+    return Split(x_tr.contiguous(), y_tr.contiguous(), x_te.contiguous(), y_te.contiguous(),
+                 num_classes=len(vocab), name="text", seed=seed, input_shape=(TEXT_BLOCK,),
+                 task="language")
+
+
 # ------------------------------------------------------------------------- user files ---------
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
                0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -544,7 +573,7 @@ def _npz(spec: str, seed: int, n_train: int | None, n_test: int | None, **kw: An
                    mode="feature", **kw)
 
 
-_BUILTIN = ("digits", "mnist", "mnist1d", "spirals", "teacher")
+_BUILTIN = ("digits", "mnist", "mnist1d", "spirals", "teacher", "text")
 
 
 def available_datasets() -> list[str]:
@@ -552,7 +581,7 @@ def available_datasets() -> list[str]:
 
     Examples:
         >>> available_datasets()
-        ['digits', 'mnist', 'mnist1d', 'spirals', 'teacher']
+        ['digits', 'mnist', 'mnist1d', 'spirals', 'teacher', 'text']
     """
     return list(_BUILTIN)
 
@@ -599,6 +628,8 @@ def load_dataset(name: str, *, seed: int = 0, standardize: bool = True, flatten:
         return _mnist1d(seed, n_train, n_test, **kw)
     if name in ("spirals", "teacher"):
         return _synthetic(name, seed, n_train, n_test, **kw)
+    if name == "text":
+        return _text(seed, n_train, n_test)  # token ids: nothing to standardize or flatten
     if name.startswith("idx:"):
         return _idx(name, seed, n_train, n_test, **kw)
     if name.startswith("npz:"):

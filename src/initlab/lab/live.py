@@ -1,26 +1,32 @@
 """A training comparison that reports as it goes: the explorer's live loss curves.
 
-:func:`compare_live` trains one MLP per start on the same data with the same seed, one epoch of
-each start in turn, and yields an event after every epoch, so a page can draw the curves while
-they grow, stop the run between epochs (``should_stop``) and bound its time (``max_seconds``).
-Each epoch is one call of :func:`initlab.lab.train.train` continuing from the current weights
-(batch order seeded by ``seed + epoch``; the optimizer's momentum restarts each epoch, the one
-difference from a single multi-epoch ``train`` call).
+:func:`compare_live` trains one MLP per start on the same data with the same seed — each run is
+one :func:`initlab.lab.train.train` call, exactly what ``initlab compare`` runs — and reports
+every mini-batch's loss through ``on_event`` (train's ``on_step``), so a page can draw the
+curves while they grow, stop the comparison (``should_stop``) and bound its time
+(``max_seconds``): both are checked after every mini-batch.
 
 Examples:
-    >>> evs = list(compare_live(["zeros", "he"], epochs=2, depth=2, width=16))
-    >>> [e["type"] for e in evs][-1], sum(e["type"] == "epoch" for e in evs)
-    ('end', 4)
+    >>> events = []
+    >>> end = compare_live(["zeros", "he"], epochs=2, depth=2, width=16, on_event=events.append)
+    >>> end["reason"], [e["type"] for e in events].count("run")
+    ('finished', 2)
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from initlab.errors import InitError
+
+Event = dict[str, Any]
+
+
+class _Stop(Exception):
+    """Raised from train's ``on_step`` to end a run early (cancel, time limit)."""
 
 
 def _finite(v: float) -> float | None:
@@ -40,13 +46,18 @@ def compare_live(
     batch_size: int = 64,
     seed: int = 0,
     max_seconds: float = 60.0,
+    on_event: Callable[[Event], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Yield ``{"type": "begin"}``, then one ``{"type": "epoch", "start", "epoch",
-    "train_loss", "test_accuracy", "diverged", "elapsed"}`` per start and epoch (round robin),
-    then ``{"type": "end", "reason": "finished" | "cancelled" | "time limit", "final": {...}}``.
+) -> Event:
+    """Train one MLP per start (in turn), reporting as it goes; returns the ``end`` event.
 
-    A start whose loss became non-finite stops (``diverged``) and the others go on.
+    Events passed to ``on_event``: ``{"type": "begin", "starts", "labels", "dataset",
+    "epochs", "steps_per_epoch"}``; one ``{"type": "step", "start", "label", "step", "epoch",
+    "loss"}`` per mini-batch (``epoch`` fractional, ``loss`` None once non-finite); one
+    ``{"type": "run", "start", "label", "train_loss", "test_accuracy", "final_train_loss",
+    "final_test_accuracy", "diverged"}`` per finished run (per-epoch lists from its
+    :class:`~initlab.lab.train.RunRecord`); finally ``{"type": "end", "reason": "finished" |
+    "cancelled" | "time limit", "final": {start: run event}, "elapsed"}``.
 
     Raises:
         InitError: an unknown start, activation or dataset, a bad size (before any training).
@@ -56,6 +67,7 @@ def compare_live(
     from initlab.lab.train import train
     from initlab.lab.zoo import deep_mlp
 
+    emit = on_event or (lambda e: None)
     if not starts:
         raise InitError("compare_live: starts is empty; give at least one start name")
     if not (isinstance(max_seconds, int | float) and 0 < max_seconds <= 3600):
@@ -70,34 +82,40 @@ def compare_live(
         m = deep_mlp(depth, width, split.num_features, split.num_classes, activation)
         st.apply(m, split.x_train[:256], seed=seed)
         models.append(m)
-    yield {"type": "begin", "starts": [s.name for s in resolved],
-           "labels": [s.label for s in resolved], "dataset": split.to_dict(), "epochs": epochs}
-    alive = [True] * len(models)
-    last: dict[str, dict[str, Any]] = {}
+    per_epoch = math.ceil(split.x_train.shape[0] / batch_size)
+    emit({"type": "begin", "starts": [s.name for s in resolved],
+          "labels": [s.label for s in resolved], "dataset": split.to_dict(), "epochs": epochs,
+          "steps_per_epoch": per_epoch})
+    final: dict[str, Event] = {}
     reason = "finished"
-    for epoch in range(epochs):
-        for i, (st, m) in enumerate(zip(resolved, models, strict=True)):
+    for st, m in zip(resolved, models, strict=True):
+
+        def on_step(step: int, loss: float, st: Any = st) -> None:
+            emit({"type": "step", "start": st.name, "label": st.label, "step": step,
+                  "epoch": round(step / per_epoch, 4), "loss": _finite(loss)})
             if should_stop is not None and should_stop():
-                reason = "cancelled"
-                break
+                raise _Stop("cancelled")
             if time.perf_counter() - t0 > max_seconds:
-                reason = "time limit"
-                break
-            if not alive[i]:
-                continue
-            rec = train(m, split, epochs=1, lr=lr, batch_size=batch_size, seed=seed + epoch,
-                        optimizer=optimizer)
-            alive[i] = not rec.diverged
-            ev = {"type": "epoch", "start": st.name, "label": st.label, "epoch": epoch + 1,
-                  "train_loss": _finite(rec.final_train_loss),
-                  "test_accuracy": rec.final_test_accuracy, "diverged": rec.diverged,
-                  "elapsed": round(time.perf_counter() - t0, 3)}
-            last[st.name] = ev
-            yield ev
-        if reason != "finished":
+                raise _Stop("time limit")
+
+        try:
+            rec = train(m, split, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                        optimizer=optimizer, on_step=on_step)
+        except _Stop as stop:
+            reason = str(stop)
             break
-    yield {"type": "end", "reason": reason, "final": last,
+        ev = {"type": "run", "start": st.name, "label": st.label,
+              "train_loss": [_finite(v) for v in rec.train_loss],
+              "test_accuracy": list(rec.test_accuracy),
+              "final_train_loss": _finite(rec.final_train_loss),
+              "final_test_accuracy": rec.final_test_accuracy, "diverged": rec.diverged,
+              "elapsed": round(time.perf_counter() - t0, 3)}
+        final[st.name] = ev
+        emit(ev)
+    end = {"type": "end", "reason": reason, "final": final,
            "elapsed": round(time.perf_counter() - t0, 3)}
+    emit(end)
+    return end
 
 
 __all__ = ["compare_live"]

@@ -7,6 +7,8 @@ sweeps, reproductions, the doctor's ``--init`` and the web explorer all resolve 
 - ``textbook``: ``zeros``, ``constant(value=0.1)``, ``small`` (N(0, 0.01²)), ``normal``
   (N(0, 1)), ``normal(std=…)``, ``uniform(a=…)`` (U(−a, a)): fill the weight of every Linear
   and Conv module and zero their biases; other parameters keep their values.
+- ``meanfield(sigma_w2=…, sigma_b2=…)``: the mean-field parametrization of Poole et al. 2016 /
+  Schoenholz et al. 2017: weights N(0, σ_w²/fan_in), biases N(0, σ_b²), on Linear/Conv.
 - ``policy``: every :func:`initlab.init` policy with its options (``auto``, ``torch``,
   ``xavier``, ``he``, ``lecun``, ``orthogonal``, ``gpt2``, ``fixup``, ``zero_residual``,
   ``delta_orthogonal``, ``critical(sigma_b2=0.05)`` …):
@@ -47,6 +49,7 @@ import torch
 from torch import nn
 
 from initlab.core import schemes as S
+from initlab.core.fans import fans_of
 from initlab.errors import InitError
 from initlab.model.apply import stable_seed
 from initlab.model.policies import POLICIES, POLICY_OPTIONS, Policy, make_policy
@@ -212,6 +215,18 @@ def _fill_textbook(model: nn.Module, kind: str, opts: dict[str, Any], seed: int)
             w = m.weight
             g = torch.Generator().manual_seed(stable_seed(seed, f"{mod_name}.weight"))
             cpu = torch.empty(w.shape, dtype=w.dtype) if w.device.type != "cpu" else w
+            if kind == "meanfield":
+                fan_in = fans_of(m, "weight").fan_in
+                S.normal_(cpu, 0.0, math.sqrt(opts["sigma_w2"] / fan_in), generator=g)
+                if cpu is not w:
+                    w.copy_(cpu)
+                if m.bias is not None:
+                    gb = torch.Generator().manual_seed(stable_seed(seed, f"{mod_name}.bias"))
+                    b = torch.empty(m.bias.shape, dtype=m.bias.dtype)
+                    S.normal_(b, 0.0, math.sqrt(opts["sigma_b2"]), generator=gb) \
+                        if opts["sigma_b2"] > 0 else S.zeros_(b)
+                    m.bias.copy_(b)
+                continue
             if kind == "zeros":
                 S.zeros_(cpu)
             elif kind == "constant":
@@ -226,6 +241,27 @@ def _fill_textbook(model: nn.Module, kind: str, opts: dict[str, Any], seed: int)
                 w.copy_(cpu)
             if m.bias is not None:
                 S.zeros_(m.bias)
+
+
+def _meanfield(opts: dict[str, Any], spec: str) -> Start:
+    vals = {"sigma_w2": 2.0, "sigma_b2": 0.0}
+    for k, v in opts.items():
+        if k not in vals:
+            raise InitError(f"start {spec!r}: unknown option {k!r}; 'meanfield' takes "
+                            "sigma_w2=…, sigma_b2=…")
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            x = math.nan
+        if isinstance(v, bool) or not math.isfinite(x) or x < 0 or (k == "sigma_w2" and x == 0):
+            raise InitError(f"start {spec!r}: {k} must be a finite variance "
+                            f"{'> 0' if k == 'sigma_w2' else '≥ 0'}, got {v!r}")
+        vals[k] = x
+    w2, b2 = vals["sigma_w2"], vals["sigma_b2"]
+    name = f"meanfield(sigma_w2={_fmt(w2)}, sigma_b2={_fmt(b2)})"
+    return Start(name, f"σ_w²={_fmt(w2)}, σ_b²={_fmt(b2)}",
+                 "Poole et al. 2016; Schoenholz et al. 2017: W ~ N(0, σ_w²/fan_in), "
+                 "b ~ N(0, σ_b²)", "textbook", tuple(sorted(vals.items())))
 
 
 def _textbook(name: str, opts: dict[str, Any], spec: str) -> Start:
@@ -252,8 +288,8 @@ def _textbook(name: str, opts: dict[str, Any], spec: str) -> Start:
                   "uniform": f"U(±{_fmt(val)})"}
         label = "N(0, 1)" if (name, val) == ("normal", 1.0) else labels[name]
         if name == "normal":
-            desc = f"N(0, {_fmt(val)}²) ignoring fan_in: the variance changes by " \
-                   f"{_fmt(val * val)}·fan_in·E[φ²] per layer"
+            desc = f"{label} ignoring fan_in: the variance changes by " + (
+                "fan_in·E[φ²]" if val == 1 else f"{_fmt(val * val)}·fan_in·E[φ²]") + " per layer"
         elif name == "uniform":
             desc = f"U(−{_fmt(val)}, {_fmt(val)}) ignoring fan_in (variance a²/3)"
         return Start(canonical, label, desc, "textbook", ((key, val),))
@@ -354,6 +390,8 @@ def get_start(spec: str | Start | Callable[[nn.Module], Any]) -> Start:
     name, opts = _parse(text)
     if name in _TEXTBOOK:
         return _textbook(name, opts, spec)
+    if name == "meanfield":
+        return _meanfield(opts, spec)
     if name == "lsuv":
         if opts:
             raise InitError(f"start {spec!r}: 'lsuv' takes no options")
@@ -376,6 +414,7 @@ def available_starts() -> list[Start]:
         (['zeros', 'constant', 'small', 'normal'], True, True)
     """
     out = [get_start(n) for n in _TEXTBOOK]
+    out.append(get_start("meanfield"))
     out += [get_start(n) for n in POLICIES]
     out.append(get_start("lsuv"))
     return out
@@ -399,6 +438,7 @@ def apply_start(model: nn.Module, spec: str | Start | Callable[[nn.Module], Any]
 #: Options each policy start takes (from :data:`initlab.model.policies.POLICY_OPTIONS`).
 START_OPTIONS: dict[str, tuple[str, ...]] = {
     **{k: (v[0],) for k, v in _TEXTBOOK.items() if v[0] is not None},
+    "meanfield": ("sigma_w2", "sigma_b2"),
     **POLICY_OPTIONS,
 }
 

@@ -148,13 +148,19 @@ def steps_to_threshold(losses: Any, threshold: float, window: int = 20) -> int |
     return None
 
 
+def _lm_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
 def _loss_fn(task: str) -> Any:
-    return F.cross_entropy if task == "classification" else F.mse_loss
+    """Cross-entropy (classification; per position for ``"language"``) or MSE (regression)."""
+    return {"classification": F.cross_entropy, "language": _lm_loss}.get(task, F.mse_loss)
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Split) -> float:
-    """Test accuracy (classification) or R² = 1 − MSE/Var[y] (regression) on the test split.
+    """Test accuracy (classification; next-token accuracy for ``"language"``) or
+    R² = 1 − MSE/Var[y] (regression) on the test split.
 
     Examples:
         >>> from initlab.lab.data import load_dataset
@@ -164,6 +170,10 @@ def evaluate(model: nn.Module, data: Split) -> float:
     """
     if data.task == "classification":
         return accuracy(model, data.x_test, data.y_test)
+    if data.task == "language":  # next-character accuracy over every position
+        logits = model(data.x_test)
+        v = logits.shape[-1]
+        return accuracy(lambda _: logits.reshape(-1, v), data.x_test, data.y_test.reshape(-1))
     pred = model(data.x_test)
     if not bool(torch.isfinite(pred).all()):
         return math.nan
@@ -173,7 +183,8 @@ def evaluate(model: nn.Module, data: Split) -> float:
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+def accuracy(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+             y: torch.Tensor) -> float:
     """Share of rows whose argmax logit is the label; rows with non-finite logits count wrong.
 
     Examples:
@@ -184,6 +195,29 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     logits = model(x)
     ok = (logits.argmax(1) == y) & torch.isfinite(logits).all(1)
     return float(ok.float().mean())
+
+
+def _check_args(data: Any, epochs: Any, lr: Any, batch_size: Any, seed: Any, optimizer: Any,
+                momentum: Any) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise InitError(f"train: epochs must be an int ≥ 1, got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InitError(f"train: batch_size must be an int ≥ 1, got {batch_size!r}")
+    if not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
+        raise InitError(f"train: lr must be a finite number > 0 (e.g. 0.01), got {lr!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InitError(f"train: seed must be a non-negative int, got {seed!r}")
+    if optimizer not in OPTIMIZERS:
+        raise InitError(
+            f"train: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}"
+        )
+    if not 0.0 <= momentum < 1.0:
+        raise InitError(f"train: momentum must be in [0, 1), got {momentum!r}")
+    if not isinstance(data, Split):
+        raise InitError(
+            f"train: data must be a Split (initlab.lab.data.load_digits_split()), got "
+            f"{type(data).__name__}"
+        )
 
 
 def train(
@@ -216,25 +250,7 @@ def train(
     Raises:
         InitError: a bad argument (the message names it).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise InitError(f"train: epochs must be an int ≥ 1, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InitError(f"train: batch_size must be an int ≥ 1, got {batch_size!r}")
-    if not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
-        raise InitError(f"train: lr must be a finite number > 0 (e.g. 0.01), got {lr!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InitError(f"train: seed must be a non-negative int, got {seed!r}")
-    if optimizer not in OPTIMIZERS:
-        raise InitError(
-            f"train: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}"
-        )
-    if not 0.0 <= momentum < 1.0:
-        raise InitError(f"train: momentum must be in [0, 1), got {momentum!r}")
-    if not isinstance(data, Split):
-        raise InitError(
-            f"train: data must be a Split (initlab.lab.data.load_digits_split()), got "
-            f"{type(data).__name__}"
-        )
+    _check_args(data, epochs, lr, batch_size, seed, optimizer, momentum)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise InitError("train: the model has no trainable parameters")

@@ -698,6 +698,7 @@ LAB_MODELS: dict[str, str] = {
     "resnet_nobn": "the same ResNet without BatchNorm (identities in its place)",
     "fixup_resnet": "Fixup ResNet (Zhang et al. 2019): no normalization, scalar biases",
     "lstm": "LSTM of depth layers (hidden width) reading the input row by row, Linear head",
+    "gpt": "nanoGPT (char-level: the text data set), depth blocks, width = n_embd",
 }
 
 
@@ -719,7 +720,8 @@ def build_model(name: str, input_shape: tuple[int, ...], out_features: int, *, d
 
     ``mlp`` takes any shape; ``cnn`` and the ResNets need images (C, H, W); ``lstm`` reads
     (C, H, W) images as H steps of C·W features, (C, L) signals as L steps of C features and
-    flat (d,) vectors as d steps of 1 feature. The ResNets use ReLU (their design).
+    flat (d,) vectors as d steps of 1 feature; ``gpt`` (nanoGPT, heads of 16 dimensions) reads
+    token ids: the ``text`` data set. The ResNets and GPT keep their own activations.
 
     Raises:
         InitError: an unknown name (the message lists them), a shape the model cannot take,
@@ -739,6 +741,15 @@ def build_model(name: str, input_shape: tuple[int, ...], out_features: int, *, d
             raise InitError(f"build_model: {key} must be an int ≥ 1, got {v!r}")
     shape = tuple(int(d) for d in input_shape)
     n_in = int(math.prod(shape))
+    if name == "gpt":
+        if len(shape) != 1:
+            raise InitError(f"model 'gpt' reads token sequences (the text data set); this data "
+                            f"set's examples have shape {shape}")
+        heads = max(1, width // 16)
+        if width % heads:
+            raise InitError(f"model 'gpt': width {width} must be a multiple of 16 (heads of 16)")
+        return nano_gpt(n_layer=depth, n_embd=width, n_head=heads, vocab_size=out_features,
+                        block_size=shape[0])
     if name == "mlp":
         return deep_mlp(depth, width, n_in, out_features, activation)
     if name == "lstm":

@@ -23,6 +23,7 @@ Examples:
 from __future__ import annotations
 
 import hashlib
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +32,7 @@ import torch
 from torch import nn
 
 from initlab.errors import InitError
+from initlab.model.own_init import META_FROZEN, check_initialized, run_own_init
 from initlab.model.plan import (
     PRETRAINED_ATTR,
     InitPlan,
@@ -97,9 +99,11 @@ def apply_plan(
     tensors: dict[str, torch.Tensor] = dict(model.named_parameters(remove_duplicate=False))
     tensors.update(dict(model.named_buffers(remove_duplicate=False)))
     modules = dict(model.named_modules())
-    done_modules: set[str] = set()
+    check_initialized(plan.rows, tensors)
+    todo: list[tuple[PlanRow, torch.Tensor]] = []
     for row in plan.rows:
-        if not row.written:
+        meta_frozen = row.status == "frozen" and META_FROZEN in row.reason
+        if not row.written and not meta_frozen:
             continue
         t = tensors.get(row.name)
         if t is None:
@@ -112,17 +116,21 @@ def apply_plan(
                 f"apply_plan: {row.name} has shape {tuple(t.shape)} but the plan says "
                 f"{tuple(row.shape)}; rebuild the plan for this model"
             )
-        if not overwrite and row.tensor == "parameter":
+        if not overwrite and row.tensor == "parameter" and not meta_frozen:
             if not t.requires_grad or under_pretrained(modules, row.module):
                 continue
         if row.aliases:
             _retie(model, row, t, tensors)
-        if row.call[0] == "reset_parameters":
-            if row.module not in done_modules:
-                _module_default(modules[row.module], row.module, seed)
-                done_modules.add(row.module)
-            continue
-        write(t, row, seed)
+        todo.append((row, t))
+    # the model's own init first (it may re-draw a whole module), then every planned row
+    own: dict[str, list[str]] = {}
+    for row, t in todo:
+        if row.call[0] == "reset_parameters" and not t.is_meta:
+            own.setdefault(row.module, []).append(row.name)
+    run_own_init(model, own, seed)
+    for row, t in todo:
+        if row.call[0] != "reset_parameters":
+            write(t, row, seed)
     return plan
 
 
@@ -158,6 +166,13 @@ def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
     name = row.call[0]
     if name == "keep" or t.is_meta or t.numel() == 0:
         return t
+    dtensor = getattr(sys.modules.get("torch.distributed.tensor"), "DTensor", None)
+    if dtensor is not None and isinstance(t, dtensor):
+        raise InitError(
+            f"{row.name} is a DTensor (FSDP2 / tensor parallel): drawing through it would not "
+            "give initlab's per-name values; use initlab.scale.apply_plan_sharded(model, plan, "
+            "seed) on every rank"
+        )
     with torch.no_grad():
         if row.elementwise and takes_generator(name):
             _blocked(t, row.call, seed, row.name)
@@ -186,19 +201,17 @@ def write_block(out: torch.Tensor, row: PlanRow, seed: int, index: int) -> torch
     """
     if not row.elementwise:
         raise InitError(f"write_block: {row.name} is not elementwise ({row.call[0]})")
-    name, kwargs = row.call
     with torch.no_grad():
-        if name == "constant_":
-            return out.fill_(kwargs["val"])
-        getattr(core, name)(out, **kwargs, generator=generator_for(seed, row.name, index,
-                                                                    out.device))  # fmt: skip
+        draw(row.call, out, generator_for(seed, row.name, index, out.device))
     return out
 
 
 def _module_default(m: nn.Module, name: str, seed: int) -> None:
-    """Run the module's own ``reset_parameters`` under torch's RNG seeded by (seed, module)."""
+    """A detached module's own ``reset_parameters`` under torch's RNG seeded by (seed, name):
+    the values :func:`initlab.model.own_init.run_own_init` gives a module that has it (used by
+    ``scale/checkpoint``; a Hugging Face model's ``_init_weights`` needs the model itself)."""
     devices = [p.device for p in m.parameters(recurse=False) if p.device.type == "cuda"]
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=devices), torch.no_grad():
         torch.manual_seed(stable_seed(seed, name, -1))
         m.reset_parameters()  # type: ignore[operator]
 

@@ -28,8 +28,10 @@ Examples:
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +40,7 @@ from torch import nn
 
 from initlab.core import schemes as core
 from initlab.errors import InitError
-from initlab.model.apply import generator_for
+from initlab.model.apply import generator_for, is_pretrained
 from initlab.model.structure import unwrap
 from initlab.model.trace import split_input
 
@@ -82,6 +84,8 @@ class LSUVReport:
         layer_calls: extra single-layer evaluations made (one per rescaling).
         target_std, tol: the targets used.
         not_called: selected layers the forward never called (left as they were).
+        protected: ``(layer, why)`` for layers left alone: frozen, pretrained, ``skip=``, or
+            a weight tied to another module (an LM head sharing the embedding).
     """
 
     layers: tuple[LSUVLayer, ...]
@@ -90,6 +94,7 @@ class LSUVReport:
     target_std: float
     tol: float
     not_called: tuple[str, ...] = ()
+    protected: tuple[tuple[str, str], ...] = ()
 
     @property
     def converged(self) -> bool:
@@ -103,6 +108,7 @@ class LSUVReport:
             "target_std": self.target_std,
             "tol": self.tol,
             "not_called": list(self.not_called),
+            "protected": [list(p) for p in self.protected],
             "converged": self.converged,
         }
 
@@ -158,6 +164,8 @@ def lsuv(
     *,
     per_channel: bool = False,
     seed: int = 0,
+    skip: Sequence[Any] = (),
+    overwrite: bool = False,
 ) -> LSUVReport:
     """LSUV (Mishkin & Matas 2015, Algorithm 1) with one forward pass: O(L) layer evaluations.
 
@@ -171,6 +179,9 @@ def lsuv(
             as in the paper; the generator is seeded by (seed, parameter name).
         per_channel: scale each output channel to ``target_std`` instead of the whole output.
         seed: seed of the orthonormal pre-init.
+        skip: globs on parameter names or module classes never to touch (as in ``init``).
+        overwrite: also rescale frozen (``requires_grad=False``), pretrained
+            (:func:`initlab.mark_pretrained`) and skipped layers, like ``init(overwrite=True)``.
 
     Returns:
         An :class:`LSUVReport` (per layer: iterations, initial and final std).
@@ -186,23 +197,18 @@ def lsuv(
         >>> len(r.layers)
         2
     """
-    if not (isinstance(target_std, int | float) and target_std > 0 and math.isfinite(target_std)):
-        raise InitError(f"lsuv: target_std must be a positive number, got {target_std!r}")
-    if not (isinstance(tol, int | float) and tol > 0):
-        raise InitError(f"lsuv: tol must be a positive number, got {tol!r}")
-    if not isinstance(max_iter, int) or max_iter < 0:
-        raise InitError(f"lsuv: max_iter must be an int ≥ 0, got {max_iter!r}")
-    sync = False
-    if isinstance(model, nn.parallel.DistributedDataParallel):
-        import torch.distributed as dist
-
-        sync = dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+    _check_args(target_std, tol, max_iter)
+    sync = _distributed(model)
     inner = unwrap(model)
     selected = {n: m for n, m in inner.named_modules() if isinstance(m, LSUV_LAYERS)}
     if not selected:
         raise InitError(
             f"lsuv: {type(inner).__name__} has no Linear or Conv layer to scale; LSUV needs them"
         )
+    if isinstance(skip, str | type):
+        skip = [skip]
+    protected = _protected(inner, selected, skip) if not overwrite else {}
+    selected = {n: m for n, m in selected.items() if n not in protected}
     if orthonormal:
         with torch.no_grad():
             for n, m in selected.items():
@@ -268,7 +274,63 @@ def lsuv(
         target_std=float(target_std),
         tol=float(tol),
         not_called=tuple(n for n in selected if n not in results),
+        protected=tuple(protected.items()),
     )
+
+
+def _protected(
+    model: nn.Module, selected: dict[str, nn.Module], skip: Sequence[Any]
+) -> dict[str, str]:
+    """Layers LSUV must not touch, with why: the same safety rules as ``initlab.init``."""
+    owners: dict[int, list[str]] = {}
+    for n, m in model.named_modules():
+        for local, p in m.named_parameters(recurse=False):
+            owners.setdefault(id(p), []).append(f"{n}.{local}" if n else local)
+    modules = dict(model.named_modules())
+    out: dict[str, str] = {}
+    for name, m in selected.items():
+        params = list(m.parameters(recurse=False))
+        names = [f"{name}.{k}" if name else k for k, _ in m.named_parameters(recurse=False)]
+        parts = name.split(".") if name else []
+        if any(not p.requires_grad for p in params):
+            out[name] = "frozen (requires_grad=False)"
+        elif any(is_pretrained(modules[".".join(parts[:i])]) for i in range(len(parts) + 1)):
+            out[name] = "marked pretrained (initlab.mark_pretrained)"
+        elif any(isinstance(pat, type) and isinstance(m, pat) for pat in skip) or any(
+            isinstance(pat, str) and fnmatch.fnmatchcase(n, pat) for pat in skip for n in names
+        ):
+            out[name] = "skip="
+        elif len(owners.get(id(m.weight), ())) > 1:
+            others = [o for o in owners[id(m.weight)] if not o.startswith(f"{name}.")]
+            out[name] = f"weight tied to {', '.join(others)}: rescaling it would change both"
+    for i, pat in enumerate(skip):
+        hit = any(isinstance(pat, type) and isinstance(mm, pat) for mm in modules.values()) or any(
+            isinstance(pat, str) and fnmatch.fnmatchcase(k, pat) for ks in owners.values()
+            for k in ks)  # fmt: skip
+        if not hit:
+            raise InitError(
+                f"lsuv: skip[{i}] {pat!r} matches no parameter or module; fix the pattern, or the "
+                "layers it was meant to protect will be rescaled"
+            )
+    return out
+
+
+def _check_args(target_std: Any, tol: Any, max_iter: Any) -> None:
+    if not (isinstance(target_std, int | float) and target_std > 0 and math.isfinite(target_std)):
+        raise InitError(f"lsuv: target_std must be a positive number, got {target_std!r}")
+    if not (isinstance(tol, int | float) and tol > 0):
+        raise InitError(f"lsuv: tol must be a positive number, got {tol!r}")
+    if not isinstance(max_iter, int) or max_iter < 0:
+        raise InitError(f"lsuv: max_iter must be an int ≥ 0, got {max_iter!r}")
+
+
+def _distributed(model: nn.Module) -> bool:
+    """Statistics are all-reduced when ``model`` is DDP in a multi-rank process group."""
+    if not isinstance(model, nn.parallel.DistributedDataParallel):
+        return False
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def _close(std: torch.Tensor, target: float, tol: float) -> bool:

@@ -30,6 +30,7 @@ from torch import nn
 from initlab.core.fans import Fans, fans, fans_of
 from initlab.errors import InitError
 from initlab.model import specs as S
+from initlab.model.own_init import META_FROZEN, UNINITIALIZED, own_init_method
 from initlab.model.policies import (
     ModelContext,
     ParamContext,
@@ -369,7 +370,8 @@ def _eff_act(act: str, glu: str | None) -> str:
 
 
 def _kept_warnings(rows: Iterable[PlanRow], old: tuple[str, ...]) -> tuple[str, ...]:
-    kept = [r.name for r in rows if r.status == "kept" and "unknown layout" in r.reason]
+    kept = [r.name for r in rows if r.status == "kept"
+            and ("unknown layout" in r.reason or "no rule covers" in r.reason)]  # fmt: skip
     base = tuple(w for w in old if not w.startswith("kept (unknown layout"))
     if kept:
         shown = ", ".join(kept[:6]) + (", ..." if len(kept) > 6 else "")
@@ -552,8 +554,37 @@ def _walk(
         n_conv=sum(1 for i in infos.values() if i.kind == "conv"),
         options=dict(pol.options),
     )
-    return _Walk(st, dict(model.named_modules()), groups, tensors, branch_of,
-                 get_policy(pol.name), mctx, skip, overwrite)  # fmt: skip
+    w = _Walk(st, dict(model.named_modules()), groups, tensors, branch_of,
+              get_policy(pol.name), mctx, skip, overwrite)  # fmt: skip
+    tied = any(_tied_use(names, infos, w.owner_of) for names in groups.values())
+    return replace(w, mctx=replace(mctx, tied_embedding=tied))
+
+
+def _tied_use(names: list[str], infos: dict[str, LayerInfo], owner_of: Any) -> bool:
+    """One tensor used as an input embedding and as an output layer (a tied LM head)."""
+    if len(names) < 2:
+        return False
+    kinds = [layer_kind(owner_of(n)[2]) for n in names]
+    outs = [bool((i := infos.get(owner_of(n)[0])) and i.is_output) for n in names]
+    return "embedding" in kinds and any(outs)
+
+
+def _used_fans(
+    st: Structure, name: str, p: torch.Tensor, role: str, f: Fans | None, tied: bool
+) -> Fans | None:
+    """Fans from how the forward consumes the weight: a transposed or functional layout, one
+    expert's matrix, packed q/k/v per block, and a tied embedding by its head use."""
+    if tied and p.dim() == 2:
+        return Fans(int(p.shape[1]), int(p.shape[0]))  # logits = h @ Eᵀ: fan_in = d_model
+    used = st.fans_of(name, tuple(p.shape))
+    if used is not None:
+        fi, fo = used
+        if role == "attn_qkv" and fo % 3 == 0:
+            fo //= 3  # packed q/k/v along the output axis: fans per block
+        return Fans(fi, fo)
+    if role == "attn_qkv" and f is not None and p.dim() >= 2 and p.shape[0] % 3 == 0:
+        return fans(p, blocks=3)  # a packed q/k/v Linear (nanoGPT's c_attn): fans per block
+    return f
 
 
 _WEIGHT_LOCALS = ("weight", "in_proj_weight", "q_proj_weight", "k_proj_weight",
@@ -590,8 +621,12 @@ def _param_context(w: _Walk, names: list[str], p: torch.Tensor) -> ParamContext:
     """Stage 2a: everything the policy may look at for one (possibly tied) parameter."""
     st, infos = w.st, w.st.layers
     canonical = min(names)
-    mod_name, local, owner = w.owner_of(canonical)
-    info: LayerInfo | None = infos.get(mod_name)
+    tied = _tied_use(names, infos, w.owner_of)
+    # tied weights: one decision by use (the input embedding's module), not by name order
+    primary = next((n for n in sorted(names) if tied and layer_kind(w.owner_of(n)[2])
+                    == "embedding"), canonical)  # fmt: skip
+    mod_name, local, owner = w.owner_of(primary)
+    info: LayerInfo | None = infos.get(canonical) or infos.get(mod_name)
     kind = info.kind if info else layer_kind(owner)
     if layer_kind(owner) == "custom" and kind != "custom" and canonical not in st.recognized:
         kind = "custom"  # a custom layer's extra parameter: not consumed by the layer op
@@ -599,10 +634,9 @@ def _param_context(w: _Walk, names: list[str], p: torch.Tensor) -> ParamContext:
     is_weight = p.dim() >= 2 and (
         local in _WEIGHT_LOCALS or local.startswith("weight_") or kind in _WEIGHT_KINDS
     )
-    role = _role_of(kind, local, p, scalar, info, is_weight)
+    role = st.param_roles.get(canonical, (_role_of(kind, local, p, scalar, info, is_weight),))[0]
     f = _param_fans(kind, owner, local, p) if (is_weight or kind == "custom") else None
-    if role == "attn_qkv" and kind != "attention" and f is not None and p.shape[0] % 3 == 0:
-        f = fans(p, blocks=3)  # a packed q/k/v Linear (nanoGPT's c_attn): fans per block
+    f = _used_fans(st, canonical, p, role, f, tied)
     glu = info.glu if info else None
     alias_infos = [infos.get(w.owner_of(n)[0]) for n in names]
     tied_output = len(names) > 1 and any(i is not None and i.is_output for i in alias_infos) \
@@ -622,7 +656,9 @@ def _param_context(w: _Walk, names: list[str], p: torch.Tensor) -> ParamContext:
         residual_end=bool(info and info.residual_end and is_weight
                           and (kind != "attention" or local == "out_proj.weight")),
         is_output=bool(info and info.is_output),
-        tied_output=tied_output,
+        tied_output=tied_output or tied,
+        part=st.recognized.get(canonical),
+        note=st.param_roles.get(canonical, ("", ""))[1],
         is_weight=is_weight,
         scalar=scalar,
         branch_len=len(w.branch_of.get(mod_name, ())),
@@ -636,10 +672,11 @@ def _param_row(w: _Walk, names: list[str], p: torch.Tensor) -> PlanRow:
     owner, info = ctx.module, w.st.layers.get(ctx.module_name)
     scheme, reason = w.policy_fn(ctx, w.mctx)
     dflt = torch_default(ctx)
-    default_scheme = dflt[0] if dflt else (
-        Scheme("module_default") if hasattr(owner, "reset_parameters") else None)  # fmt: skip
+    model = w.modules[""]
+    how = own_init_method(model, ctx.module_name)
+    default_scheme = dflt[0] if dflt else (Scheme("module_default") if how else None)
     if scheme.kind == "default":
-        scheme = default_scheme or Scheme("keep")
+        scheme, reason = _default_or_keep(default_scheme, reason, p, how)
     if info is not None and info.calls == 0 and info.kind != "custom" and w.st.traced:
         reason += " (layer not called in the traced forward)"
     zero_rows: tuple[int, ...] = ()
@@ -653,6 +690,11 @@ def _param_row(w: _Walk, names: list[str], p: torch.Tensor) -> PlanRow:
     res = resolve(scheme, target)
     status = "kept" if scheme.kind == "keep" else "init"
     safety = _safety(names, p, ctx.module_name, w.modules, w.skip, owner)
+    if safety and safety[0] == "frozen" and p.is_meta and how:
+        # nothing to keep on the meta device: a frozen table (sinusoidal positions) gets the
+        # values its model's own init gives it
+        scheme, status, reason = Scheme("module_default"), "frozen", f"frozen; {META_FROZEN}"
+        res, safety = resolve(scheme, target), None
     if safety and status == "init":
         if w.overwrite:
             reason += f" (overwrite=True: {safety[1]})"
@@ -670,6 +712,22 @@ def _param_row(w: _Walk, names: list[str], p: torch.Tensor) -> PlanRow:
         aliases=tuple(sorted(n for n in names if n != ctx.name)),
         default_scheme=default_scheme, zero_rows=zero_rows, groups=target.groups,
     )  # fmt: skip
+
+
+def _default_or_keep(
+    default_scheme: Scheme | None, reason: str, p: torch.Tensor, how: str | None
+) -> tuple[Scheme, str]:
+    """A ``default`` decision: the module's own init (re-run seeded by name), or kept with a
+    reason that says what is missing (and that the memory is empty on the meta device)."""
+    scheme = default_scheme or Scheme("keep")
+    if scheme.kind == "keep" and reason.startswith("no rule covers"):
+        reason = ("kept: unknown layout, no rule covers it and its module has no own init to "
+                  "re-run; add a rule")  # fmt: skip
+    if scheme.kind == "keep" and p.is_meta:
+        reason += f"; {UNINITIALIZED}"
+    elif scheme.kind == "module_default":
+        reason += f" (re-run: {how}, seeded by name)"
+    return scheme, reason
 
 
 def _plan_warnings(w: _Walk, pol: Policy) -> tuple[str, ...]:
@@ -765,9 +823,12 @@ def _buffer_rows(
                 continue
             name = f"{mname}.{local}" if mname else local
             status, reason = "init", f"running statistic reset to {val} (reset_running_stats)"
+            own = list(m.parameters(recurse=False))
             if not overwrite:
                 if under_pretrained(modules, mname):
                     status, reason = "pretrained", "not written: marked pretrained"
+                elif own and not any(q.requires_grad for q in own):
+                    status, reason = "frozen", "not written: the norm's parameters are frozen"
                 elif any(not isinstance(p, type) and fnmatch.fnmatchcase(name, str(p))
                          for p in skip) or any(isinstance(p, type) and isinstance(m, p)
                                                for p in skip):  # fmt: skip

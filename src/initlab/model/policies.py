@@ -75,6 +75,11 @@ POLICY_OPTIONS: dict[str, tuple[str, ...]] = {
 LSTM_FORGET_BIAS = 1.0
 
 _XAVIER_ACTS = frozenset({"linear", "tanh", "sigmoid", "softsign", "hardtanh", "hardsigmoid"})
+#: Roles whose values the model intends (structure found them by use): its own init is kept.
+INTENDED_ROLES = frozenset({"log_param", "softplus_bias", "channel_scale", "attn_bias",
+                            "learned_token"})  # fmt: skip
+#: Fedus et al. 2022 (Switch Transformer, sec. 2.4): the router's init scale reduced 10×.
+ROUTER_SCALE = 0.1
 _LECUN_ACTS = frozenset({"selu"})
 
 
@@ -100,6 +105,8 @@ class ParamContext:
     scalar: str | None = None
     branch_len: int = 0
     in_branch: bool = False
+    part: str | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,7 @@ class ModelContext:
     ends_without_norm: frozenset[str]
     n_conv: int
     options: dict[str, Any] = field(default_factory=dict)
+    tied_embedding: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,12 +222,14 @@ def _parse_options(spec: str, text: str) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------- shared pieces -------
 def _common(c: ParamContext) -> tuple[Scheme, str] | None:
+    if c.role in INTENDED_ROLES:
+        return S.default(), c.note or f"{c.role}: the model's own init kept"
     if c.scalar == "scalar_bias":
         return S.zeros(), "scalar bias added in the forward: 0 (Fixup's rule 3)"
     if c.scalar == "scalar_scale":
         return S.ones(), "scalar multiplier in the forward: 1 (Fixup's rule 3)"
     if c.kind == "norm":
-        if c.local == "weight":
+        if (c.part or c.local) == "weight":
             return S.ones(), "norm scale γ = 1"
         return S.zeros(), "norm shift β = 0"
     if c.kind == "prelu":
@@ -292,11 +302,19 @@ def _scaled(s: Scheme, f: float) -> Scheme:
     return s
 
 
+def _rectifier(act: str, params: dict[str, Any]) -> bool:
+    """A clamp at 0 from below (hardtanh(0, m), ReLU6's form) is a rectifier: He, not Xavier."""
+    return act == "hardtanh" and float(params.get("min_val", -1.0)) >= 0.0
+
+
+_OWN = "no rule covers it: the model's own init"
+
+
 def _by_activation(c: ParamContext) -> tuple[Scheme, str]:
     act = c.activation
     if c.glu == "gate":
         return S.lecun(), "gate of a gated unit: LeCun (unit-variance gate input)"
-    if act in _XAVIER_ACTS:
+    if act in _XAVIER_ACTS and not _rectifier(act, c.activation_params):
         return S.xavier(), f"followed by {act}: Xavier (Glorot & Bengio 2010)"
     if act in _LECUN_ACTS:
         return S.lecun(), "followed by selu: LeCun (Klambauer et al. 2017)"
@@ -329,6 +347,10 @@ def auto(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
         return r
     if c.tied_output:
         return S.normal(0.02), "tied embedding / output layer: N(0, 0.02²) (GPT-2)"
+    if c.role == "pos_embedding":
+        std = 0.02 if m.tied_embedding else 1.0
+        return S.normal(std), (f"position embedding: N(0, {std:g}²), the token embedding's scale "
+                               "(the two are added)")
     if c.kind == "embedding":
         return S.normal(1.0), "embedding: N(0, 1) (guideline table)"
     if c.is_output:
@@ -338,7 +360,11 @@ def auto(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     if c.role == "recurrent_ih":
         return S.xavier(), "recurrent input weight: Xavier per gate"
     if c.kind == "custom":
-        return S.keep(), "kept: unknown layout; add a rule"
+        return S.default(), _OWN
+    if c.role == "router":
+        return S.lecun(factor=math.sqrt(ROUTER_SCALE)), (
+            "MoE router: LeCun × √0.1, near-uniform routing at the start (Fedus et al. 2022, "
+            "sec. 2.4)")
     if c.role in ("attn_q", "attn_k", "attn_v", "attn_qkv"):
         s, why = S.xavier(), "attention projection: Xavier (per q/k/v block)"
     else:
@@ -359,7 +385,7 @@ def torch_policy(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
         return r
     if hasattr(c.module, "reset_parameters"):
         return Scheme("module_default"), "the module's own reset_parameters (seeded by name)"
-    return S.keep(), "kept: unknown layout; add a rule"
+    return S.default(), _OWN
 
 
 def _weight_only(
@@ -370,7 +396,7 @@ def _weight_only(
         if r:
             return r
         if c.kind == "custom" or c.fans is None:
-            return S.keep(), "kept: unknown layout; add a rule"
+            return S.default(), _OWN
         return fn(c)
 
     return policy
@@ -399,7 +425,7 @@ def orthogonal_policy(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     if c.kind == "embedding":
         return S.normal(1.0), "embedding: N(0, 1) (an orthogonal vocab×d table is ~1/√vocab)"
     if c.kind == "custom" or c.fans is None:
-        return S.keep(), "kept: unknown layout; add a rule"
+        return S.default(), _OWN
     act = "linear" if c.glu == "gate" else c.activation
     g = S.variance_gain(act, c.activation_params if act == c.activation else {})
     return S.orthogonal(g), f"orthogonal × gain {g:.4g} of {act} (Saxe et al. 2014)"
@@ -436,7 +462,7 @@ def fixup(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     if c.kind == "embedding":
         return S.normal(1.0), "embedding: N(0, 1)"
     if c.kind == "custom" or c.fans is None:
-        return S.keep(), "kept: unknown layout; add a rule"
+        return S.default(), _OWN
     if c.in_branch and c.branch_len >= 2:
         f = m.n_residual ** (-1.0 / (2 * c.branch_len - 2))
         return S.he(factor=f), (
@@ -502,7 +528,7 @@ def critical(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     if c.kind == "embedding":
         return S.normal(1.0), "embedding: N(0, 1)"
     if c.kind == "custom" or c.fans is None:
-        return S.keep(), "kept: unknown layout; add a rule"
+        return S.default(), _OWN
     if c.glu or c.role.startswith("recurrent") or c.kind == "attention":
         s, why = auto(c, m)
         return s, "no single-activation critical point here: " + why

@@ -732,7 +732,9 @@ register_scheme("constant")(lambda s, t: _constant(s.get("value", 0.0)))
 @register_scheme("identity", by_name=lambda: identity())
 def _resolve_identity(s: Scheme, t: Target) -> Resolved:
     g = s.get("gain", 1.0)
-    n = min(t.shape[0], t.shape[1]) if len(t.shape) >= 2 else 0
+    # ones written: eye_ min(rows, cols); dirac_ min(out/groups, in/groups) per group
+    k = t.groups if len(t.shape) > 2 else 1
+    n = k * min(t.shape[0] // k, t.shape[1]) if len(t.shape) >= 2 else 0
     numel = math.prod(t.shape) or 1
     call = ("identity_", {"gain": g, "groups": t.groups})
     return Resolved(g, g * math.sqrt(n / numel), 0.0, None, call, False)

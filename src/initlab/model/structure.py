@@ -27,6 +27,7 @@ from torch import nn
 
 from initlab.errors import InitError
 from initlab.model.trace import Graph, Node, trace_model
+from initlab.model.uses import WeightUse, collapse_modules, weight_uses
 
 # Ops that pass a tensor on without changing what a following activation sees.
 _VIEW_OPS = frozenset(
@@ -57,6 +58,7 @@ _ACT_OPS = {
     "tanh": "tanh",
     "hardtanh": "hardtanh",
     "relu6": "relu6",
+    "swish": "silu",
     "softsign": "softsign",
     "hardswish": "hardswish",
     "hardsigmoid": "hardsigmoid",
@@ -91,6 +93,13 @@ _NORM_TYPES: tuple[type[nn.Module], ...] = (
     nn.LocalResponseNorm,
     *((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()),
 )
+
+
+def _rectifier_name(act: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``hardtanh(0, 6)`` is ReLU6 (what ``nn.ReLU6`` calls): a rectifier, not a tanh."""
+    if act == "hardtanh" and params.get("min_val") == 0 and params.get("max_val") == 6:
+        return "relu6", {}
+    return act, params
 
 
 def layer_kind(module: nn.Module) -> str:
@@ -190,6 +199,12 @@ class Structure:
         traced: whether a forward pass was traced (False when no example input was given).
         device: where the trace ran (``"meta"`` or ``"real"``).
         note: how the trace went (fallbacks).
+        layouts: parameter name → how an op consumes it as a weight (:class:`WeightUse`), for
+            weights whose layout is not the module's standard one (``x @ W``, ``addmm``,
+            functional convs, per-expert matrices): their fans come from it.
+        param_roles: parameter name → (role, reason) for parameters whose use the forward
+            shows (``pos_embedding``, ``attn_bias``, ``log_param``, ``channel_scale``,
+            ``softplus_bias``, ``learned_token``, ``router``, ``expert``).
     """
 
     layers: dict[str, LayerInfo]
@@ -199,6 +214,14 @@ class Structure:
     recognized: dict[str, str] = field(default_factory=dict)
     device: str = "meta"
     note: str = ""
+    layouts: dict[str, WeightUse] = field(default_factory=dict)
+    param_roles: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def fans_of(self, name: str, shape: tuple[int, ...]) -> tuple[int, int] | None:
+        """(fan_in, fan_out) of parameter ``name`` read from how the forward consumes it
+        (per expert for batched expert weights), or None when its module's layout applies."""
+        use = self.layouts.get(name)
+        return use.fans(tuple(shape)) if use is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -209,7 +232,24 @@ class Structure:
             "traced": self.traced,
             "device": self.device,
             "note": self.note,
+            "layouts": {k: {"op": u.op, "kind": u.kind, "in_axes": list(u.in_axes),
+                            "out_axes": list(u.out_axes), "batch_axes": list(u.batch_axes)}
+                        for k, u in self.layouts.items()},
+            "param_roles": {k: list(v) for k, v in self.param_roles.items()},
         }
+
+
+_STANDARD_AXES = {"linear": ((1,), (0,)), "embedding": ((), (1,))}
+
+
+def _standard(u: WeightUse, ndim: int) -> bool:
+    if u.batch_axes:
+        return False
+    if u.kind == "conv":
+        return u.in_axes[:1] == (1,) and u.out_axes[:1] == (0,)
+    if u.kind == "conv_transpose":
+        return u.in_axes[:1] == (0,) and u.out_axes[:1] == (1,)
+    return _STANDARD_AXES.get(u.kind) == (u.in_axes, u.out_axes) and ndim == 2
 
 
 class _Analysis:
@@ -218,31 +258,116 @@ class _Analysis:
         self.g = g
         self.modules = dict(model.named_modules())
         self.kinds = {n: layer_kind(self.modules[n]) for n in g.atomic if n in self.modules}
+        self.param_shapes = {n: tuple(p.shape) for n, p in model.named_parameters()}
         self.param_numel = {n: p.numel() for n, p in model.named_parameters()}
         self.recognized: dict[str, str] = {}
+        self.layouts: dict[str, WeightUse] = {}
+        self.evidence: dict[str, list[str]] = {}
+        first_ops = self._first_ops()
+        self._collapse(first_ops)
+        self._absorb_functional_norms()
         self._absorb_functional_layers()
 
-    def _absorb_functional_layers(self) -> None:
-        """A custom module whose parameter is consumed by ``F.linear``/``F.conv2d``/
-        ``F.embedding``/``F.layer_norm``... is that kind of layer: its op becomes a layer node
-        (nanoGPT's own ``LayerNorm`` class, a hand-written ``Linear``)."""
+    def _first_ops(self) -> dict[str, str]:
+        """Parameter name → the first op that reads it past casts and views."""
+        g, out = self.g, {}
+        for v, pname in g.param_values.items():
+            u = v
+            for _ in range(6):
+                cs = g.consumers.get(u, [])
+                if not cs:
+                    break
+                c = self.node(cs[0])
+                if c.func in _VIEW_OPS and c.outputs:
+                    u = c.outputs[0]
+                    continue
+                out[pname] = c.func
+                break
+        return out
+
+    def _collapse(self, first_ops: dict[str, str]) -> None:
+        """Activation modules → one activation node; norm-like modules → one norm layer."""
+        for name in collapse_modules(self.g, self.modules, self.kinds):
+            self.kinds[name] = "norm"
+            self.evidence.setdefault(name, []).append("its 1-D parameters scale a normalized "
+                                                      "tensor: a norm")
+            for local, _ in self.modules[name].named_parameters(recurse=False):
+                pn = f"{name}.{local}" if name else local
+                self.recognized[pn] = "bias" if first_ops.get(pn) in ("add", "sub") else "weight"
+
+    def _absorb_functional_norms(self) -> None:
+        """A custom module whose parameters ``F.layer_norm``/``F.rms_norm``/``F.group_norm``/
+        ``F.bilinear`` consume is that kind of layer (nanoGPT's own ``LayerNorm`` class)."""
         g = self.g
         for n in g.nodes:
-            if n.func not in _PARAM_OPS:
-                continue
+            kind = {"bilinear": "bilinear"}.get(n.func, "norm" if n.func in _NORM_OPS else "")
             pnames = [g.param_values[u] for u in n.inputs if u in g.param_values]
-            if not pnames:
+            if not kind or not pnames:
                 continue
-            owner = pnames[0].rsplit(".", 1)[0] if "." in pnames[0] else ""
+            owner = pnames[0].rpartition(".")[0]
             if owner not in self.modules or layer_kind(self.modules[owner]) != "custom":
                 continue
-            self.kinds[owner] = _PARAM_OPS[n.func]
+            self.kinds[owner] = kind
             for i, pn in enumerate(pnames):
                 self.recognized[pn] = "weight" if i == 0 else "bias"
-            n.func = "layer"
-            n.module = owner
+            n.func, n.module = "layer", owner
             n.inputs = tuple(u for u in n.inputs if u not in g.param_values)
             g.calls.setdefault(owner, []).append(n.index)
+        g.rebuild_edges()
+
+    def _absorb_functional_layers(self) -> None:
+        """A weight consumed by ``F.linear``/``x @ W``/``addmm``/``F.conv*``/``F.embedding``/
+        batched expert matmuls makes its consuming op a layer node: of its module when the module
+        is custom or was never called (Hugging Face's ``Conv1D``, Mamba's functional conv), of
+        the parameter itself when a custom module owns several such weights (MoE experts)."""
+        g = self.g
+        uses = weight_uses(g, self.param_shapes)
+        by_owner: dict[str, set[str]] = {}
+        for u in uses:
+            by_owner.setdefault(u.param.rpartition(".")[0], set()).add(u.param)
+        done: set[int] = set()
+        for u in sorted(uses, key=lambda u: u.node):
+            if not _standard(u, len(self.param_shapes[u.param])):
+                self.layouts.setdefault(u.param, u)
+            owner = u.param.rpartition(".")[0]
+            if owner not in self.modules or u.node in done:
+                continue
+            is_custom = layer_kind(self.modules[owner]) == "custom"
+            never_called = not is_custom and owner not in g.calls
+            if not (is_custom or never_called):
+                continue  # a called layer's weight also read elsewhere (a tied head): its own row
+            n = self.node(u.node)
+            if n.func == "layer":
+                continue
+            mname = owner if len(by_owner[owner]) == 1 or never_called else u.param
+            self.kinds.setdefault(mname, u.kind)
+            self.recognized[u.param] = "weight"
+            drop = set(u.derived)
+            for w in n.inputs:
+                pn = g.param_values.get(w)
+                if pn is not None and pn != u.param:
+                    self.recognized.setdefault(pn, "bias")
+                    drop.add(w)
+                elif pn is None and self._param_derived(w):
+                    drop.add(w)
+            n.func, n.module = "layer", mname
+            n.inputs = tuple(w for w in n.inputs if w not in drop)
+            g.calls.setdefault(mname, []).append(n.index)
+            self.evidence.setdefault(mname, []).append(
+                f"weight read by {u.op} ({'functional use' if never_called else 'custom module'})")
+            done.add(u.node)
+        g.rebuild_edges()
+
+    def _param_derived(self, v: int) -> bool:
+        """Is ``v`` a parameter seen through casts/views (a bias read as ``self.bias.float()``)?"""
+        for _ in range(4):
+            if v in self.g.param_values:
+                return True
+            pi = self.g.producer.get(v)
+            if pi is None or self.node(pi).func not in _VIEW_OPS or not self.node(pi).inputs:
+                return False
+            v = self.node(pi).inputs[0]
+        return v in self.g.param_values
 
     # -- helpers -------------------------------------------------------------------------------
     def node(self, i: int) -> Node:
@@ -354,31 +479,56 @@ class _Analysis:
 
     # -- analysis ------------------------------------------------------------------------------
     def run(self) -> Structure:
-        g = self.g
+        """Stages: first calls → activations → residual ends → outputs → attention roles →
+        scalars and parameter roles → one :class:`LayerInfo` per module."""
+        self.first = self._first_calls()
+        self.facts: dict[str, dict[str, Any]] = {
+            name: {"evidence": list(self.evidence.get(name, []))} for name in self.kinds
+        }
+        self._ancestor_bits()
+        self._find_activations()
+        residual_ends = self._find_residual_ends()
+        self._find_outputs()
+        self._attention(self.facts)
+        self._routers()
+        scalars = self._scalars()
+        param_roles = self._param_roles()
+        return Structure(
+            layers=self._layer_infos(),
+            scalars=scalars,
+            recognized=dict(self.recognized),
+            residual_ends=tuple(residual_ends),
+            traced=True,
+            device=self.g.device,
+            note=self.g.note,
+            layouts=dict(self.layouts),
+            param_roles=param_roles,
+        )
+
+    def _first_calls(self) -> dict[str, Node]:
         first: dict[str, Node] = {}
-        for n in g.nodes:
+        for n in self.g.nodes:
             if n.func == "layer" and n.module not in first:
                 first[n.module] = n
-        facts: dict[str, dict[str, Any]] = {name: {"evidence": []} for name in self.kinds}
+        return first
 
-        # layer-ancestor bitsets (weight layers only) for branch membership
-        bit: dict[str, int] = {}
-        anc: dict[int, int] = {}
-        for n in g.nodes:
+    def _ancestor_bits(self) -> None:
+        """Per value, a bitset of the weight layers upstream of it (branch membership)."""
+        self.bit: dict[str, int] = {}
+        self.anc: dict[int, int] = {}
+        for n in self.g.nodes:
             acc = 0
             for u in n.inputs:
-                acc |= anc.get(u, 0)
+                acc |= self.anc.get(u, 0)
             if self.weight_layer(n):
-                b = bit.setdefault(n.module, len(bit))
-                acc |= 1 << b
+                acc |= 1 << self.bit.setdefault(n.module, len(self.bit))
             for w in n.outputs:
-                anc[w] = acc
-        names_by_bit = {b: m for m, b in bit.items()}
+                self.anc[w] = acc
 
-        # activations (and GLU roles)
-        for name, n in first.items():
-            kind = self.kinds.get(name)
-            if kind in ("norm", "prelu") or not n.outputs:
+    def _find_activations(self) -> None:
+        facts = self.facts
+        for name, n in self.first.items():
+            if self.kinds.get(name) in ("norm", "prelu") or not n.outputs:
                 continue
             f = facts[name]
             if f.get("glu") == "value":
@@ -392,84 +542,195 @@ class _Analysis:
                     facts[value_layer].update(
                         activation=act, activation_params=params, glu="value"
                     )
-        # residual ends
-        residual_ends: list[str] = []
-        for n in g.nodes:
+
+    def _find_residual_ends(self) -> list[str]:
+        ends: list[str] = []
+        for n in self.g.nodes:
             if n.func not in _ADD or len(n.inputs) != 2:
                 continue
             a, b = n.inputs
             for x, y in ((a, b), (b, a)):
-                src, _, norms = self.backward_source(x)
-                if src is None or not self.weight_layer(src):
+                found = self._residual_pair(x, y)
+                if found is None:
                     continue
-                if self.kinds.get(src.module) == "embedding":
-                    continue
-                layer = src
-                fork = None
-                ssrc, y_root, _ = self.backward_source(y)
-                if self.is_ancestor(y_root, layer.inputs):
-                    fork = y_root
-                elif ssrc is not None and self.weight_layer(ssrc) and ssrc.index != layer.index:
-                    _, s_root, _ = self.backward_source(ssrc.inputs[0]) if ssrc.inputs else (
-                        None, -1, [])
-                    l_roots = {self.backward_source(u)[1] for u in layer.inputs}
-                    if s_root >= 0 and s_root not in l_roots and self.is_ancestor(
-                        s_root, layer.inputs
-                    ):
-                        fork = s_root
-                        facts[ssrc.module].setdefault("shortcut", True)
-                if fork is None:
-                    continue
-                f = facts[layer.module]
-                if not f.get("residual_end"):
-                    f["residual_end"] = True
-                    f["branch_norm"] = norms[-1] if norms else None
-                    out_v = layer.outputs[0]
-                    bits = anc.get(out_v, 0) & ~anc.get(fork, 0)
-                    members = [names_by_bit[i] for i in range(len(bit)) if bits >> i & 1]
-                    members.sort(key=lambda m: first[m].index)
-                    f["branch_layers"] = tuple(members)
-                    f["evidence"].append("output added to its branch input")
-                    residual_ends.append(layer.module)
+                layer, fork, norms = found
+                self._mark_residual_end(layer, fork, norms, ends)
                 break
-        # outputs
+        return ends
+
+    def _residual_pair(self, x: int, y: int) -> tuple[Node, int, list[str]] | None:
+        """(branch's last layer, fork value, norms passed) if ``x + y`` closes a branch."""
+        src, _, norms = self.backward_source(x)
+        if src is None or not self.weight_layer(src) or self.kinds.get(src.module) == "embedding":
+            return None
+        ssrc, y_root, _ = self.backward_source(y)
+        if self.is_ancestor(y_root, src.inputs):
+            return src, y_root, norms
+        if ssrc is None or not self.weight_layer(ssrc) or ssrc.index == src.index:
+            return None
+        s_root = self.backward_source(ssrc.inputs[0])[1] if ssrc.inputs else -1
+        l_roots = {self.backward_source(u)[1] for u in src.inputs}
+        if s_root >= 0 and s_root not in l_roots and self.is_ancestor(s_root, src.inputs):
+            self.facts[ssrc.module].setdefault("shortcut", True)
+            return src, s_root, norms
+        return None
+
+    def _mark_residual_end(self, layer: Node, fork: int, norms: list[str], ends: list[str]) -> None:
+        f = self.facts[layer.module]
+        if f.get("residual_end"):
+            return
+        f["residual_end"] = True
+        f["branch_norm"] = norms[-1] if norms else None
+        bits = self.anc.get(layer.outputs[0], 0) & ~self.anc.get(fork, 0)
+        names = {b: m for m, b in self.bit.items()}
+        members = [names[i] for i in range(len(self.bit)) if bits >> i & 1]
+        members.sort(key=lambda m: self.first[m].index)
+        f["branch_layers"] = tuple(members)
+        f["evidence"].append("output added to its branch input")
+        ends.append(layer.module)
+
+    def _find_outputs(self) -> None:
         through = frozenset(_OUTPUT_OPS)
-        for v in g.output_values:
+        for v in self.g.output_values:
             src, _, _ = self.backward_source(v, through=through)
-            if src is not None and src.func == "layer" and src.module in facts:
+            if src is not None and src.func == "layer" and src.module in self.facts:
                 if self.kinds.get(src.module) != "norm":
-                    facts[src.module]["is_output"] = True
-        # attention roles
-        self._attention(facts)
-        # scalars consumed directly by container modules
+                    self.facts[src.module]["is_output"] = True
+
+    def _routers(self) -> None:
+        """A Linear whose output picks experts (top-k of its scores) is a router."""
+        for name, n in self.first.items():
+            if self.kinds.get(name) != "linear" or not n.outputs:
+                continue
+            if self._reaches(n.outputs[0], frozenset({"topk"}), 4):
+                self.facts[name]["role"] = "router"
+                self.facts[name]["evidence"].append("its scores choose experts (top-k)")
+
+    def _reaches(self, v: int, funcs: frozenset[str], depth: int) -> bool:
+        frontier, seen = [v], set()
+        for _ in range(depth):
+            nxt = []
+            for u in frontier:
+                for ci in self.g.consumers.get(u, []):
+                    c = self.node(ci)
+                    if c.func in funcs:
+                        return True
+                    if ci not in seen and c.func != "layer":
+                        seen.add(ci)
+                        nxt.extend(c.outputs)
+            frontier = nxt
+        return False
+
+    def _scalars(self) -> dict[str, str]:
+        """Scalars (numel 1) that container modules add to / multiply into the data flow."""
         scalars: dict[str, str] = {}
-        for v, pname in g.param_values.items():
+        for v, pname in self.g.param_values.items():
             if self.param_numel.get(pname, 0) != 1:
                 continue
-            for ci in g.consumers.get(v, []):
+            for ci in self.g.consumers.get(v, []):
                 c = self.node(ci)
                 if c.func in _ADD or c.func == "sub":
                     scalars.setdefault(pname, "scalar_bias")
                 elif c.func in _SCALE:
                     scalars.setdefault(pname, "scalar_scale")
-        # roles
-        layers: dict[str, LayerInfo] = {}
+        return scalars
+
+    def _param_roles(self) -> dict[str, tuple[str, str]]:
+        roles: dict[str, tuple[str, str]] = {}
+        self._embedding_roles(roles)
+        for v, pname in self.g.param_values.items():
+            owner = pname.rpartition(".")[0]
+            if pname in self.recognized or self.kinds.get(owner) in ("norm",) \
+                    or self.param_numel.get(pname, 0) <= 1:  # fmt: skip
+                continue
+            found = self._role_of_direct(v, pname)
+            if found:
+                roles[pname] = found
+        for name, u in self.layouts.items():
+            if u.batch_axes and name not in roles:
+                roles[name] = ("expert", f"one matrix per expert (axis {u.batch_axes[0]}), read "
+                               f"by {u.op}: fans per expert")
+        return roles
+
+    def _role_of_direct(self, v: int, pname: str) -> tuple[str, str] | None:
+        """The role of a parameter an op reads directly (not a layer's weight)."""
+        c, _ = self._first_consumer(v)
+        if c is None:
+            return None
+        nd = len(self.param_shapes.get(pname, ()))
+        if c.func in ("exp", "softplus", "sigmoid", "log"):
+            return "log_param", (f"read through {c.func} in the forward (a log/softplus "
+                                 "parametrization, e.g. an SSM's A = −exp(A_log)): the model's "
+                                 "own values kept")
+        if c.func in _ADD and nd == 1 and c.outputs and self._reaches(
+                c.outputs[0], frozenset({"softplus"}), 3):  # fmt: skip
+            return "softplus_bias", ("bias before a softplus (a time-step / rate "
+                                     "parametrization): the model's own values kept")
+        if c.func in _ADD and nd >= 2:
+            return "pos_embedding", "a learned table added to the stream: position embedding"
+        if c.func == "mul" and nd == 1:
+            return "channel_scale", ("a per-channel scale on the data flow (layer scale, skip "
+                                     "coefficient): the model's own values kept")
+        if c.func in ("cat", "concat", "expand") and nd >= 2:
+            return "learned_token", "a learned token concatenated to the sequence: own init kept"
+        return None
+
+    def _first_consumer(self, v: int) -> tuple[Node | None, int]:
+        u = v
+        for _ in range(6):
+            cs = self.g.consumers.get(u, [])
+            if not cs:
+                return None, u
+            c = self.node(cs[0])
+            if c.func in _VIEW_OPS and c.func != "expand" and c.outputs:
+                u = c.outputs[0]
+                continue
+            return c, u
+        return None, u
+
+    def _embedding_roles(self, roles: dict[str, tuple[str, str]]) -> None:
+        """An embedding whose index does not come from the model's inputs is indexed by
+        positions: a position embedding, or a relative attention bias when it feeds a softmax."""
+        from_input = self._input_derived()
+        for name, n in self.first.items():
+            if self.kinds.get(name) != "embedding" or not n.inputs:
+                continue
+            if n.inputs[0] in from_input:
+                continue
+            pname = f"{name}.weight" if name else "weight"
+            attn = frozenset({"softmax", "scaled_dot_product_attention"})
+            if n.outputs and self._reaches(n.outputs[0], attn, 24):
+                roles[pname] = ("attn_bias", "embedding of relative positions added to the "
+                                "attention scores: the model's own init kept")
+            else:
+                roles[pname] = ("pos_embedding", "embedding indexed by positions (its index does "
+                                "not depend on the input)")
+
+    def _input_derived(self) -> set[int]:
+        out = set(self.g.input_values)
+        for n in self.g.nodes:
+            if any(u in out for u in n.inputs):
+                out.update(n.outputs)
+        return out
+
+    def _layer_infos(self) -> dict[str, LayerInfo]:
+        g, facts, first = self.g, self.facts, self.first
         counts = {m: len(ix) for m, ix in g.calls.items()}
         mlp_outs = {
             m for m, f in facts.items()
             if f.get("residual_end") and self.kinds.get(m) == "linear"
             and self._input_is_activation(first.get(m))
         }  # fmt: skip
+        layers: dict[str, LayerInfo] = {}
         for name in self._param_modules():
-            module = self.modules[name]
+            module = self.modules.get(name) or self.modules[name.rpartition(".")[0]]
             kind = self.kinds.get(name) or layer_kind(module)
             f = facts.get(name, {"evidence": []})
-            role = self._role(name, kind, f, first, mlp_outs)
             layers[name] = LayerInfo(
                 name=name,
                 type=type(module).__name__,
                 kind=kind,
-                role=role,
+                role=self._role(name, kind, f, first, mlp_outs),
                 activation=f.get("activation", "linear"),
                 activation_params=dict(f.get("activation_params", {})),
                 glu=f.get("glu"),
@@ -481,21 +742,15 @@ class _Analysis:
                 order=first[name].index if name in first else -1,
                 evidence=tuple(f.get("evidence", ())),
             )
-        return Structure(
-            layers=layers,
-            scalars=scalars,
-            recognized=dict(self.recognized),
-            residual_ends=tuple(residual_ends),
-            traced=True,
-            device=g.device,
-            note=g.note,
-        )
+        return layers
 
     def _param_modules(self) -> list[str]:
         out = []
         for name, m in self.model.named_modules():
             if any(True for _ in m.parameters(recurse=False)) or name in self.kinds:
                 out.append(name)
+        # per-parameter layers (a custom module with several functional weights: MoE experts)
+        out.extend(n for n in self.kinds if n not in self.modules)
         return out
 
     def _input_is_activation(self, n: Node | None) -> bool:
@@ -509,9 +764,10 @@ class _Analysis:
         for c, _, _ in stops:
             act = None
             params: dict[str, Any] = {}
-            if c.func in _ACT_OPS:
-                act = _ACT_OPS[c.func]
-                params = {k: v for k, v in c.params.items() if k != "scalars"}
+            if c.func in _ACT_OPS or "module" in c.params:  # an op, or a collapsed module
+                act = _ACT_OPS.get(c.func, c.func)
+                params = {k: v for k, v in c.params.items() if k not in ("scalars", "module")}
+                act, params = _rectifier_name(act, params)
                 if act == "gelu" and params.get("approximate", "none") == "none":
                     params = {}
             elif c.func == "layer" and self.kinds.get(c.module) == "prelu":
@@ -540,46 +796,42 @@ class _Analysis:
         return "linear", {}, None, None
 
     def _attention(self, facts: dict[str, dict[str, Any]]) -> None:
-        g = self.g
-        role_of = {0: "attn_q", 1: "attn_k", 2: "attn_v"}
+        """q/k/v/out roles from fused attention (SDPA) or softmax(q @ kᵀ) @ v."""
         found: dict[str, set[str]] = {}
-
-        def mark(v: int, role: str) -> None:
-            # the nearest Linear layers upstream, through any op (rotary embeddings, q/k norms)
-            for m in self.upstream_layers(v):
-                if self.kinds.get(m) == "linear":
-                    found.setdefault(m, set()).add(role)
-
-        def mark_out(v: int) -> None:
-            for c, _, _ in self.forward_stops(v):
-                if c.func == "layer" and self.kinds.get(c.module) == "linear":
-                    found.setdefault(c.module, set()).add("attn_out")
-
-        for n in g.nodes:
+        for n in self.g.nodes:
             if n.func == "scaled_dot_product_attention":
-                for i in range(min(3, len(n.inputs))):
-                    mark(n.inputs[i], role_of[i])
-                mark_out(n.outputs[0])
-            elif n.func in ("softmax",) and n.inputs:
-                src, _, _ = self.backward_source(n.inputs[0])
-                if src is None or src.func not in _MATMUL or len(src.inputs) < 2:
-                    continue
-                mark(src.inputs[0], "attn_q")
-                mark(src.inputs[1], "attn_k")
-                for c, used, _ in self.forward_stops(n.outputs[0]):
-                    if c.func in _MATMUL and len(c.inputs) >= 2:
-                        other = c.inputs[1] if c.inputs[0] == used else c.inputs[0]
-                        mark(other, "attn_v")
-                        mark_out(c.outputs[0])
+                for i, role in enumerate(("attn_q", "attn_k", "attn_v")[: len(n.inputs)]):
+                    self._mark_upstream(found, n.inputs[i], role)
+                self._mark_out(found, n.outputs[0])
+            elif n.func == "softmax" and n.inputs:
+                self._softmax_attention(found, n)
         for m, roles in found.items():
-            if "attn_out" in roles and len(roles) == 1:
-                facts[m]["role"] = "attn_out"
-            elif {"attn_q", "attn_k", "attn_v"} <= roles:
-                facts[m]["role"] = "attn_qkv"
-            elif len(roles - {"attn_out"}) == 1:
-                facts[m]["role"] = next(iter(roles - {"attn_out"}))
-            elif roles - {"attn_out"}:
-                facts[m]["role"] = "attn_qkv"
+            role = _attention_role(roles)
+            if role:
+                facts[m]["role"] = role
+
+    def _mark_upstream(self, found: dict[str, set[str]], v: int, role: str) -> None:
+        """The nearest Linear layers upstream, through any op (rotary embeddings, q/k norms)."""
+        for m in self.upstream_layers(v):
+            if self.kinds.get(m) == "linear":
+                found.setdefault(m, set()).add(role)
+
+    def _mark_out(self, found: dict[str, set[str]], v: int) -> None:
+        for c, _, _ in self.forward_stops(v):
+            if c.func == "layer" and self.kinds.get(c.module) == "linear":
+                found.setdefault(c.module, set()).add("attn_out")
+
+    def _softmax_attention(self, found: dict[str, set[str]], n: Node) -> None:
+        src, _, _ = self.backward_source(n.inputs[0])
+        if src is None or src.func not in _MATMUL or len(src.inputs) < 2:
+            return
+        self._mark_upstream(found, src.inputs[0], "attn_q")
+        self._mark_upstream(found, src.inputs[1], "attn_k")
+        for c, used, _ in self.forward_stops(n.outputs[0]):
+            if c.func in _MATMUL and len(c.inputs) >= 2:
+                other = c.inputs[1] if c.inputs[0] == used else c.inputs[0]
+                self._mark_upstream(found, other, "attn_v")
+                self._mark_out(found, c.outputs[0])
 
     def _role(
         self,
@@ -613,6 +865,16 @@ class _Analysis:
         if f.get("shortcut") and not f.get("residual_end"):
             return "shortcut"
         return kind
+
+
+def _attention_role(roles: set[str]) -> str | None:
+    """One role from the attention uses a layer was found in."""
+    qkv = roles - {"attn_out"}
+    if roles == {"attn_out"}:
+        return "attn_out"
+    if {"attn_q", "attn_k", "attn_v"} <= roles or len(qkv) > 1:
+        return "attn_qkv"
+    return next(iter(qkv)) if qkv else None
 
 
 def discover(model: nn.Module, example_input: Any = None) -> Structure:

@@ -79,6 +79,23 @@ class Node:
     inplace: bool = False
 
 
+@dataclass(frozen=True)
+class ModuleCall:
+    """One call of a module that is looked into (not atomic): where its ops are.
+
+    Attributes:
+        module: the module path.
+        inputs: value ids of the tensor arguments; outputs: of the tensor results.
+        start, end: its ops are ``nodes[start:end]`` (nested modules' ops included).
+    """
+
+    module: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    start: int
+    end: int
+
+
 @dataclass
 class Graph:
     """The data flow of one forward pass.
@@ -94,6 +111,8 @@ class Graph:
         calls: module name → indices of its layer nodes (a module may be called several times).
         device: ``"meta"`` or the device the fallback ran on.
         note: why the fallback was needed (empty when meta worked).
+        shapes: value id → shape of the tensor.
+        module_calls: the calls of modules that are looked into, in the order they ended.
     """
 
     nodes: list[Node]
@@ -106,6 +125,18 @@ class Graph:
     calls: dict[str, list[int]]
     device: str = "meta"
     note: str = ""
+    shapes: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    module_calls: list[ModuleCall] = field(default_factory=list)
+
+    def rebuild_edges(self) -> None:
+        """Recompute ``producer``/``consumers`` after nodes were rewritten (collapsed)."""
+        self.producer.clear()
+        self.consumers.clear()
+        for n in self.nodes:
+            for v in n.outputs:
+                self.producer[v] = n.index
+            for v in n.inputs:
+                self.consumers.setdefault(v, []).append(n.index)
 
 
 def normalize_func_name(func: Callable[..., Any]) -> tuple[str, bool]:
@@ -174,6 +205,9 @@ class _Recorder(TorchFunctionMode):
         self.suppress = 0
         self.stack: list[str] = []
         self.calls: dict[str, list[int]] = {}
+        self.shapes: dict[int, tuple[int, ...]] = {}
+        self.module_calls: list[ModuleCall] = []
+        self._open: list[tuple[str, tuple[int, ...], int]] = []
         self._param_names = param_names
 
     # value ids -------------------------------------------------------------------------------
@@ -181,6 +215,7 @@ class _Recorder(TorchFunctionMode):
         v = self.next_vid
         self.next_vid += 1
         self.vid[id(t)] = v
+        self.shapes[v] = tuple(t.shape)
         self.keep.append(t)  # keep alive: ids must not be reused during the trace
         return v
 
@@ -233,6 +268,10 @@ class _Recorder(TorchFunctionMode):
                     ins = tuple(self.value_of(t) for t in flat if isinstance(t, torch.Tensor))
                     self._pending.append(ins)
                 self.suppress += 1
+            elif self.suppress == 0:
+                flat = tree_flatten((args, kwargs))[0]
+                ins = tuple(self.value_of(t) for t in flat if isinstance(t, torch.Tensor))
+                self._open.append((name, ins, len(self.nodes)))
 
         return hook
 
@@ -249,6 +288,11 @@ class _Recorder(TorchFunctionMode):
                     idx = len(self.nodes)
                     self.nodes.append(Node(idx, "layer", ins, out_ids, name))
                     self.calls.setdefault(name, []).append(idx)
+            elif self.suppress == 0 and self._open and self._open[-1][0] == name:
+                _, ins, start = self._open.pop()
+                outs = [t for t in tree_flatten(output)[0] if isinstance(t, torch.Tensor)]
+                out_ids = tuple(self.vid[id(t)] for t in outs if id(t) in self.vid)
+                self.module_calls.append(ModuleCall(name, ins, out_ids, start, len(self.nodes)))
 
         return hook
 
@@ -345,7 +389,9 @@ def trace_model(model: nn.Module, example_input: Any, *, device: str = "meta") -
     args, kwargs = split_input(example_input)
     note = ""
     errors = []
-    modes = ("meta", "real") if device == "meta" else ("real",)
+    modes: tuple[str, ...] = ("meta", "real") if device == "meta" else ("real",)
+    if any(p.is_meta for p in model.parameters()):
+        modes = (*modes, "scratch")  # a meta-built model whose forward reads values (MoE top-k)
     for mode in modes:
         for train in (True, False):
             try:
@@ -356,6 +402,8 @@ def trace_model(model: nn.Module, example_input: Any, *, device: str = "meta") -
                         for k, v in _named_tensors(model)
                     }
                     a, kw = _to_meta(args), _to_meta(kwargs)
+                elif mode == "scratch":
+                    tensors, a, kw = _scratch(model), args, kwargs
                 else:
                     tensors = dict(model.named_parameters(remove_duplicate=False))
                     clones: dict[int, torch.Tensor] = {}
@@ -369,7 +417,10 @@ def trace_model(model: nn.Module, example_input: Any, *, device: str = "meta") -
             except Exception as e:  # the model's own error: kept to explain a failure
                 errors.append(f"{mode}/{'train' if train else 'eval'}: {type(e).__name__}: {e}")
                 continue
-            if mode == "real":
+            if mode == "scratch":
+                note = "the forward could not run on meta tensors (" + errors[0] + "); traced on "
+                note += "scratch CPU copies of the meta parameters (N(0, 0.02²), zero buffers)"
+            elif mode == "real":
                 note = "the forward could not run on meta tensors (" + errors[0] + "); traced on "
                 note += "the real parameters under no_grad with copied buffers"
             outs = []
@@ -386,6 +437,24 @@ def trace_model(model: nn.Module, example_input: Any, *, device: str = "meta") -
     )
     err.model_error = cause  # type: ignore[attr-defined]  # the model's own message, for the CLI
     raise err
+
+
+def _scratch(model: nn.Module) -> dict[str, torch.Tensor]:
+    """CPU stand-ins for a meta-built model's tensors (the values only steer data-dependent
+    control flow such as MoE top-k routing; they are freed after the trace)."""
+    g = torch.Generator().manual_seed(0)
+    cache: dict[int, torch.Tensor] = {}
+    out: dict[str, torch.Tensor] = {}
+    for k, v in _named_tensors(model):
+        if id(v) not in cache:
+            if not v.is_meta:
+                cache[id(v)] = v.detach().clone()
+            elif v.is_floating_point():
+                cache[id(v)] = torch.randn(v.shape, generator=g, dtype=v.dtype) * 0.02
+            else:
+                cache[id(v)] = torch.zeros(v.shape, dtype=v.dtype)
+        out[k] = cache[id(v)]
+    return out
 
 
 def _describe(x: Any) -> str:
@@ -438,12 +507,15 @@ def _graph(
         calls=rec.calls,
         device=device,
         note=note,
+        shapes=rec.shapes,
+        module_calls=rec.module_calls,
     )
 
 
 __all__ = [
     "KNOWN_LAYERS",
     "Graph",
+    "ModuleCall",
     "Node",
     "activation_params",
     "is_atomic",

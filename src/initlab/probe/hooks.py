@@ -284,11 +284,22 @@ class Recorder:
                 # a share: a strided sample of 2^16 pre-activations gives it to ±0.4%
                 with torch.no_grad():
                     xs = stats.sample(x, SAT_SAMPLE).to(x.dtype)
-                d = stats.activation_derivative(act_name or "", xs, act.torch_fn, dict(act.params))
-                part["sat"] = stats.saturated_fraction(d, self.sat_derivative)
+                part["sat"] = self._saturated(act_name or "", xs, act)
         finally:
             self._quiet -= 1
         return part
+
+    def _saturated(self, name: str, xs: torch.Tensor, act: Activation) -> torch.Tensor:
+        """Share of saturated pre-activations. A rectifier's clamp at 0 (ReLU6: hardtanh(0, 6))
+        is its dead side, counted by ``dead``: only its upper clamp saturates."""
+        params = dict(act.params)
+        if name == "softplus":  # its left tail (φ′ → 0) is a smooth rectifier's off side, not a
+            return torch.zeros((), dtype=torch.float64, device=xs.device)  # saturated unit
+        if name == "relu6" or (name == "hardtanh" and params.get("min_val", -1.0) >= 0):
+            hi = float(params.get("max_val", 6.0))
+            return (xs.float() >= hi).to(torch.float64).mean()
+        d = stats.activation_derivative(name, xs, act.torch_fn, params)
+        return stats.saturated_fraction(d, self.sat_derivative)
 
     def _record(self, tap: Tap, key: Any, y: torch.Tensor, part: dict[str, torch.Tensor]) -> None:
         """Statistics of the output ``y`` of one call of ``tap`` (``key`` counts the calls)."""

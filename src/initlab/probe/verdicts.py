@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from initlab.errors import InitError
-from initlab.probe.diagnosis import STATUSES
+from initlab.probe.diagnosis import STATUSES, Finding
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,11 @@ class Thresholds:
         symmetric: share of duplicate weight rows / unit copies that makes a layer symmetric (0.5).
         input_std_band: input std outside [1/band, band] is reported (10).
         input_mean: input |mean|/std above this is reported (3).
+        logit_std: output logits (a (N, C) or (N, T, C) output) with a larger std start
+            saturated (5).
+        loss_excess: a cross-entropy start above ln(C) + this many nats is flagged (2).
+        long_group: in groups of at least this many records, a total drift over the group
+            beyond ``band`` counts even when each per-layer factor is within ``trend`` (8).
     """
 
     band: float = 10.0
@@ -84,6 +89,9 @@ class Thresholds:
     symmetric: float = 0.5
     input_std_band: float = 10.0
     input_mean: float = 3.0
+    logit_std: float = 5.0
+    loss_excess: float = 2.0
+    long_group: int = 8
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> Thresholds:
@@ -130,6 +138,80 @@ def _ok(v: float | None) -> bool:
     return v is not None and math.isfinite(v)
 
 
+def _groups(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[int]]:
+    """Records fitted in one trend. The doctor gives each record a ``group``: the same layer of
+    each repeated block (block indices removed from the path) and module type. A group that
+    occurs once falls back to (role, module type); embeddings are inputs and get no trend."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.get("group") or ""] = counts.get(r.get("group") or "", 0) + 1
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(rows):
+        group = r.get("group") or ""
+        if group == "embedding":
+            continue
+        key = (r["role"], group) if group and counts[group] >= 2 else (r["role"], r["kind"])
+        groups.setdefault(key, []).append(i)
+    return groups
+
+
+def _references(
+    rows: list[dict[str, Any]], input_rms: float | None, out_start: int
+) -> tuple[float | None, float | None]:
+    """(forward reference rms, gradient reference rms) of the deviation test."""
+    ref = input_rms if _ok(input_rms) and input_rms and input_rms > 0 else None
+    if ref is None:
+        ref = next((r["rms"] for r in rows if _ok(r["rms"]) and r["rms"] > 0), None)
+    gref = next(
+        (r["grad_rms"] for r in reversed(rows[:out_start] or rows)
+         if _ok(r.get("grad_rms")) and r["grad_rms"] > 0),
+        None,
+    )  # fmt: skip
+    return ref, gref
+
+
+def _steady(f: float | None, n: int, th: Thresholds, up: bool) -> bool:
+    """A steady drift: per-layer factor beyond ``trend``, or, in a long group, a total change
+    over the group beyond ``band`` (a slow drift of ×1.08 per layer over 50 layers is ×41)."""
+    if not f:
+        return False
+    if (f > th.trend) if up else (f < 1 / th.trend):
+        return True
+    total = f ** (n - 1)
+    return n >= th.long_group and ((total > th.band) if up else (total < 1 / th.band))
+
+
+def _zero_start(r: dict[str, Any]) -> bool:
+    """In a residual branch deliberately started at zero (Fixup, zero-γ, SkipInit: the doctor
+    marks them from the structure), zeros in the branch are the design."""
+    return bool(r.get("zero_branch"))
+
+
+def _trend_flags(
+    rows: list[dict[str, Any]], members: list[int], ref: float | None, gref: float | None,
+    th: Thresholds, flags: list[list[str]],
+) -> None:  # fmt: skip
+    n = len(members)
+    enough = n >= th.min_layers
+    f = per_layer_factor([rows[i]["rms"] for i in members]) if enough else None
+    fg = per_layer_factor([rows[i].get("grad_rms") for i in members]) if enough else None
+    for i in members:
+        r = rows[i]
+        v, g = r["rms"], r.get("grad_rms")
+        if _ok(v) and ref and not _zero_start(r):
+            d = v / ref
+            if v == 0 or d < 1 / th.extreme or (d < 1 / th.band and _steady(f, n, th, False)):
+                flags[i].append("vanishing")
+            elif d > th.extreme or (d > th.band and _steady(f, n, th, True)):
+                flags[i].append("exploding")
+        if _ok(g) and gref and not _zero_start(r):
+            dg = g / gref
+            if g == 0 or dg < 1 / th.extreme or (dg < 1 / th.band and _steady(fg, n, th, True)):
+                flags[i].append("vanishing_grad")
+            elif dg > th.extreme or (dg > th.band and _steady(fg, n, th, False)):
+                flags[i].append("exploding_grad")
+
+
 def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) -> None:
     """Set ``flags`` and ``status`` in each row dict (in place) from the trends.
 
@@ -141,46 +223,21 @@ def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) 
     # (e.g. a classifier drawn from N(0, 0.01²)), not a collapse.
     params = [i for i, r in enumerate(rows) if r["role"] == "param"]
     out_start = params[-1] if len(params) >= 2 else len(rows)
-    groups: dict[tuple[str, str], list[int]] = {}
-    for i, r in enumerate(rows[:out_start]):
-        groups.setdefault((r["role"], r["kind"]), []).append(i)
-
-    ref = input_rms if _ok(input_rms) and input_rms and input_rms > 0 else None
-    if ref is None:
-        ref = next((r["rms"] for r in rows if _ok(r["rms"]) and r["rms"] > 0), None)
-    gref = next(
-        (
-            r["grad_rms"]
-            for r in reversed(rows[:out_start] or rows)
-            if _ok(r.get("grad_rms")) and r["grad_rms"] > 0
-        ),
-        None,
-    )
+    ref, gref = _references(rows, input_rms, out_start)
     flags: list[list[str]] = [[] for _ in rows]
+    for members in _groups(rows[:out_start]).values():
+        _trend_flags(rows, members, ref, gref, th, flags)
+    _output_flags(rows, out_start, ref, th, flags)
+    _local_flags(rows, th, flags)
+    _join_units(rows)
 
-    for members in groups.values():
-        enough = len(members) >= th.min_layers
-        f = per_layer_factor([rows[i]["rms"] for i in members]) if enough else None
-        fg = per_layer_factor([rows[i].get("grad_rms") for i in members]) if enough else None
-        for i in members:
-            r = rows[i]
-            v = r["rms"]
-            if _ok(v) and ref:
-                d = v / ref
-                if v == 0 or d < 1 / th.extreme or (d < 1 / th.band and f and f < 1 / th.trend):
-                    flags[i].append("vanishing")
-                elif d > th.extreme or (d > th.band and f and f > th.trend):
-                    flags[i].append("exploding")
-            g = r.get("grad_rms")
-            if _ok(g) and gref:
-                dg = g / gref
-                if g == 0 or dg < 1 / th.extreme or (dg < 1 / th.band and fg and fg > th.trend):
-                    flags[i].append("vanishing_grad")
-                elif dg > th.extreme or (dg > th.band and fg and fg < 1 / th.trend):
-                    flags[i].append("exploding_grad")
 
-    # Output layer: only extreme growth counts, and a collapse that reaches it from the layers
-    # before (the record just before it is vanishing) continues into it.
+def _output_flags(
+    rows: list[dict[str, Any]], out_start: int, ref: float | None, th: Thresholds,
+    flags: list[list[str]],
+) -> None:  # fmt: skip
+    """Output layer: only extreme growth counts, and a collapse that reaches it from the layers
+    before (the record just before it is vanishing) continues into it."""
     carried = out_start > 0 and "vanishing" in flags[out_start - 1]
     for i in range(out_start, len(rows)):
         v = rows[i]["rms"]
@@ -189,25 +246,22 @@ def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) 
         elif _ok(v) and ref and carried and (v == 0 or v / ref < 1 / th.band):
             flags[i].append("vanishing")
 
+
+def _local_flags(rows: list[dict[str, Any]], th: Thresholds, flags: list[list[str]]) -> None:
+    """Per-record flags (non-finite, symmetric, dead, saturated), then each record's status."""
     last_param: int | None = None
     for i, r in enumerate(rows):
         fl = flags[i]
         if r.get("nonfinite"):
             fl.append("nonfinite")
-        if r["role"] == "param" and not r.get("matrix", True):
+        inherited = last_param is not None and "symmetric" in flags[last_param]
+        if r["role"] == "param":
             # a norm layer (no matrix weight) passes symmetric units on unchanged
-            if last_param is not None and "symmetric" in flags[last_param]:
+            if _symmetric_param(r, th) if r.get("matrix", True) else inherited:
                 fl.append("symmetric")
             last_param = i
-        elif r["role"] == "param":
-            last_param = i
-            dup, dupg = r.get("dup_rows"), r.get("dup_grad_rows")
-            if _ok(dup) and dup >= th.symmetric and (not _ok(dupg) or dupg >= th.symmetric):
-                fl.append("symmetric")
         else:
-            if (last_param is not None and "symmetric" in flags[last_param]) or (
-                _ok(r.get("dup_units")) and r["dup_units"] >= th.symmetric
-            ):
+            if inherited or (_ok(r.get("dup_units")) and r["dup_units"] >= th.symmetric):
                 fl.append("symmetric")
             if _ok(r.get("dead")) and r["dead"] >= th.dead:
                 fl.append("dead")
@@ -217,8 +271,15 @@ def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) 
         r["flags"] = tuple(fl)
         r["status"] = next(s for s in STATUSES if s in base or s == "healthy")
 
-    # A layer and the activation right after it are one unit: a Linear feeding dead, saturated,
-    # symmetric or non-finite units shares their status (its zero or huge gradient is theirs).
+
+def _symmetric_param(r: dict[str, Any], th: Thresholds) -> bool:
+    dup, dupg = r.get("dup_rows"), r.get("dup_grad_rows")
+    return _ok(dup) and dup >= th.symmetric and (not _ok(dupg) or dupg >= th.symmetric)
+
+
+def _join_units(rows: list[dict[str, Any]]) -> None:
+    """A layer and the activation right after it are one unit: a Linear feeding dead, saturated,
+    symmetric or non-finite units shares their status (its zero or huge gradient is theirs)."""
     for i, r in enumerate(rows[:-1]):
         nxt = rows[i + 1]
         if r["role"] == "param" and nxt["role"] == "activation":
@@ -239,4 +300,47 @@ def verdict_of(statuses: Sequence[str]) -> str:
     return next(s for s in STATUSES if s in present or s == "healthy")
 
 
-__all__ = ["Thresholds", "assess", "per_layer_factor", "verdict_of"]
+def output_checks(
+    rows: list[dict[str, Any]], out: dict[str, Any], th: Thresholds
+) -> list[Finding]:
+    """Checks on the model's output: the logit scale and the initial cross-entropy against
+    ln(C), the loss of a uniform guess over C classes. A failing check makes the output layer
+    ``exploding`` (in place) and returns its finding."""
+    shape = out.get("shape")
+    params = [r for r in rows if r["role"] == "param"]
+    if not shape or len(shape) not in (2, 3, 4) or not params:
+        return []
+    c = int(shape[1] if len(shape) == 4 else shape[-1])  # (N, C, H, W): per-pixel classes
+    if c < 2:
+        return []
+    ln_c = math.log(c)
+    evidence: dict[str, Any] = {"classes": c, "ln_classes": ln_c}
+    what = []
+    std, loss = out.get("std"), out.get("loss")
+    if _ok(std):
+        evidence["logit_std"] = std
+        if std > th.logit_std:
+            what.append(f"the output logits have std {std:.3g} (> {th.logit_std:g})")
+    if _ok(loss) and out.get("loss_name", "").startswith(("cross", "loss_fn")) and len(shape) < 4:
+        evidence["initial_loss"] = loss
+        if loss > ln_c + th.loss_excess:
+            what.append(f"the initial loss is {loss:.3g}, ln({c}) = {ln_c:.3g} for a uniform "
+                        "guess")  # fmt: skip
+    if not what:
+        return []
+    last = params[-1]
+    if _rank("exploding") < _rank(last["status"]):
+        last["status"] = "exploding"
+    last["flags"] = (*last.get("flags", ()), "logits")
+    return [Finding(
+        kind="exploding", severity="problem", summary="; ".join(what),
+        cause="the logits start large, so the softmax starts saturated: confident and mostly "
+              "wrong, with vanishing gradients through it",
+        fix="initlab.init(model, x) (auto draws the output layer from N(0, 0.01²)) or scale "
+            "the output layer down",
+        expected=f"initial loss ≈ ln({c}) = {ln_c:.3g}, logit std ≲ 1",
+        layers=(last["name"],), first=last["index"], last=last["index"], evidence=evidence,
+    )]  # fmt: skip
+
+
+__all__ = ["Thresholds", "assess", "output_checks", "per_layer_factor", "verdict_of"]

@@ -28,17 +28,18 @@ def check_renderable(result: Any) -> Group:
         title=f"{result.function} vs {result.scheme}: {result.formula}  ({result.source})",
         title_justify="left",
     )
-    for col, just in (("layer", "left"), ("shape", "left"), ("fan_in", "right"),
-                      ("fan_out", "right"), ("Var expected", "right"), ("Var measured", "right"),
-                      ("ratio", "right"), ("var", "center"), ("mean", "right"), ("mean", "center"),
-                      ("KS p", "right"), ("law", "center"), ("implied n", "right")):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    t.add_column("layer", min_width=14, ratio=1)
+    for col in ("fan_in", "fan_out", "Var exp.", "Var meas.", "ratio ± tol", "mean", "KS p",
+                "n implied"):
+        t.add_column(col, justify="right", no_wrap=True)
     for c in result.shapes:
         t.add_row(
-            c.layer, "×".join(map(str, c.shape)), f"{c.fan_in:g}", f"{c.fan_out:g}",
-            f"{c.expected_var:.4g}", f"{c.measured_var:.4g}",
-            f"{c.ratio:.3f} ± {c.ratio_tol:.3f}", _ok(c.var_ok), f"{c.mean:+.2e}", _ok(c.mean_ok),
-            f"{c.ks_p:.2g}", _ok(c.ks_ok), f"{c.implied_fan:.4g}",
+            c.layer, f"{c.fan_in:g}", f"{c.fan_out:g}", f"{c.expected_var:.3g}",
+            f"{c.measured_var:.3g}",
+            Text.assemble(f"{c.ratio:.3f} ± {c.ratio_tol:.3f} ", _ok(c.var_ok)),
+            Text.assemble(f"{c.mean:+.1e} ", _ok(c.mean_ok)),
+            Text.assemble(f"{c.ks_p:.2g} ", _ok(c.ks_ok)),
+            f"{c.implied_fan:.4g}",
         )
     if result.ok:
         head = Text("CORRECT: ", style="bold green")

@@ -86,15 +86,8 @@ def _clip_loss_axis(ax: Any, result: ComparisonResult) -> float:
     return top
 
 
-def compare_figure(result: ComparisonResult) -> Any:
-    """A matplotlib Figure with the four panels (see the module docstring)."""
-    from matplotlib.ticker import MaxNLocator
-
-    plt = pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
-    (ax_loss, ax_acc), (ax_g0, ax_g1) = axes
-    col = colours(result)
-    classification = result.data.get("task", "classification") == "classification"
+def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
+                classification: bool) -> None:
     crosses: list[tuple[int, float, str]] = []
     for start in result.starts:
         runs = [r for r in result.runs if r.config.get("start") == start.name]
@@ -126,7 +119,43 @@ def compare_figure(result: ComparisonResult) -> Any:
     ax_loss.legend(fontsize=8)
     ax_loss.grid(True, which="both", alpha=0.3)
 
-    names = [s for s in result.summaries]
+
+def _grad_panel(ax: Any, result: ComparisonResult, col: dict[str, str], key: str,
+                when: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    for s in result.summaries:
+        vals = getattr(s, key)
+        pts = [(i + 1, v) for i, v in enumerate(vals) if math.isfinite(v) and v > 0]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), "o-", color=col[s.start], label=s.label, ms=4)
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("layer (input → output)")
+    ax.set_ylabel("Var[∂L/∂W]")
+    ax.set_title(f"weight-gradient variance per layer, {when}")
+    ax.grid(True, which="both", alpha=0.3)
+    zero = [s.label for s in result.summaries
+            if getattr(s, key) and all(v == 0 for v in getattr(s, key))]
+    if zero:
+        ax.text(0.01, 0.01, f"all gradients exactly 0: {', '.join(zero)}", fontsize=8,
+                transform=ax.transAxes, color="#555")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no finite non-zero gradients", ha="center", transform=ax.transAxes)
+
+
+def compare_figure(result: ComparisonResult) -> Any:
+    """A matplotlib Figure with the four panels (see the module docstring)."""
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    (ax_loss, ax_acc), (ax_g0, ax_g1) = axes
+    col = colours(result)
+    classification = result.data.get("task", "classification") == "classification"
+    _loss_panel(ax_loss, result, col, classification)
+    seeds = len(result.seeds)
+    names = list(result.summaries)
     xs_b = range(len(names))
     def height(s: Any) -> float:  # a start whose every run diverged has no accuracy: no bar
         return 100 * max(s.accuracy_mean, 0) if math.isfinite(s.accuracy_mean) else 0.0
@@ -154,26 +183,7 @@ def compare_figure(result: ComparisonResult) -> Any:
 
     for ax, key, when in ((ax_g0, "grad_var0", "at step 0"),
                           (ax_g1, "grad_var_end", "after training")):
-        for s in result.summaries:
-            vals = getattr(s, key)
-            pts = [(i + 1, v) for i, v in enumerate(vals) if math.isfinite(v) and v > 0]
-            if pts:
-                ax.plot(*zip(*pts, strict=True), "o-", color=col[s.start], label=s.label, ms=4)
-        ax.set_yscale("log")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("layer (input → output)")
-        ax.set_ylabel("Var[∂L/∂W]")
-        ax.set_title(f"weight-gradient variance per layer, {when}")
-        ax.grid(True, which="both", alpha=0.3)
-        zero = [s.label for s in result.summaries
-                if getattr(s, key) and all(v == 0 for v in getattr(s, key))]
-        if zero:
-            ax.text(0.01, 0.01, f"all gradients exactly 0: {', '.join(zero)}", fontsize=8,
-                    transform=ax.transAxes, color="#555")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-        else:
-            ax.text(0.5, 0.5, "no finite non-zero gradients", ha="center", transform=ax.transAxes)
+        _grad_panel(ax, result, col, key, when)
     fig.suptitle(f"{result.model} · {result.activation} · depth {result.depth} · width "
                  f"{result.width} · lr {result.config.get('lr')} ({result.config.get('optimizer')})"
                  + (" · INTERRUPTED" if result.interrupted else ""), fontsize=11)
@@ -253,10 +263,17 @@ def compare_table(result: ComparisonResult) -> Table:
     return t
 
 
-def compare_html(result: ComparisonResult, title: str | None = None) -> str:
-    """A self-contained HTML report: settings, the table, the figure (base64 PNG)."""
+def figure_png(result: ComparisonResult) -> bytes:
+    """:func:`compare_figure` as PNG bytes."""
+    return png_bytes(compare_figure(result), dpi=100)
+
+
+def compare_html(result: ComparisonResult, title: str | None = None,
+                 png: bytes | None = None) -> str:
+    """A self-contained HTML report: settings, the table, the figure (base64 PNG; ``png``:
+    the figure already rendered)."""
     e = html.escape
-    png = base64.b64encode(png_bytes(compare_figure(result), dpi=100)).decode("ascii")
+    png_b64 = base64.b64encode(png if png is not None else figure_png(result)).decode("ascii")
     title = title or "initlab compare"
     data = rows(result)
     cfg = ", ".join(f"{k}={v}" for k, v in result.config.items())
@@ -283,7 +300,7 @@ def compare_html(result: ComparisonResult, title: str | None = None) -> str:
         "<p>steps→t: the first step whose mean loss over the last 20 steps reached t "
         "(median over the seeds that did). ∇var L1/Lₙ: Var[∂L/∂W] of the first layer "
         "over the last hidden layer at step 0 (1 = gradient scale preserved through depth).</p>",
-        f"<img alt='comparison figure' src='data:image/png;base64,{png}'>",
+        f"<img alt='comparison figure' src='data:image/png;base64,{png_b64}'>",
         "<h2>Starts</h2><ul>",
         *[f"<li><b>{e(s.label)}</b> <code>{e(s.name)}</code>: {e(s.description)}</li>"
           for s in result.starts],
@@ -292,13 +309,14 @@ def compare_html(result: ComparisonResult, title: str | None = None) -> str:
     return "\n".join(parts)
 
 
-def write_compare_html(result: ComparisonResult, path: str | Path) -> Path:
+def write_compare_html(result: ComparisonResult, path: str | Path,
+                       png: bytes | None = None) -> Path:
     """Write :func:`compare_html` to ``path`` (parent folders created); return it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, compare_html(result))
+    write_text_atomic(path, compare_html(result, png=png))
     return path
 
 
-__all__ = ["colours", "compare_figure", "compare_html", "compare_table", "plot_comparison",
-           "rows", "write_compare_html"]
+__all__ = ["colours", "compare_figure", "compare_html", "compare_table", "figure_png",
+           "plot_comparison", "rows", "write_compare_html"]

@@ -22,7 +22,6 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from initlab.files import write_text_atomic
 from initlab.lab.coordcheck import CoordCheckResult, LRSweepResult
 
 _VERDICT_STYLE = {"stable": "green", "grows with width": "red", "shrinks with width": "yellow",
@@ -261,10 +260,10 @@ def coordcheck_html(result: CoordCheckResult, sweep: LRSweepResult | None = None
 def write_coordcheck_html(result: CoordCheckResult, path: str | Path,
                           sweep: LRSweepResult | None = None) -> Path:
     """Write :func:`coordcheck_html` to ``path``; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, coordcheck_html(result, sweep))
-    return path
+    from initlab.files import write_text_atomic
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return write_text_atomic(path, coordcheck_html(result, sweep))
 
 
 __all__ = ["coordcheck_figure", "coordcheck_html", "coordcheck_table", "lr_sweep_figure",

@@ -53,15 +53,15 @@ def _finite(xs: Sequence[Any], ys: Sequence[Any]) -> tuple[list[float], list[flo
     return [p[0] for p in pts], [p[1] for p in pts]
 
 
-def _loss_axis(ax: Any, curves: dict[str, list[Any]], steps: int, labels: dict[str, str],
+def _loss_axis(ax: Any, curves: dict[str, dict[str, list[Any]]], labels: dict[str, str],
                title: str) -> None:
-    """Windowed-mean loss curves on a log axis; a curve that stops early (divergence) ends in
-    an ✕."""
-    for i, (k, ys) in enumerate(curves.items()):
+    """Windowed-mean loss curves (``{"x": steps, "y": losses}``) on a log axis; a curve that
+    ends in a non-finite value (divergence) ends in an ✕."""
+    for i, (k, c) in enumerate(curves.items()):
+        ys = c.get("y", [])
         if not ys:
             continue
-        dx = steps / max(len(ys), 1)
-        xs, fy = _finite([(j + 0.5) * dx for j in range(len(ys))], ys)
+        xs, fy = _finite(c["x"], ys)
         stopped = len(fy) < len(ys)
         label = labels.get(k, k) + (" (diverged)" if stopped else "")
         if xs:
@@ -69,7 +69,7 @@ def _loss_axis(ax: Any, curves: dict[str, list[Any]], steps: int, labels: dict[s
             if stopped:
                 ax.plot(xs[-1], fy[-1], "x", color=_c(k, i), ms=9, mew=2)
         else:
-            ax.plot([], [], "x", color=_c(k, i), label=label)
+            ax.plot([], [], "x", color=_c(k, i), label=label + ": no finite loss")
     ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel("training loss (window mean)")
@@ -89,14 +89,14 @@ def _exercise(r: ExperimentResult) -> Any:
     plt = _plt()
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(15, 4.4))
     labels = f.get("labels", {})
-    _loss_axis(a1, f["loss_curves"], f["steps"], labels, "loss curves (MNIST subset, ReLU MLP)")
+    _loss_axis(a1, f["loss_curves"], labels, "loss curves (MNIST subset, ReLU MLP)")
     names = list(f["accuracy"])
     vals = [100 * f["accuracy"][k][0] for k in names]
     errs = [100 * f["accuracy"][k][1] for k in names]
     bars = a2.bar([labels.get(k, k) for k in names], vals, yerr=errs, capsize=4,
                   color=[_c(k, i) for i, k in enumerate(names)])
-    for b, v in zip(bars, vals, strict=True):
-        a2.annotate(f"{v:.1f}%", (b.get_x() + b.get_width() / 2, b.get_height()),
+    for b, v, e in zip(bars, vals, errs, strict=True):
+        a2.annotate(f"{v:.1f}%", (b.get_x() + b.get_width() / 2, b.get_height() + e + 0.5),
                     ha="center", va="bottom", fontsize=9)
     a2.axhline(100 * f["chance"], ls="--", color="k", lw=0.8, label="chance")
     a2.set_ylim(0, 105)
@@ -120,7 +120,7 @@ def _he2015(r: ExperimentResult) -> Any:
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.4))
     labels = f.get("labels", {})
-    _loss_axis(a1, f["loss_curves"], f["steps"], labels,
+    _loss_axis(a1, f["loss_curves"], labels,
                f"{f['depth']}-layer ReLU MLP on digits (chance loss ln 10 = 2.30)")
     a1.axhline(math.log(10), ls="--", color="k", lw=0.8)
     for i, (k, v) in enumerate(f["forward_std"].items()):
@@ -224,18 +224,10 @@ def _saxe2014(r: ExperimentResult) -> Any:
     a1.grid(True, which="both", alpha=0.3)
     a1.legend(fontsize=8)
     deep = str(d[-1])
-    for i, k in enumerate(f["loss_curves"]):
-        ys = f["loss_curves"][k].get(deep, [])
-        n = len(ys)
-        span = f["budget"] if n >= 150 else n
-        xs, fy = _finite([j * max(span, 1) / max(n, 1) for j in range(n)], ys)
-        a2.plot(xs, fy, color=_c(k, i), label=k)
-    a2.set_yscale("log")
-    a2.set_xlabel("step")
+    _loss_axis(a2, {k: v.get(deep, {}) for k, v in f["loss_curves"].items()}, {},
+               f"loss at depth {deep}")
+    a2.set_xlabel("step (full-batch gradient descent)")
     a2.set_ylabel("½‖W_L…W_1 − A‖²/n")
-    a2.set_title(f"loss at depth {deep}", fontsize=10)
-    a2.grid(True, which="both", alpha=0.3)
-    a2.legend(fontsize=8)
     for i, k in enumerate(f["log10_condition"]):
         a3.plot(d, f["log10_condition"][k], "o-", color=_c(k, i), label=k)
     a3.set_xscale("log", base=2)
@@ -252,7 +244,7 @@ def _zhang2019(r: ExperimentResult) -> Any:
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.4))
     labels = f.get("labels", {})
-    _loss_axis(a1, f["loss_curves"], f["steps"], labels,
+    _loss_axis(a1, f["loss_curves"], labels,
                f"residual MLP, {f['blocks']} blocks, no normalization")
     names = list(f["accuracy"])
     vals = [0.0 if f["diverged"][k] else 100 * f["accuracy"][k] for k in names]
@@ -304,7 +296,7 @@ def _pennington2017(r: ExperimentResult) -> Any:
     a2.legend(fontsize=8)
     deep = str(f["train_depths"][-1])
     curves = {k: v.get(deep, []) for k, v in f["loss_curves"].items()}
-    _loss_axis(a3, curves, f["steps"], {}, f"training at depth {deep} (digits)")
+    _loss_axis(a3, curves, {}, f"training at depth {deep} (digits)")
     a3.axhline(f["loss_threshold"], ls="--", color="k", lw=0.8)
     return fig
 

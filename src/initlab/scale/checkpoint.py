@@ -15,8 +15,9 @@ Files (``out/``)::
     model.safetensors.index.json            {"metadata": {"total_size", "initlab": {...}},
                                              "weight_map": {name: file}}
 
-Crash safety: each file is written as ``.<name>.partial``, flushed, fsynced and renamed; the
-index is written last, the same way. A directory without the index is not a checkpoint: an
+Crash safety: each file is written to a temporary name beside it
+(:func:`initlab.files.atomic_output`), fsynced and renamed; the index is written last, the same
+way. A directory without the index is not a checkpoint: an
 interrupted write never leaves one that looks complete. An existing index is removed before the
 first shard is written (``overwrite=True``).
 
@@ -57,6 +58,7 @@ import torch
 from torch import nn
 
 from initlab.errors import InitError
+from initlab.files import atomic_output
 from initlab.model.apply import BLOCK, _module_default, write, write_block
 from initlab.model.plan import InitPlan, PlanRow
 
@@ -249,18 +251,53 @@ def _write_bytes(f: BinaryIO, t: torch.Tensor) -> None:
 
 
 def _atomic_write(path: Path, fill: Any) -> None:
-    """Write ``path`` through ``.<name>.partial`` + fsync + rename; the partial file is removed
-    if anything fails (an interrupt included)."""
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        with open(tmp, "wb") as f:
-            fill(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Write ``path`` through a temporary file beside it (:func:`initlab.files.atomic_output`:
+    removed on any failure, an interrupt included), fsynced before the rename."""
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        fill(f)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _check_out(path: Path, overwrite: bool) -> Path:
+    if path.exists() and not path.is_dir():
+        raise InitError(f"--out {path}: is a file; a seed checkpoint is a directory")
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise InitError(
+            f"--out {path}: directory is not empty; choose a new directory or pass --force "
+            "(overwrite=True) to replace the checkpoint in it"
+        )
+    return path
+
+
+def _split(entries: list[_Entry], limit: int) -> list[list[_Entry]]:
+    """Entries in order, cut into shards of at most ``limit`` bytes (a larger tensor alone)."""
+    if limit <= 0:
+        raise InitError(f"max_shard_size must be positive, got {limit}")
+    shards: list[list[_Entry]] = [[]]
+    size = 0
+    for e in entries:
+        if shards[-1] and size + e.nbytes > limit:
+            shards.append([])
+            size = 0
+        shards[-1].append(e)
+        size += e.nbytes
+    return shards
+
+
+def _write_entry(f: BinaryIO, e: _Entry, seed: int, defaults: _ModuleDefaults) -> int:
+    """Stream one tensor's bytes; returns the largest chunk held (bytes)."""
+    written = largest = 0
+    for chunk in _stream(e, seed, defaults):
+        if chunk.dtype != e.dtype or chunk.numel() + written > math.prod(e.shape):
+            raise InitError(f"write_seed_checkpoint: {e.name}: internal size error")
+        _write_bytes(f, chunk)
+        written += chunk.numel()
+        largest = max(largest, chunk.numel() * chunk.element_size())
+    if written != math.prod(e.shape):
+        raise InitError(f"write_seed_checkpoint: {e.name}: wrote {written} values "
+                        f"of {math.prod(e.shape)}")  # fmt: skip
+    return largest
 
 
 def write_seed_checkpoint(
@@ -305,30 +342,13 @@ def write_seed_checkpoint(
             f"{type(plan).__name__}"
         )
     limit = _parse_size(max_shard_size)
-    if limit <= 0:
-        raise InitError(f"max_shard_size must be positive, got {max_shard_size!r}")
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise InitError(f"--out {path}: is a file; a seed checkpoint is a directory")
-    if path.is_dir() and any(path.iterdir()) and not overwrite:
-        raise InitError(
-            f"--out {path}: directory is not empty; choose a new directory or pass --force "
-            "(overwrite=True) to replace the checkpoint in it"
-        )
+    path = _check_out(Path(out), overwrite)
     entries, aliases = _entries(model, plan)
     path.mkdir(parents=True, exist_ok=True)
     index_path = path / INDEX_NAME
     if index_path.exists():  # from now on the directory does not look complete
         index_path.unlink()
-
-    shards: list[list[_Entry]] = [[]]
-    size = 0
-    for e in entries:
-        if shards[-1] and size + e.nbytes > limit:
-            shards.append([])
-            size = 0
-        shards[-1].append(e)
-        size += e.nbytes
+    shards = _split(entries, limit)
     n = len(shards)
     files = tuple(f"model-{i + 1:05d}-of-{n:05d}.safetensors" for i in range(n))
     for old in path.glob("model-*-of-*.safetensors"):
@@ -344,16 +364,7 @@ def write_seed_checkpoint(
             nonlocal largest
             f.write(_header(shard, meta))
             for e in shard:
-                written = 0
-                for chunk in _stream(e, seed, defaults):
-                    if chunk.dtype != e.dtype or chunk.numel() + written > math.prod(e.shape):
-                        raise InitError(f"write_seed_checkpoint: {e.name}: internal size error")
-                    _write_bytes(f, chunk)
-                    written += chunk.numel()
-                    largest = max(largest, chunk.numel() * chunk.element_size())
-                if written != math.prod(e.shape):
-                    raise InitError(f"write_seed_checkpoint: {e.name}: wrote {written} values "
-                                    f"of {math.prod(e.shape)}")  # fmt: skip
+                largest = max(largest, _write_entry(f, e, seed, defaults))
 
         _atomic_write(path / fname, fill)
 

@@ -41,7 +41,7 @@ from torch import nn
 
 from initlab.errors import InitError
 from initlab.model.apply import BLOCK, write, write_block
-from initlab.model.plan import InitPlan, PlanRow
+from initlab.model.plan import InitPlan, PlanRow, under_pretrained
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,7 @@ def _scatter_whole(t: Any, row: PlanRow, seed: int, turn: int) -> bool:
     here = coord is not None and all(c == src for c in coord)
     full = torch.empty(tuple(t.shape), dtype=t.dtype, device=t.to_local().device)
     if here:
-        write(full, row, seed)
-        _zero_rows(full, row, (0,) * full.dim())
+        write(full, row, seed)  # zero_rows included
     dist = distribute_tensor(full, mesh, t.placements, src_data_rank=src)
     with torch.no_grad():
         t.to_local().copy_(dist.to_local())
@@ -222,6 +221,7 @@ def apply_plan_sharded(
     dt_cls = _dtensor_cls()
     tensors: dict[str, torch.Tensor] = dict(model.named_parameters(remove_duplicate=False))
     tensors.update(dict(model.named_buffers(remove_duplicate=False)))
+    modules = dict(model.named_modules())
     local_values = generated = 0
     scattered: list[str] = []
     here: list[str] = []
@@ -241,8 +241,9 @@ def apply_plan_sharded(
                 f"apply_plan_sharded: {row.name} has global shape {tuple(t0.shape)} but the plan "
                 f"says {tuple(row.shape)}; rebuild the plan for this model"
             )
-        if not overwrite and row.tensor == "parameter" and not t0.requires_grad:
-            continue
+        if not overwrite and row.tensor == "parameter":  # as apply_plan: frozen, pretrained
+            if not t0.requires_grad or under_pretrained(modules, row.module):
+                continue
         if row.call[0] == "reset_parameters":
             raise InitError(
                 f"apply_plan_sharded: {row.name} is initialized by its module's own "

@@ -212,8 +212,7 @@ def critical_point(
         (1.76095, 0.57005)
     """
     act = get_activation(activation, **params)
-    if sigma_b2 < 0 or not math.isfinite(sigma_b2):
-        raise InitError(f"critical_point: sigma_b2 must be a finite variance ≥ 0, got {sigma_b2}")
+    sigma_b2 = check_variance("sigma_b2", sigma_b2, "critical_point")
     if act.glu:
         raise InitError(
             f"critical_point: {act.name!r} is a gated unit; the mean-field critical line is "

@@ -420,13 +420,12 @@ def train_start(request: Request, req: TrainRequest) -> dict[str, Any]:
     def work() -> None:
         try:
             with state.gate:
-                for ev in compare_live(
+                compare_live(
                     starts, dataset=req.dataset, activation=act, depth=req.depth,
-                    width=req.width, epochs=req.epochs, lr=req.lr,
-                    optimizer=req.optimizer, batch_size=req.batch_size, seed=req.seed,
-                    max_seconds=req.max_seconds, should_stop=job.stop.is_set,
-                ):
-                    job.events.put(ev)
+                    width=req.width, epochs=req.epochs, lr=req.lr, optimizer=req.optimizer,
+                    batch_size=req.batch_size, seed=req.seed, max_seconds=req.max_seconds,
+                    on_event=job.events.put, should_stop=job.stop.is_set,
+                )
         except InitError as e:
             job.events.put({"type": "error", "detail": str(e)})
         except Exception as e:  # keep the server alive; tell the page
@@ -450,7 +449,8 @@ def _job(request: Request, job_id: str) -> _Job:
 
 @router.get("/api/train/{job_id}/events")
 def train_events(request: Request, job_id: str) -> StreamingResponse:
-    """Server-sent events: one ``data:`` line per epoch of each start, then ``end``."""
+    """Server-sent events: ``begin``, one ``step`` per mini-batch, one ``run`` per finished
+    start, then ``end`` (see :func:`initlab.lab.live.compare_live`)."""
     job = _job(request, job_id)
 
     def stream() -> Iterator[str]:
@@ -471,7 +471,7 @@ def train_events(request: Request, job_id: str) -> StreamingResponse:
 
 @router.post("/api/train/{job_id}/cancel")
 def train_cancel(request: Request, job_id: str) -> dict[str, Any]:
-    """Stop a training run after its current epoch."""
+    """Stop a training run after its current mini-batch."""
     job = _job(request, job_id)
     job.stop.set()
     return {"job": job_id, "cancelled": True, "done": job.done}

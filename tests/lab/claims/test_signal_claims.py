@@ -87,3 +87,21 @@ def test_registry_lists_and_rejects():
         assert m.NAME == n and m.CLAIM and m.SOURCE and callable(m.run)
     with pytest.raises(InitError, match="unknown claim"):
         claim_module("nope")
+
+
+def test_common_stats_helpers():
+    import math
+
+    from initlab.lab.claims._common import differs, fit_line, seed_list, stderr
+
+    assert math.isnan(stderr([1.0, math.inf])) and stderr([2.0]) == 0.0
+    assert stderr([1.0, 3.0]) == pytest.approx(1.0)
+    # an infinite sample makes the comparison fail, never pass
+    assert not differs([1.0, math.inf], [0.0, 0.0]) > 2
+    b, se, a = fit_line([0, 1, 2, 3], [1, 3, 5, 7])
+    assert (b, se, a) == pytest.approx((2.0, 0.0, 1.0))
+    assert seed_list(None, True, 3, 8) == [0, 1, 2] and seed_list([4, 5], True) == [4, 5]
+    with pytest.raises(InitError):
+        seed_list([-1], True)
+    with pytest.raises(InitError):
+        fit_line([1, 1], [2, 3])

@@ -17,6 +17,7 @@ Examples:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 from typing import Any
 

@@ -104,11 +104,18 @@ def mean(xs: Sequence[float]) -> float:
 
 
 def stderr(xs: Sequence[float]) -> float:
-    return statistics.stdev(xs) / math.sqrt(len(xs)) if len(xs) > 1 else 0.0
+    """Standard error of the mean over seeds; NaN when a sample is not finite (a diverged or
+    never-flipped run), so every comparison that uses it fails rather than passes."""
+    if len(xs) < 2:
+        return 0.0
+    if not all(math.isfinite(x) for x in xs):
+        return math.nan
+    return statistics.stdev(xs) / math.sqrt(len(xs))
 
 
-def differs(a: Sequence[float], b: Sequence[float], z: float = 2.0) -> float:
-    """Welch-style z statistic of mean(a) − mean(b) (standard errors over seeds combined)."""
+def differs(a: Sequence[float], b: Sequence[float]) -> float:
+    """Welch-style z statistic of mean(a) − mean(b) (standard errors over seeds combined);
+    NaN when a sample is not finite, so both "> 2" and "> −2" fail."""
     se = math.hypot(stderr(a), stderr(b))
     d = mean(a) - mean(b)
     if se == 0:

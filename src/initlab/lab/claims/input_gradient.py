@@ -16,10 +16,9 @@ depth; the hottest init's median flipping ε is smaller than α = 1's (beyond 2 
 and after training.
 
 Examples:
-    >>> r = run(depths=(2, 3), alphas=(0.5, 2.0), activations=("relu",), seeds=2,
-    ...         fgsm_samples=20, train_epochs=1)
-    >>> round(r.effect("exponent/(L/2): relu").value, 2)
-    1.0
+    >>> r = run(depths=(2, 3), alphas=(0.5, 2.0), activations=("relu",), seeds=2, fgsm=False)
+    >>> abs(r.effect("exponent/(L/2): relu").value - 1) < 0.15
+    True
 """
 
 from __future__ import annotations

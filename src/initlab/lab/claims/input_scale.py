@@ -26,6 +26,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -83,8 +84,7 @@ def _first_step(net: nn.Sequential, x: torch.Tensor, y: torch.Tensor, lr: float)
 
 
 def _scaled(data: Split, s: float) -> Split:
-    return Split(data.x_train * s, data.y_train, data.x_test * s, data.y_test,
-                 data.num_classes, data.name, data.seed)
+    return dataclasses.replace(data, x_train=data.x_train * s, x_test=data.x_test * s)
 
 
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
@@ -162,7 +162,8 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         f"{mean(r_by_s[s_max]):.3g}; accuracy {mean(acc_by_s[1.0]):.2f} at s=1 vs "
         f"{mean(acc_by_s[s_max]):.2f} at s={s_max:g}; computed s* = {mean(s_pred):.3g}, "
         f"measured threshold {mean(s_meas):.3g} (log₂ ratio {lr_e.value:+.2f} ± "
-        f"{lr_e.stderr:.2g}; {preprocess} preprocessing)"
+        f"{lr_e.stderr:.2g}; "
+        f"{'raw scaled inputs' if preprocess == 'none' else 'inputs re-standardized'})"
     )
     return ExperimentResult(
         name=NAME, title=TITLE, claim=CLAIM, source=SOURCE, verdict=verdict, reason=reason,

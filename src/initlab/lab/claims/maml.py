@@ -155,7 +155,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
     seeds_ = seed_list(seeds, quick, 3, 5)
     width = check_int("width", width, 1)
     iters = check_int("iterations", iterations if iterations is not None
-                      else (300 if quick else 2000), 1)
+                      else (300 if quick else 1000), 1)
     meta_batch = check_int("meta_batch", meta_batch, 1)
     shots = check_int("shots", shots, 1)
     check_positive("inner_lr", inner_lr)

@@ -140,7 +140,10 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None, arms: i
     checks = {"explores_more": z_tried > 2, "less_regret_than_zero_bias": z_zero > 2,
               "less_regret_than_large_weights": z_large > 2}
     verdict = verdict_from_checks(list(checks.values()))
+    paired = [a - b for a, b in zip(regret["optimistic"], regret["zero bias"], strict=True)]
     effects = (
+        Effect.from_samples("regret optimistic − zero bias", paired,
+                            note="paired by bandit (same seed); < 0: optimism pays"),
         Effect.from_samples("regret: optimistic", regret["optimistic"],
                             note=f"Σ (μ* − μ_a) over {steps} pulls"),
         Effect.from_samples("regret: zero bias", regret["zero bias"]),

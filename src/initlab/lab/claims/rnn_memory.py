@@ -145,11 +145,11 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         input_noise: std of the distractor inputs after the bit (large values overwrite any
             memory: the control where no init preserves it).
     """
-    seeds_ = seed_list(seeds, quick, 3, 6)
+    seeds_ = seed_list(seeds, quick, 3, 5)
     n = check_int("hidden", hidden if hidden is not None else (32 if quick else 64), 2)
     lens = tuple(check_int("lengths", int(t), 1) for t in
-                 (lengths if lengths is not None else ((10, 40) if quick else (10, 40, 100))))
-    steps = check_int("steps", steps if steps is not None else (150 if quick else 400), 1)
+                 (lengths if lengths is not None else ((10, 40) if quick else (10, 40, 80))))
+    steps = check_int("steps", steps if steps is not None else (150 if quick else 300), 1)
     horizon = check_int("horizon", horizon if horizon is not None else 60, 4)
     check_positive("small_gain", small_gain)
     check_positive("large_gain", large_gain)
@@ -187,8 +187,9 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
     checks = [vanish, explode, preserved]
     verdict = verdict_from_checks(checks)
     effects = tuple(
-        [Effect.from_samples(f"λ {k}", v, unit="log-norm per step",
-                             note="rate of ‖∂h_t/∂h_0‖ at init") for k, v in lam.items()]
+        [Effect.from_samples(f"λ {k}", lam[k], unit="log-norm per step",
+                             note="rate of ‖∂h_t/∂h_0‖ at init")
+         for k in ("small Gaussian", "large Gaussian", "orthogonal", "identity")]
         + [Effect.from_samples(f"recall at T={t_max}: {k}", acc[k][t_max], note="chance 0.5")
            for k in inits]
     )

@@ -3,15 +3,16 @@ network is the identity (up to stem and head) at init, the gradient reaches the 
 undiminished, and training "fades in" each block.
 
 The experiment: a residual MLP on the bundled digits — stem Linear(64, w)-BN-ReLU, ``blocks``
-residual blocks h ← ReLU(h + BN₂(W₂ ReLU(BN₁(W₁ h)))), head Linear(w, 10); He-initialized
-weights (``initlab.init(policy="he")``); the "zero-γ" arm sets BN₂'s γ to ``zero_value`` (0 in
-Goyal et al. 2017), the standard arm leaves γ = 1. Measured at init, on a training batch:
-the blocks' deviation from the identity ‖h_B − h_0‖/‖h_0‖, and the ratio of the stem weight's
-gradient norm in the deep network to that of the same stem and head with no blocks (1: the
-first layer gets exactly the gradient of a shallow net; the claim's "undiminished"). Then both
-arms train with SGD (lab.train, batches of 90 so no BatchNorm sees a tiny last
-batch); the final training loss and test accuracy are compared, and the blocks' mean |γ₂|
-after training is reported (the fade-in).
+residual blocks h ← ReLU(h + BN₂(W₂ ReLU(BN₁(W₁ h)))), head Linear(w, 10). The standard arm is
+the ``he`` start (``initlab.init(policy="he")``, γ = 1); the zero-γ arm is the
+``zero_residual`` start (the same He weights; initlab finds each block's last norm and sets
+its γ to 0, as Goyal et al. 2017), or γ = ``zero_value`` for the control. Measured at init on
+a training batch: the blocks' deviation from the identity ‖h_B − h_0‖/‖h_0‖, and the ratio of
+the stem weight's gradient norm in the deep network to that of the same stem and head with no
+blocks (1: the first layer gets exactly the gradient of a shallow net, the claim's
+"undiminished"). Then both arms train with SGD (lab.train, batches of 90 so no BatchNorm sees
+a tiny last batch); the final training loss and test accuracy are compared, and the blocks'
+mean |γ₂| after training is reported (the fade-in).
 
 Verdict checks: identity (deviation < 1e-6), undiminished gradient (ratio within 1e-3 of 1),
 and training at least as well as the standard arm (final loss not above it by > 2 s.e.).
@@ -42,6 +43,7 @@ from initlab.lab.claims._common import (
     stderr,
 )
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
+from initlab.lab.starts import apply_start
 from initlab.lab.train import train
 
 NAME = "zero_gamma"
@@ -81,11 +83,13 @@ class ResidualMLP(nn.Module):
         return self.head(self.blocks(self.trunk(x)))
 
 
-def _build(blocks: int, width: int, seed: int, gamma: float | None) -> ResidualMLP:
-    from initlab.lab.quick_init import apply_simple_init
-
-    net = apply_simple_init(ResidualMLP(blocks, width), "he", seed=seed)
-    if gamma is not None:
+def _build(blocks: int, width: int, seed: int, gamma: float | None, x: torch.Tensor
+           ) -> ResidualMLP:
+    """He weights (the ``he`` start); the zero-γ arm is the ``zero_residual`` start, which
+    finds each block's last norm and zeroes its γ — or, for the control, sets it to ``gamma``."""
+    net = ResidualMLP(blocks, width)
+    apply_start(net, "he" if gamma is None else "zero_residual", x, seed=seed)
+    if gamma is not None and gamma != 0.0:
         with torch.no_grad():
             for b in net.blocks:
                 b.bn2.weight.fill_(gamma)
@@ -133,7 +137,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
     with Timer() as t:
         for arm, gamma in arms.items():
             for s in seeds_:
-                net = _build(blocks, width, s, gamma)
+                net = _build(blocks, width, s, gamma, xb)
                 d, r = _at_init(net, xb, yb)
                 dev.setdefault(arm, []).append(d)
                 ratio.setdefault(arm, []).append(r)

@@ -168,30 +168,32 @@ def train_steps(model: nn.Module, data: Split, steps: int, lr: float, *, batch_s
                  optimizer=optimizer, momentum=momentum)
 
 
-def curve(values: Sequence[float], points: int = 100) -> list[float]:
-    """``values`` averaged in ≤ ``points`` consecutive windows (non-finite values propagate, so
-    a diverged run shows as a break in the plotted curve)."""
+def curve(values: Sequence[float], points: int = 100) -> dict[str, list[float]]:
+    """``values`` (one per step) averaged in ≤ ``points`` consecutive windows: ``{"x": window
+    centre steps, "y": window means}``. Non-finite values propagate, so a diverged run's curve
+    ends in a non-finite point at the step where it diverged."""
     n = len(values)
-    if n == 0:
-        return []
     k = max(1, math.ceil(n / points))
-    out = []
+    xs: list[float] = []
+    ys: list[float] = []
     for i in range(0, n, k):
         w = values[i:i + k]
-        out.append(sum(w) / len(w))
-    return out
+        xs.append(i + (len(w) - 1) / 2)
+        ys.append(sum(w) / len(w))
+    return {"x": xs, "y": ys}
 
 
 def mean(xs: Sequence[float]) -> float:
     return math.fsum(xs) / len(xs) if xs else math.nan
 
 
-def mean_curves(curves: Sequence[Sequence[float]]) -> list[float]:
-    """Pointwise mean over seeds of equally long curves (shortest length kept)."""
+def mean_curves(curves: Sequence[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """Pointwise mean over seeds of :func:`curve` results (up to the shortest one)."""
     if not curves:
-        return []
-    n = min(len(c) for c in curves)
-    return [mean([c[i] for c in curves]) for i in range(n)]
+        return {"x": [], "y": []}
+    n = min(len(c["y"]) for c in curves)
+    return {"x": list(curves[0]["x"][:n]), "y": [mean([c["y"][i] for c in curves])
+                                                for i in range(n)]}
 
 
 def seeds_of(n: int) -> list[int]:

@@ -9,7 +9,8 @@ scale of the mean-field theory (their eq. 9), which diverges at the critical poi
 MNIST/CIFAR-10, width 64, a few hundred SGD steps.
 
 Examples:
-    >>> r = run(quick=True, sigma_w2=(1.0, 4.0), depths=(2, 3), width=16, steps=20, seeds=1)
+    >>> r = run(quick=True, sigma_w2=(1.0, 4.0), depths=(2, 3), width=16, steps=20, seeds=1,
+    ...         curve_points=4)
     >>> len(r.numbers["cells"])
     4
 """

@@ -78,7 +78,7 @@ class Settings:
     blocks: int = 32
     width: int = 64
     steps: int = 600
-    lr: float = 0.01
+    lr: float = 0.005
     batch_size: int = 64
     seeds: int = 2
     baseline: str = "he"

@@ -272,26 +272,36 @@ async function startTraining() {
   $("train-go").disabled = true; $("train-cancel").disabled = false;
   const curves = {};
   const final = {};
+  let pending = null;
   const draw = () => {
-    Plotly.react("train-chart", Object.entries(curves).map(([name, c]) => ({x: [...c.x], y: [...c.y], name: c.label, mode: "lines+markers"})),
-      {...LAYOUT, title: {text: `training loss per epoch on ${p.dataset} (live)`, font: {size: 13}},
-        xaxis: {title: "epoch", dtick: 1}, yaxis: {title: "train loss (log)", type: "log", exponentformat: "power"}}, PLOT);
-    table($("train-table"), ["start", "epoch", "train loss", "test accuracy", "diverged"],
-      Object.values(final).map((e) => [e.label, e.epoch, fmt(e.train_loss), (100 * e.test_accuracy).toFixed(1) + " %", e.diverged ? "yes" : ""]));
+    pending = null;
+    Plotly.react("train-chart", Object.entries(curves).map(([name, c]) => ({x: [...c.x], y: [...c.y], name: c.label, mode: "lines"})),
+      {...LAYOUT, title: {text: `training loss per mini-batch on ${p.dataset} (live)`, font: {size: 13}},
+        xaxis: {title: "epoch"}, yaxis: {title: "train loss (log)", type: "log", exponentformat: "power"}}, PLOT);
+    table($("train-table"), ["start", "epochs", "last loss", "final train loss", "test accuracy", "diverged"],
+      Object.entries(curves).map(([name, c]) => {
+        const f = final[name];
+        return [c.label, fmt(c.x.length ? c.x[c.x.length - 1] : 0), fmt(c.y.length ? c.y[c.y.length - 1] : null),
+          f ? fmt(f.final_train_loss) : "…", f ? (100 * f.final_test_accuracy).toFixed(1) + " %" : "…", f && f.diverged ? "yes" : ""];
+      }));
     const el = $("view-train"); el.dataset.rev = String(Number(el.dataset.rev || 0) + 1);
   };
+  const later = () => { if (!pending) pending = setTimeout(draw, 80); };  // at most ~12 redraws/s
   trainSource = new EventSource(`/api/train/${trainJob}/events`);
   trainSource.onmessage = (m) => {
     const e = JSON.parse(m.data);
     if (e.type === "begin") {
       e.starts.forEach((s, i) => { curves[s] = {x: [], y: [], label: e.labels[i]}; });
-      $("train-headline").textContent = `${e.dataset.name}: ${e.dataset.n_train} training, ${e.dataset.n_test} test examples, ${e.starts.length} starts`;
+      $("train-headline").textContent = `${e.dataset.name}: ${e.dataset.n_train} training, ${e.dataset.n_test} test examples, ${e.starts.length} starts, ${e.steps_per_epoch} mini-batches per epoch`;
       draw();
-    } else if (e.type === "epoch") {
-      curves[e.start].x.push(e.epoch); curves[e.start].y.push(e.train_loss);
-      final[e.start] = e; draw();
-      $("train-status").textContent = `epoch ${e.epoch} of ${e.label} · ${fmt(e.elapsed)} s`;
+    } else if (e.type === "step") {
+      curves[e.start].x.push(e.epoch); curves[e.start].y.push(e.loss);
+      $("train-status").textContent = `${e.label}: epoch ${fmt(e.epoch)}`;
+      later();
+    } else if (e.type === "run") {
+      final[e.start] = e; later();
     } else if (e.type === "end") {
+      clearTimeout(pending); draw();
       $("train-status").textContent = `${e.reason} after ${fmt(e.elapsed)} s`;
     } else if (e.type === "error") {
       showError(e.detail);
