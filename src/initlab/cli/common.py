@@ -267,16 +267,19 @@ HTML_SUFFIXES = (".html", ".htm")
 def output_file(path: Any, suffixes: tuple[str, ...] | None, option: str) -> Any:
     """:func:`initlab.files.check_output_path` for a command's option (``None`` passes).
 
-    Raises:
-        InitError: the path cannot take this output (a directory, a parent that is a file, an
-            extension the writer does not support, an unwritable folder); the message names
-            ``option`` and what to change.
+    A path that cannot take this output (a directory, a parent that is a file, an extension
+    the writer does not support, an unwritable folder) ends the command: one red line naming
+    ``option`` and what to change, exit 2 (:func:`fail`).
     """
     if path is None:
         return None
+    from initlab.errors import InitError
     from initlab.files import check_output_path
 
-    return check_output_path(path, suffixes, option=option, create=False)
+    try:
+        return check_output_path(path, suffixes, option=option, create=False)
+    except InitError as e:
+        fail(str(e))
 
 
 def available_memory() -> int:
@@ -302,6 +305,17 @@ def _size(n: float) -> str:
         if n >= k:
             return f"{n / k:,.1f} {unit}"
     return f"{n / 1e3:,.0f} kB"
+
+
+def checked(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, with an :class:`~initlab.errors.InitError` turned into the CLI's
+    one red line and exit 2 (:func:`fail`): for the checks a command makes before its work."""
+    from initlab.errors import InitError
+
+    try:
+        return fn(*args, **kwargs)
+    except InitError as e:
+        fail(str(e))
 
 
 def check_memory(nbytes: float, what: str, fix: str, *, budget: float | None = None) -> None:

@@ -51,7 +51,13 @@ def compare(
 
     Example:  initlab compare --dataset mnist --depth 5 --inits zeros,normal,xavier,he --seeds 3
     """
-    from initlab.cli.common import FIGURE_SUFFIXES, HTML_SUFFIXES, check_memory, output_file
+    from initlab.cli.common import (
+        FIGURE_SUFFIXES,
+        HTML_SUFFIXES,
+        check_memory,
+        checked,
+        output_file,
+    )
     from initlab.errors import InitError
     from initlab.lab.compare import compare_inits, split_specs
     from initlab.report.compare_figures import compare_table, figure_png, write_compare_html
@@ -59,12 +65,12 @@ def compare(
     # every output path and the memory estimate are checked before any training
     out = output_file(out, FIGURE_SUFFIXES, "--out") if plot else out
     html = output_file(html, HTML_SUFFIXES, "--html")
-    check_memory(_memory(model, depth, width, batch_size),
+    checked(check_memory, _memory(model, depth, width, batch_size),
                  f"compare --model {model} --depth {depth} --width {width} "
                  f"--batch-size {batch_size}", "use a smaller --depth, --width or --batch-size")
     from initlab.lab.zoo import activation_module
 
-    activation_module(activation)  # an unknown or gated activation: refused before any work
+    checked(activation_module, activation)  # unknown or gated activation: refused before work
     names = split_specs(inits)
     prog = None
     current: dict[str, object] = {"key": None, "task": None}

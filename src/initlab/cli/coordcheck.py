@@ -69,7 +69,6 @@ def coordcheck(
 
     Example:  initlab coordcheck initlab.lab.coordcheck:mlp --widths 64,128,256 --steps 3
     """
-    from initlab.cli.common import FIGURE_SUFFIXES, HTML_SUFFIXES, output_file
     from initlab.errors import InitError
     from initlab.files import check_output_path
     from initlab.lab.coordcheck import coord_check
@@ -82,9 +81,6 @@ def coordcheck(
         write_coordcheck_html,
     )
 
-    if plot:  # outputs checked before any training
-        out = output_file(out, FIGURE_SUFFIXES, "--out")
-    html = output_file(html, HTML_SUFFIXES, "--html")
     ws = _ints(widths, "--widths")
     pols = tuple(p.strip() for p in policy.split(",") if p.strip())
     try:  # output paths are checked before minutes of training, not after

@@ -38,7 +38,13 @@ def demo(
 
     Example:  initlab demo --depth 30 --out demo.png
     """
-    from initlab.cli.common import FIGURE_SUFFIXES, check_memory, mlp_memory, output_file
+    from initlab.cli.common import (
+        FIGURE_SUFFIXES,
+        check_memory,
+        checked,
+        mlp_memory,
+        output_file,
+    )
 
     acts = ("tanh", "relu")
     paths: list[Path] = []
@@ -48,7 +54,7 @@ def demo(
         for p in paths[1:]:
             output_file(p, FIGURE_SUFFIXES, "--out")
     # float64; one net at a time; the doctor keeps its per-layer statistics only
-    check_memory(mlp_memory(depth, width, batch, bytes_per_value=8),
+    checked(check_memory, mlp_memory(depth, width, batch, bytes_per_value=8),
                  f"demo --depth {depth} --width {width} --batch {batch}",
                  "use a smaller --depth, --width or --batch")
 
@@ -58,7 +64,7 @@ def demo(
     from initlab.lab.demo import DEMO_SCHEMES, run_demo
     from initlab.report.demo import demo_figure, demo_histograms, demo_tables
 
-    dev = check_device(device)
+    dev = checked(check_device, device)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     total = len(acts) * len(DEMO_SCHEMES)

@@ -142,7 +142,13 @@ def doctor_cmd(
     Example:  initlab doctor torchvision.models:resnet18 --input-shape 8,3,224,224 --strict
     Fix it:   initlab doctor mypkg.models:build --input-shape 8,3,32,32 --fix --save fixed.pt
     """
-    from initlab.cli.common import FIGURE_SUFFIXES, HTML_SUFFIXES, check_device, output_file
+    from initlab.cli.common import (
+        FIGURE_SUFFIXES,
+        HTML_SUFFIXES,
+        check_device,
+        checked,
+        output_file,
+    )
 
     plot = output_file(plot, FIGURE_SUFFIXES, "--plot")  # output paths: before any work
     html = output_file(html, HTML_SUFFIXES, "--html")
@@ -152,7 +158,7 @@ def doctor_cmd(
 
     import initlab
 
-    dev = check_device(device)
+    dev = checked(check_device, device)
     try:
         model, x = load_model_and_input(target, input_shape, dtype, seed=seed, device=dev)
         if vocab is not None and isinstance(x, torch.Tensor) and x.dtype == torch.long:

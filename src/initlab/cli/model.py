@@ -75,11 +75,11 @@ def _check_policy(policy: str) -> Policy:
 def _make_plan(target: str, input_shape: str, dtype: str, policy: str,  # type: ignore[no-untyped-def]
                rule: list[str] | None = None, *, seed: int = 0, device: str = "cpu"):
     import initlab
-    from initlab.cli.common import check_device, parse_rules
+    from initlab.cli.common import check_device, checked, parse_rules
 
     pol = _check_policy(policy)
-    rules = parse_rules(rule)
-    dev = check_device(device)
+    rules = checked(parse_rules, rule)
+    dev = checked(check_device, device)
     try:
         model, x = load_model_and_input(target, input_shape, dtype, seed=seed, device=dev)
         return model, initlab.plan(model, x, policy=pol, rules=rules)
@@ -192,11 +192,11 @@ def _init_meta(target: str, input_shape: str, out: Path, policy: str, seed: int,
     import torch
 
     import initlab
-    from initlab.cli.common import parse_rules
+    from initlab.cli.common import checked, parse_rules
     from initlab.scale.checkpoint import write_seed_checkpoint
 
     pol = _check_policy(policy)
-    rules = parse_rules(rule)
+    rules = checked(parse_rules, rule)
     try:
         with torch.device("meta"):
             model = load_model(target)
