@@ -115,6 +115,12 @@ class LSUVReport:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
+    def __repr__(self) -> str:
+        """One line (a REPL shows this); ``rich.print`` it for the per-layer table."""
+        ok = sum(layer.converged for layer in self.layers)
+        return (f"LSUVReport({len(self.layers)} layers, {ok} converged to std "
+                f"{self.target_std} ± {self.tol}, {self.forward_passes} forward passes)")
+
     def __rich__(self) -> Any:
         from rich.table import Table
 
