@@ -211,12 +211,17 @@ def demo_depth_figure(result: DemoResult) -> Any:
             ax.set_title(f"{act}: {title}")
             ax.set_xlabel("layer")
             ax.grid(True, which="major", alpha=0.3)
-            if col == 0:
-                ax.legend(fontsize=8)
+    handles: dict[str, tuple[object, str]] = {}  # one legend for all panels, off the data
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab.split(" (")[0], (h, lab))  # one entry per scheme
+    fig.legend([h for h, _ in handles.values()], [lab for _, lab in handles.values()],
+               loc="upper center",
+               bbox_to_anchor=(0.5, 0.965), ncol=min(len(handles), 6), fontsize=8, frameon=False)
     fig.suptitle(
-        f"Signal through depth at initialization ({result.depth}×{result.width} MLP)", y=1.0
+        f"Signal through depth at initialization ({result.depth}×{result.width} MLP)", y=0.995
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     return fig
 
 
