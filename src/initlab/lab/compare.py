@@ -222,7 +222,8 @@ def _gmean(values: Sequence[float]) -> float:
 def summarize(start: Start, runs: Sequence[RunRecord], threshold: float) -> StartSummary:
     """Aggregate the runs of one start (see :class:`StartSummary`)."""
     # diverged runs have no accuracy (NaN): the mean is over the runs that finished, NaN if none
-    accs = [r.final_test_accuracy for r in runs if math.isfinite(r.final_test_accuracy)]
+    accs = [r.final_test_accuracy for r in runs
+            if not r.diverged and math.isfinite(r.final_test_accuracy)]
     losses = [r.final_train_loss for r in runs if math.isfinite(r.final_train_loss)]
     n_layers = max((len(r.extra.get("grad_var0", ())) for r in runs), default=0)
 

