@@ -70,3 +70,12 @@ def test_intentional_zero_starts_are_not_called_vanishing(policy) -> None:
     initlab.init(r.model, r.example, policy=policy)
     dx = _doctor(r)
     assert "vanishing" not in dx.problems(), [str(f) for f in dx.findings]
+
+
+def test_batchnorm_over_two_values_per_channel_is_reported() -> None:
+    r = build("resnet18")  # 16×16 inputs: the last stage is 2×2; a batch of 1 gives 4 values
+    x = r.example[:1]
+    dx = initlab.doctor(r.model, x)
+    bn = [f for f in dx.findings if f.kind == "batchnorm"]
+    assert bn and all(f.evidence["values_per_channel"] <= 4 for f in bn)
+    assert not any(f.kind == "batchnorm" for f in _doctor(build("resnet18")).findings)

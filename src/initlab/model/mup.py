@@ -304,6 +304,10 @@ def _classify(c: ParamContext, b: BaseShape) -> tuple[str, float, float]:
         return ("vector" if any(dims) else "finite"), 1.0, float(ratio)
     fi, fo = c.fans.fan_in, c.fans.fan_out * c.fans.blocks
     m_in, m_out = fi / b.fan_in, fo / b.fan_out
+    if len(c.shape) == 2 and fi == c.shape[0] and fi != c.shape[1]:
+        # a weight the forward reads as x @ W (GPT-2's Conv1D, stored (in, out)): the base's
+        # fans come from an untraced plan in torch's (out, in) reading, so compare per axis
+        m_in, m_out = c.shape[0] / b.shape[0], c.shape[1] / b.shape[1]
     inf_in = b.inf_in if b.inf_in is not None else abs(m_in - 1) > _TOL
     inf_out = b.inf_out if b.inf_out is not None else abs(m_out - 1) > _TOL
     if c.tied_output:

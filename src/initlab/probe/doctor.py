@@ -45,7 +45,7 @@ from initlab.errors import InitError
 from initlab.model.structure import Structure, discover
 from initlab.probe import stats
 from initlab.probe.advice import input_findings, layer_findings, reference_scheme, reference_std
-from initlab.probe.diagnosis import Diagnosis, InputReport, LayerReport
+from initlab.probe.diagnosis import Diagnosis, Finding, InputReport, LayerReport
 from initlab.probe.hooks import Recorder, Tap, first_float, iter_tensors, select_taps, unwrap
 from initlab.probe.verdicts import Thresholds, assess, output_checks, verdict_of
 
@@ -271,6 +271,7 @@ def doctor(
     names = {f.name for f in dataclasses.fields(LayerReport)}
     layers = tuple(LayerReport(**{k: v for k, v in r.items() if k in names}) for r in rows)
     findings = layer_findings(layers, ctx.th) + out_findings + input_findings(inp, ctx.th)
+    findings += _tiny_batchnorm(ctx, rows)
     dx = Diagnosis(
         model=type(ctx.model).__name__,
         verdict=verdict_of([r.status for r in layers]),
@@ -642,6 +643,29 @@ def _input_report(
         channel_std=tuple(float(v) for v in host.get("in_cstd", ())),
         grad_rms=val("in_grad"),
     )
+
+
+def _tiny_batchnorm(ctx: _Ctx, rows: list[dict[str, Any]]) -> list[Finding]:
+    """BatchNorm layers (train mode) that normalize over ≤ ``bn_values`` values per channel."""
+    modules = dict(ctx.model.named_modules())
+    out: list[Finding] = []
+    for r in rows:
+        m = modules.get(r["name"])
+        shape = r["shape"]
+        if not isinstance(m, nn.modules.batchnorm._BatchNorm) or not m.training or len(shape) < 2:
+            continue
+        n = math.prod(shape) // max(1, shape[1])
+        if n <= ctx.th.bn_values:
+            out.append(Finding(
+                kind="batchnorm", severity="warning",
+                summary=f"{r['name']} normalizes each channel over {n} value(s) (batch × spatial)",
+                cause="batch statistics of so few values are mostly noise (with 2 values every "
+                      "output is ±1); the start measured here, and training, depend on the batch",
+                fix="use a larger batch or input, GroupNorm/LayerNorm, or eval-mode statistics",
+                layers=(r["name"],), first=r["index"], last=r["index"],
+                evidence={"values_per_channel": n},
+            ))  # fmt: skip
+    return out
 
 
 def _output_info(run: _RunResult, host: dict[Any, np.ndarray]) -> dict[str, Any]:

@@ -77,6 +77,8 @@ class Thresholds:
         loss_excess: a cross-entropy start above ln(C) + this many nats is flagged (2).
         long_group: in groups of at least this many records, a total drift over the group
             beyond ``band`` counts even when each per-layer factor is within ``trend`` (8).
+        bn_values: a BatchNorm in train mode that normalizes over at most this many values per
+            channel (batch × spatial positions) is reported: its output is mostly noise (4).
     """
 
     band: float = 10.0
@@ -92,6 +94,7 @@ class Thresholds:
     logit_std: float = 5.0
     loss_excess: float = 2.0
     long_group: int = 8
+    bn_values: int = 4
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> Thresholds:

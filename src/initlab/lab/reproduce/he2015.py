@@ -67,6 +67,16 @@ def forward_std(model: nn.Module, x: torch.Tensor) -> list[float]:
     return outs
 
 
+def plateau_length(losses: list[float], chance_loss: float, window: int = 20) -> float:
+    """Steps until the trailing ``window``-step mean loss first falls below 0.9 × the chance
+    loss ln(classes): how long a run sits on the plateau (the budget if it never leaves)."""
+    for i in range(window - 1, len(losses)):
+        w = losses[i - window + 1 : i + 1]
+        if all(math.isfinite(v) for v in w) and sum(w) / window < 0.9 * chance_loss:
+            return float(i)
+    return float(len(losses))
+
+
 def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
     """Train the deep ReLU MLP from ``baseline`` (Xavier) and ``proposed`` (He) starts."""
     s = C.resolve_settings(NAME, quick, (QUICK, FULL), overrides)
@@ -76,7 +86,8 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
     starts = (s.baseline, s.proposed)
     acc: dict[str, list[float]] = {k: [] for k in starts}
     loss: dict[str, list[float]] = {k: [] for k in starts}
-    curves: dict[str, list[list[float]]] = {k: [] for k in starts}
+    curves: dict[str, list[dict[str, list[float]]]] = {k: [] for k in starts}
+    plateau: dict[str, list[float]] = {k: [] for k in starts}
     stds: dict[str, list[list[float]]] = {k: [] for k in starts}
     for start in starts:
         for seed in C.seeds_of(s.seeds):
@@ -87,6 +98,8 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
             acc[start].append(r.final_test_accuracy)
             loss[start].append(r.final_train_loss)
             curves[start].append(C.curve(r.step_loss[: s.steps], 100))
+            plateau[start].append(plateau_length(list(r.step_loss[: s.steps]),
+                                                 math.log(data.num_classes)))
     a_base, a_prop = C.mean(acc[s.baseline]), C.mean(acc[s.proposed])
     prop_ok = a_prop >= chance + LEARN_MARGIN
     base_ok = a_base <= chance + STALL_MARGIN
@@ -100,6 +113,9 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
               f"chance {chance:.2f}) at depth {s.depth}")
     effects = [Effect.from_samples(f"accuracy[{k}]", acc[k], unit="test accuracy")
                for k in starts]
+    effects += [Effect.from_samples(f"plateau steps[{k}]", plateau[k],
+                                    note="steps until the 20-step mean loss < 0.9·ln(classes)")
+                for k in starts]
     effects += [Effect.from_samples(f"log2 std ratio[{k}]", ratio[k],
                                     note="last / first hidden pre-activation std at init")
                 for k in starts]
@@ -107,6 +123,7 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
         name=NAME, title=TITLE, claim=CLAIM, source=SOURCE,
         verdict=verdict_from_checks(checks), reason=reason, effects=tuple(effects),
         numbers={"final_accuracy": acc, "final_train_loss": loss, "chance": chance,
+                 "plateau_steps": plateau,
                  "forward_std": stds, "checks": {"proposed converges": prop_ok,
                                                  "baseline stalls": base_ok}},
         figure={"kind": "he2015", "steps": s.steps, "depth": s.depth,
