@@ -53,6 +53,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
     elif name in _SUBMODULES:
         value = importlib.import_module(f"initlab.{name}")
+    elif name.startswith("__"):  # probes (__test__, __wrapped__...): no reason to load torch
+        raise AttributeError(f"module 'initlab' has no attribute {name!r}")
     else:
         core = importlib.import_module("initlab.core")
         if name not in core.__all__:

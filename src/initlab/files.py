@@ -122,6 +122,14 @@ def _check_writable(d: Path, option: str) -> None:
 
 
 def _umask() -> int:
+    """The process umask. Linux shows it in /proc; elsewhere it can only be read by setting it,
+    and setting it to 0 while another thread (the explorer's server) creates files would give
+    those files mode 0666, so /proc comes first."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -28,7 +28,15 @@ _VIEWS: dict[tuple[type, str], Callable[..., Any]] = {}
 
 def register_view(cls: type, view: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """Make ``fn(obj, *args, **kwargs)`` the ``view`` of every ``cls`` instance (also of its
-    subclasses). Called by ``report/`` modules at import; returns ``fn``."""
+    subclasses). Called by ``report/`` modules at import; returns ``fn``.
+
+    Examples:
+        >>> class Result:
+        ...     pass
+        >>> _ = register_view(Result, "text", lambda r: "a result")
+        >>> render(Result(), "text")
+        'a result'
+    """
     _VIEWS[(cls, view)] = fn
     return fn
 
@@ -46,6 +54,12 @@ def render(obj: Any, view: str, *args: Any, **kwargs: Any) -> Any:
 
     Raises:
         InitError: no renderer registered for this type and view.
+
+    Examples:
+        >>> render(3, "html")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        initlab.errors.InitError: no 'html' view of int is registered (known: none)...
     """
     fn = _lookup(type(obj), view)
     if fn is None:  # `import initlab` is lazy: load the renderers on first use

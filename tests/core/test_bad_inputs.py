@@ -192,3 +192,16 @@ def test_bad_generator_type_fails_loudly():
     """A generator on the wrong device or of the wrong type is torch's error (not swallowed)."""
     with pytest.raises((TypeError, RuntimeError)):
         initlab.normal_(E(3), generator="seed")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", [["critical"], {"critical": 1}, None])
+def test_gain_kind_not_a_string(kind):
+    """An unhashable or missing kind is the same InitError as an unknown one, not a TypeError."""
+    with pytest.raises(InitError, match="kind must be"):
+        initlab.gain("tanh", kind=kind)
+
+
+@pytest.mark.parametrize("values", [1.0, None])
+def test_gate_constant_values_not_a_sequence(values):
+    with pytest.raises(InitError, match="gate_constant_: values"):
+        initlab.gate_constant_(torch.empty(4), values)

@@ -253,3 +253,29 @@ def test_wrap_refuses_mha_with_need_weights():
                 wrapped(x)
         else:
             assert wrapped(x).shape == (3, 2, 32)
+
+
+class _TiedLM(nn.Module):
+    """A tied LM whose embedding sorts before its head ("emb" < "head"), so the plan's row is
+    named after the embedding: the multipliers must not depend on which name is canonical."""
+
+    def __init__(self, width: int, vocab: int = 50) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, width)
+        self.h = nn.Linear(width, width)
+        self.head = nn.Linear(width, vocab, bias=False)
+        self.head.weight = self.emb.weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.relu(self.h(self.emb(x))))
+
+
+def test_tied_embedding_multipliers_are_the_width_ratio():
+    """A tied embedding/readout has one infinite dim (d): mup's MuSGD scales its lr by the
+    width multiplier m = d/d_base, MuAdam leaves it, and the readout output gets 1/m (Table 8)."""
+    pol = initlab.mup.policy(factory=_TiedLM, widths=(16, 32))
+    p = initlab.plan(_TiedLM(64), torch.randint(0, 50, (2, 5)), policy=pol)
+    row = initlab.mup.table(p, "adam")["emb.weight"]
+    assert row.cls == "tied" and row.lr_mult == 1.0 and row.multiplier == pytest.approx(0.25)
+    assert initlab.mup.table(p, "sgd")["emb.weight"].lr_mult == pytest.approx(4.0)
+

@@ -205,3 +205,17 @@ def test_peak_memory_is_one_tensor_not_the_model():
     grew, total = map(int, r.stdout.split())
     assert total > 100e6
     assert grew < 25e6, f"peak RSS grew by {grew / 1e6:.1f} MB writing {total / 1e6:.0f} MB"
+
+
+def test_meta_load_keeps_tied_weights_tied(tmp_path):
+    """Assigning into a meta model must keep one Parameter per tied group (a tied embedding and
+    head loaded as two Parameters would train as two untied weights)."""
+    x = torch.zeros(1, 8, dtype=torch.long)
+    with torch.device("meta"):
+        meta = zoo.nano_gpt()
+    write_seed_checkpoint(meta, initlab.plan(meta, x), tmp_path / "c", seed=1)
+    with torch.device("meta"):
+        lazy = zoo.nano_gpt()
+    load_seed_checkpoint(lazy, tmp_path / "c")
+    assert lazy.lm_head.weight is lazy.transformer.wte.weight
+    assert len(list(lazy.parameters())) == len(list(zoo.nano_gpt().parameters()))

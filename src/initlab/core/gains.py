@@ -108,8 +108,9 @@ def gain(
         >>> round(gain("tanh", kind="critical"), 6)  # σ_b = 0: the critical point is σ_w² = 1
         1.0
     """
-    higher = _higher_kind(kind) if kind not in ("torch", "variance") else None
-    if kind not in ("torch", "variance") and higher is None:
+    own = isinstance(kind, str) and kind in ("torch", "variance")
+    higher = _higher_kind(kind) if isinstance(kind, str) and not own else None
+    if not own and higher is None:
         raise InitError(f"gain: kind must be 'variance', 'critical' or 'torch', got {kind!r}")
     if kind == "torch":
         if not isinstance(activation, str):
@@ -138,9 +139,7 @@ def gain(
                 "exists (is the function zero or non-finite on N(0, 1) inputs?)"
             )
         return 1.0 / math.sqrt(m2)
-    if higher is not None:
-        return float(higher(act, sigma_b2))
-    raise InitError(f"gain: kind must be 'variance', 'critical' or 'torch', got {kind!r}")
+    return float(higher(act, sigma_b2))  # type: ignore[misc]  # checked above
 
 
 #: Gain kinds answered by a higher layer, registered by it at import: ``"critical"`` by
@@ -156,6 +155,12 @@ def register_gain_kind(kind: str, fn: Callable[[Activation, float], float]) -> N
     """Let ``gain(act, kind=kind, sigma_b2=b)`` answer with ``fn(activation, b)``.
 
     Used by :mod:`initlab.theory.critical` for ``kind="critical"``.
+
+    Examples:
+        >>> register_gain_kind("unit", lambda act, sigma_b2: 1.0)
+        >>> gain("tanh", kind="unit")
+        1.0
+        >>> del _HIGHER_KINDS["unit"]
     """
     _HIGHER_KINDS[kind] = fn
 

@@ -729,7 +729,13 @@ def gate_constant_(tensor: torch.Tensor, values: Sequence[float]) -> torch.Tenso
     """
     if not isinstance(tensor, torch.Tensor):
         raise InitError(f"gate_constant_: expected a torch.Tensor, got {type(tensor).__name__}")
-    vals = [check_number(v, "values", "gate_constant_") for v in values]
+    try:
+        vals = [check_number(v, "values", "gate_constant_") for v in values]
+    except TypeError:  # not iterable
+        raise InitError(
+            f"gate_constant_: values must be a sequence of numbers, one per gate, got {values!r}; "
+            "e.g. (0, 1, 0, 0) for an LSTM's forget-gate bias"
+        ) from None
     if not vals or tensor.dim() == 0 or tensor.shape[0] % len(vals):
         raise InitError(
             f"gate_constant_: needs a tensor whose dim 0 is a multiple of {len(vals)} (one block "

@@ -226,14 +226,7 @@ def _setup(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol
     import initlab
 
     torch.manual_seed(seed)
-    try:
-        model = factory(width)
-    except Exception as e:
-        raise InitError(f"coord_check: factory({width}) failed ({type(e).__name__}: {e}); the "
-                        "factory must take the width as its first argument") from None
-    if not isinstance(model, nn.Module):
-        raise InitError(f"coord_check: factory({width}) returned {type(model).__name__}, not an "
-                        "nn.Module")
+    model = _build_plain(factory, width)
     plans = {} if plans is None else plans
     try:
         plan = plans.get((policy, width))

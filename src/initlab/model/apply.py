@@ -63,7 +63,14 @@ def stable_seed(seed: int, name: str, block: int = 0) -> int:
 
 
 def generator_for(seed: int, name: str, block: int, device: torch.device) -> torch.Generator:
-    """A fresh generator on ``device`` seeded by :func:`stable_seed`."""
+    """A fresh generator on ``device`` seeded by :func:`stable_seed`.
+
+    Examples:
+        >>> a = generator_for(0, "fc.weight", 0, torch.device("cpu"))
+        >>> b = generator_for(0, "fc.weight", 0, torch.device("cpu"))
+        >>> torch.equal(torch.rand(3, generator=a), torch.rand(3, generator=b))
+        True
+    """
     g = torch.Generator(device=device)
     g.manual_seed(stable_seed(seed, name, block))
     return g
@@ -156,17 +163,31 @@ def _retie(
             )
 
 
+def dtensor_type() -> type | None:
+    """DTensor, if torch.distributed.tensor is loaded (no DTensor can exist otherwise; importing
+    it costs seconds, sympy included, so a model of plain tensors never pays for it)."""
+    return getattr(sys.modules.get("torch.distributed.tensor"), "DTensor", None)
+
+
 def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
     """Write one plan row into tensor ``t`` (values depend only on seed and ``row.name``).
 
     The row's ``call`` names an :mod:`initlab.core` initializer; one that draws random numbers
     gets a generator seeded by (seed, name), per block of :data:`BLOCK` elements when the row is
     elementwise (:func:`initlab.model.specs.draw` makes the call).
+
+    Examples:
+        >>> import initlab
+        >>> m = nn.Linear(4, 4)
+        >>> row = initlab.plan(m, torch.randn(1, 4), policy="xavier")["weight"]
+        >>> w = write(torch.empty(4, 4), row, seed=0)
+        >>> torch.equal(w, write(torch.empty(4, 4), row, seed=0))  # values from (seed, name)
+        True
     """
     name = row.call[0]
     if name == "keep" or t.is_meta or t.numel() == 0:
         return t
-    dtensor = getattr(sys.modules.get("torch.distributed.tensor"), "DTensor", None)
+    dtensor = dtensor_type()
     if dtensor is not None and isinstance(t, dtensor):
         raise InitError(
             f"{row.name} is a DTensor (FSDP2 / tensor parallel): drawing through it would not "
@@ -198,6 +219,16 @@ def write_block(out: torch.Tensor, row: PlanRow, seed: int, index: int) -> torch
     :func:`write` puts at flat positions ``[index·BLOCK, index·BLOCK + out.numel())`` of the
     parameter (``out.numel()`` is BLOCK, or what is left in the last block). A shard of a
     sharded parameter, or a streaming writer, produces its part with it.
+
+    Raises:
+        InitError: the row is not elementwise (an orthogonal matrix has no independent blocks).
+
+    Examples:
+        >>> import initlab
+        >>> row = initlab.plan(nn.Linear(8, 8), torch.randn(1, 8), policy="he")["weight"]
+        >>> whole = write(torch.empty(8, 8), row, seed=1)
+        >>> torch.equal(write_block(torch.empty(64), row, seed=1, index=0), whole.view(-1))
+        True
     """
     if not row.elementwise:
         raise InitError(f"write_block: {row.name} is not elementwise ({row.call[0]})")

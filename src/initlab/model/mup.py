@@ -19,7 +19,7 @@ input          first Linear, emb   σ_base            η                   η·m
 vector         biases, norm γ/β    as the base       η                   η·m_out
 hidden         Linear(n, n)        σ_base/√m_in      η/m_in              η·m_out/m_in
 output         readout Linear      σ_base/m_in (0)   η/m_in              η/m_in
-tied           emb = readout       σ_base            η (× 1/m_in fwd)    η·m_out (× 1/m_in fwd)
+tied           emb = readout       σ_base            η (× 1/m_in fwd)    η·m_in (× 1/m_in fwd)
 finite         no infinite dim     as the base       η                   η
 =============  ==================  ================  ==================  =====================
 
@@ -152,7 +152,7 @@ def base_shapes(base: nn.Module, delta: nn.Module | None = None) -> BaseShapes:
         >>> b.get("weight").inf_out, b.get("weight").inf_in
         (True, False)
     """
-    from initlab.model.plan import build_plan
+    from initlab.model.plan import plan as build_plan
 
     for what, m in (("base", base), ("delta", delta)):
         if m is not None and not isinstance(m, nn.Module):
@@ -291,28 +291,52 @@ def _build(factory: Callable[[int], nn.Module], width: int) -> nn.Module:
     return m
 
 
+def _fan_in_dim(c: ParamContext) -> int | None:
+    """Which dim of a matrix this plan reads fan_in from: 1 for torch's (out, in), 0 for a
+    transposed layout (GPT-2's Conv1D, ``x @ W``, found by the trace); None otherwise."""
+    if c.fans is None or len(c.shape) != 2:
+        return None
+    return 1 if c.fans.fan_in == c.shape[1] else 0 if c.fans.fan_in == c.shape[0] else None
+
+
+def _base_fans(c: ParamContext, b: BaseShape) -> tuple[float, float]:
+    """(fan_in, fan_out × blocks) of the base build in this plan's layout. The base is planned
+    without a forward (its fans by module type); this plan may read a matrix transposed (the
+    trace saw ``x @ W``), so a matrix's base fans are its base dims in this plan's order."""
+    i_in = _fan_in_dim(c)
+    if i_in is None or c.fans is None:
+        return b.fan_in, b.fan_out  # type: ignore[return-value]  # checked by the caller
+    fo = c.fans.fan_out * c.fans.blocks
+    return float(b.shape[i_in]), fo * b.shape[1 - i_in] / c.shape[1 - i_in]
+
+
 def _classify(c: ParamContext, b: BaseShape) -> tuple[str, float, float]:
     """(class, m_in, m_out) of one parameter against its base shape."""
     if len(c.shape) != len(b.shape):
         raise InitError(f"mup: {c.name} has shape {c.shape} here and {b.shape} in the base; "
                         "build the base with the same factory, changing only the width")
+    dims = b.inf_dims if b.inf_dims is not None else tuple(
+        x != y for x, y in zip(c.shape, b.shape, strict=True))
+    ratio = float(math.prod(x / y for x, y, inf in zip(c.shape, b.shape, dims, strict=True)
+                            if inf))  # fmt: skip
+    if c.tied_output:
+        # embedding = readout: one infinite dim (d), whose multiplier is the readout's m_in; the
+        # base build was planned untraced (its fans are the embedding's, this plan's the
+        # readout's use), so the ratio comes from the shapes, not from the two fans
+        return "tied", ratio, 1.0
     if c.fans is None or b.fan_in is None or b.fan_out is None:
         # vector-like: its one (or no) infinite dimension is its length
-        dims = b.inf_dims if b.inf_dims is not None else tuple(
-            x != y for x, y in zip(c.shape, b.shape, strict=True))
-        ratio = math.prod(x / y for x, y, inf in zip(c.shape, b.shape, dims, strict=True) if inf)
-        return ("vector" if any(dims) else "finite"), 1.0, float(ratio)
+        return ("vector" if any(dims) else "finite"), 1.0, ratio
     fi, fo = c.fans.fan_in, c.fans.fan_out * c.fans.blocks
-    m_in, m_out = fi / b.fan_in, fo / b.fan_out
-    if len(c.shape) == 2 and fi == c.shape[0] and fi != c.shape[1]:
-        # a weight the forward reads as x @ W (GPT-2's Conv1D, stored (in, out)): the base's
-        # fans come from an untraced plan in torch's (out, in) reading, so compare per axis
-        m_in, m_out = c.shape[0] / b.shape[0], c.shape[1] / b.shape[1]
-    inf_in = b.inf_in if b.inf_in is not None else abs(m_in - 1) > _TOL
-    inf_out = b.inf_out if b.inf_out is not None else abs(m_out - 1) > _TOL
-    if c.tied_output:
-        cls = "tied"
-    elif inf_in and inf_out:
+    base_in, base_out = _base_fans(c, b)
+    m_in, m_out = fi / base_in, fo / base_out
+    i_in = _fan_in_dim(c)
+    if i_in is not None:  # the infinite flags of the dims this plan reads the fans from
+        inf_in, inf_out = dims[i_in], dims[1 - i_in]
+    else:
+        inf_in = b.inf_in if b.inf_in is not None else abs(m_in - 1) > _TOL
+        inf_out = b.inf_out if b.inf_out is not None else abs(m_out - 1) > _TOL
+    if inf_in and inf_out:
         cls = "hidden"
     elif inf_out:
         cls = "input"
@@ -369,7 +393,8 @@ def mup_policy(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     if c.fans is not None and b.fan_in is not None and b.fan_out is not None:
         from initlab.core.fans import Fans
 
-        base_fans = Fans(b.fan_in, b.fan_out / c.fans.blocks, c.fans.blocks)
+        base_in, base_out = _base_fans(c, b)
+        base_fans = Fans(base_in, base_out / c.fans.blocks, c.fans.blocks)
     base_module = shapes.modules.get(c.module_name, c.module)
     cb = replace(c, shape=b.shape, fans=base_fans, module=base_module)
     scheme, why = under(cb, m)
@@ -503,8 +528,10 @@ class MuTable:
 def _lr_mult(cls: str, m_in: float, m_out: float, optimizer: str) -> float:
     if optimizer in ("adam", "adamw"):
         return 1.0 / m_in if cls in ("hidden", "output") else 1.0
-    if cls in ("input", "vector", "tied"):
+    if cls in ("input", "vector"):
         return m_out
+    if cls == "tied":  # vector-like in the width d (MuSGD: lr × width multiplier)
+        return m_in
     if cls == "hidden":
         return m_out / m_in
     if cls == "output":

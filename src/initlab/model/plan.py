@@ -344,7 +344,14 @@ def _matches(pattern: Any, r: PlanRow) -> bool:
 
 
 def rerow(r: PlanRow, scheme: Scheme, reason: str) -> PlanRow:
-    """``r`` with a new scheme, its numbers recomputed."""
+    """``r`` with a new scheme, its numbers recomputed.
+
+    Examples:
+        >>> import initlab
+        >>> r = initlab.plan(nn.Linear(16, 4), torch.randn(1, 16), policy="he")["weight"]
+        >>> rerow(r, initlab.schemes.normal(0.02), "rule").std
+        0.02
+    """
     if scheme.kind == "default":
         if r.default_scheme is not None:
             scheme = r.default_scheme
@@ -403,7 +410,16 @@ def _split(name: str) -> tuple[str, str]:
 
 
 def under_pretrained(modules: dict[str, nn.Module], module_name: str) -> bool:
-    """Is ``module_name`` or a module above it marked pretrained (``mark_pretrained``)?"""
+    """Is ``module_name`` or a module above it marked pretrained (``mark_pretrained``)?
+
+    Examples:
+        >>> import initlab
+        >>> m = nn.Sequential(nn.Sequential(nn.Linear(2, 2)), nn.Linear(2, 2))
+        >>> _ = initlab.mark_pretrained(m[0])
+        >>> modules = dict(m.named_modules())
+        >>> under_pretrained(modules, "0.0"), under_pretrained(modules, "1")
+        (True, False)
+    """
     parts = module_name.split(".") if module_name else []
     for i in range(len(parts) + 1):
         m = modules.get(".".join(parts[:i]))

@@ -426,7 +426,14 @@ class Resolved:
 
 
 def variance_gain(activation: str, params: dict[str, Any] | None = None) -> float:
-    """g = 1/√E[φ(z)²] for a named activation (initlab.gain(kind="variance"))."""
+    """g = 1/√E[φ(z)²] for a named activation (initlab.gain(kind="variance")), cached.
+
+    Examples:
+        >>> round(variance_gain("relu"), 6)
+        1.414214
+        >>> round(variance_gain("leaky_relu", {"negative_slope": 1.0}), 6)
+        1.0
+    """
     return _cached_gain(activation, tuple(sorted((params or {}).items())))
 
 
@@ -526,7 +533,12 @@ def register_scheme(
 
 
 def unregister_scheme(kind: str) -> Resolver | None:
-    """Remove a scheme registered with :func:`register_scheme` (returns its resolver)."""
+    """Remove a scheme registered with :func:`register_scheme` (returns its resolver).
+
+    Examples:
+        >>> unregister_scheme("no_such_kind") is None
+        True
+    """
     _BY_NAME.pop(kind, None)
     return _RESOLVERS.pop(kind, None)
 
@@ -566,6 +578,14 @@ def draw(call: tuple[str, dict[str, Any]], tensor: torch.Tensor, generator: Any 
     Raises:
         InitError: a call that is not an initializer of :mod:`initlab.core` (``keep`` does
             nothing; ``reset_parameters`` needs the module: use :func:`initlab.apply_plan`).
+
+    Examples:
+        >>> w = draw(("normal_", {"mean": 0.0, "std": 0.5}), torch.empty(1000),
+        ...          torch.Generator().manual_seed(0))
+        >>> round(w.std().item(), 1)
+        0.5
+        >>> draw(("constant_", {"val": 2.0}), torch.empty(2)).tolist()
+        [2.0, 2.0]
     """
     name, kwargs = call
     if name == "keep":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 from pathlib import Path
 from typing import Any
@@ -23,23 +22,15 @@ from rich.table import Table
 from rich.text import Text
 
 from initlab.lab.coordcheck import CoordCheckResult, LRSweepResult
+from initlab.report.figures import png_bytes, pyplot, save_png
 
 _VERDICT_STYLE = {"stable": "green", "grows with width": "red", "shrinks with width": "yellow",
                   "not finite": "magenta", "transfers": "green", "optimum moves": "red"}
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def coordcheck_figure(result: CoordCheckResult) -> Any:
     """The coordinate-check grid (policies × steps) as a matplotlib Figure."""
-    plt = _plt()
+    plt = pyplot()
     pols, steps = result.policies, result.steps
     fig, axes = plt.subplots(len(pols), steps, figsize=(3.1 * steps + 2.6, 2.9 * len(pols)),
                              squeeze=False, sharex=True)
@@ -90,7 +81,7 @@ def coordcheck_figure(result: CoordCheckResult) -> Any:
 
 def lr_sweep_figure(result: LRSweepResult) -> Any:
     """Loss against learning rate per width, one panel per policy (Yang et al. 2022, Fig. 1)."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(result.policies), figsize=(5 * len(result.policies), 3.8),
                              squeeze=False, sharey=True)
     cmap = plt.get_cmap("plasma")
@@ -125,29 +116,18 @@ def lr_sweep_figure(result: LRSweepResult) -> Any:
     return fig
 
 
-def _save(fig: Any, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    _plt().close(fig)
-    return path
-
-
 def plot_coordcheck(result: CoordCheckResult, path: str | Path) -> Path:
     """Save :func:`coordcheck_figure` as a PNG; returns the path."""
-    return _save(coordcheck_figure(result), path)
+    return save_png(coordcheck_figure(result), path, dpi=110)
 
 
 def plot_lr_sweep(result: LRSweepResult, path: str | Path) -> Path:
     """Save :func:`lr_sweep_figure` as a PNG; returns the path."""
-    return _save(lr_sweep_figure(result), path)
+    return save_png(lr_sweep_figure(result), path, dpi=110)
 
 
 def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    _plt().close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return base64.b64encode(png_bytes(fig, dpi=100)).decode()
 
 
 def _fmt(x: float | None) -> str:

@@ -16,7 +16,12 @@ from typing import Any
 
 
 def pyplot() -> Any:
-    """``matplotlib.pyplot`` on the Agg backend (no display needed), imported on first use."""
+    """``matplotlib.pyplot`` on the Agg backend (no display needed), imported on first use.
+
+    Examples:
+        >>> pyplot().get_backend().lower()
+        'agg'
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -30,27 +35,38 @@ FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def save_png(fig: Any, path: str | Path, dpi: int = 100) -> Path:
-    """Save ``fig`` at ``path`` (parent folders created), close it, return the path.
+    """Save ``fig`` as a PNG at ``path`` (parent folders created), close it, return the path.
 
-    The format follows the extension (:data:`FIGURE_SUFFIXES`; none: PNG); the bytes go to a
-    temporary file renamed over ``path`` when complete (:func:`initlab.files.atomic_output`),
-    so an interrupted save never leaves a truncated figure.
+    Written through :func:`initlab.files.atomic_output`: an interrupted save leaves no partial
+    file under the final name. The format follows the extension (``.svg``, ``.pdf`` work too;
+    none: PNG).
+
+    Examples:
+        >>> import tempfile
+        >>> p = save_png(pyplot().figure(figsize=(1, 1)), Path(tempfile.mkdtemp()) / "a" / "f.png")
+        >>> p.read_bytes()[:4] == b"\\x89PNG"
+        True
     """
     from initlab.files import atomic_output
 
     path = Path(path)
-    fmt = path.suffix.lower().lstrip(".") or "png"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with atomic_output(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+            fig.savefig(tmp, format=path.suffix[1:].lower() or "png", dpi=dpi,
+                        bbox_inches="tight")
     finally:
         pyplot().close(fig)
     return path
 
 
 def png_bytes(fig: Any, dpi: int = 90) -> bytes:
-    """``fig`` as PNG bytes (closed afterwards), for embedding in HTML as base64."""
+    """``fig`` as PNG bytes (closed afterwards), for embedding in HTML as base64.
+
+    Examples:
+        >>> png_bytes(pyplot().figure(figsize=(1, 1)))[:4] == b"\\x89PNG"
+        True
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     pyplot().close(fig)

@@ -418,12 +418,13 @@ def load_seed_checkpoint(
     for name, fname in index["weight_map"].items():
         by_file.setdefault(fname, []).append(name)
     loaded: list[str] = []
+    assigned: dict[int, torch.Tensor] = {}  # id(meta tensor) → its materialized replacement
     for fname, names in by_file.items():
         with safe_open(str(root / fname), framework="pt") as f:
             for name in names:
                 value = f.get_tensor(name)
                 for target_name in (name, *aliases.get(name, [])):
-                    _assign(model, state, target_name, value)
+                    _assign(model, state, target_name, value, assigned)
                     loaded.append(target_name)
     if strict:
         missing = sorted(set(state) - set(loaded))
@@ -436,8 +437,14 @@ def load_seed_checkpoint(
 
 
 def _assign(
-    model: nn.Module, state: dict[str, torch.Tensor], name: str, value: torch.Tensor
+    model: nn.Module,
+    state: dict[str, torch.Tensor],
+    name: str,
+    value: torch.Tensor,
+    assigned: dict[int, torch.Tensor],
 ) -> None:
+    """Copy ``value`` into the model's tensor ``name``; a meta tensor is replaced, once per
+    tensor: its other names (tied weights) get the same replacement, so they stay tied."""
     t = state.get(name)
     if t is None:
         raise InitError(f"load_seed_checkpoint: the model has no tensor {name!r}")
@@ -450,13 +457,17 @@ def _assign(
         if t.is_meta:
             mod_name, _, local = name.rpartition(".")
             owner = model.get_submodule(mod_name) if mod_name else model
+            new = assigned.get(id(t))
             if local in owner._parameters:
-                new = nn.Parameter(value.to(t.dtype), requires_grad=t.requires_grad)
-                owner._parameters[local] = new
-                state[name] = new
+                if new is None:
+                    new = nn.Parameter(value.to(t.dtype), requires_grad=t.requires_grad)
+                owner._parameters[local] = new  # type: ignore[assignment]
             else:
-                owner._buffers[local] = value.to(t.dtype)
-                state[name] = owner._buffers[local]  # type: ignore[assignment]
+                if new is None:
+                    new = value.to(t.dtype)
+                owner._buffers[local] = new
+            assigned[id(t)] = new
+            state[name] = new
         else:
             t.copy_(value)
 

@@ -32,7 +32,6 @@ Examples:
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +39,7 @@ import torch
 from torch import nn
 
 from initlab.errors import InitError
-from initlab.model.apply import BLOCK, write, write_block
+from initlab.model.apply import BLOCK, dtensor_type, write, write_block
 from initlab.model.plan import InitPlan, PlanRow, under_pretrained
 
 
@@ -70,13 +69,6 @@ class ShardStats:
         }
 
 
-def _dtensor_cls() -> type | None:
-    """DTensor, if torch.distributed.tensor is loaded (no DTensor can exist otherwise; importing
-    it costs seconds, sympy included, so a model of plain tensors never pays for it)."""
-    mod = sys.modules.get("torch.distributed.tensor")
-    return getattr(mod, "DTensor", None)
-
-
 def local_box(t: torch.Tensor) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     """(global offsets, local shape) of this rank's part of ``t``: a DTensor whose placements are
     all ``Shard``/``Replicate``, or a plain tensor (the whole box). ``None`` when the local part
@@ -86,7 +78,7 @@ def local_box(t: torch.Tensor) -> tuple[tuple[int, ...], tuple[int, ...]] | None
         >>> local_box(torch.empty(3, 4))
         ((0, 0), (3, 4))
     """
-    dt = _dtensor_cls()
+    dt = dtensor_type()
     if dt is None or not isinstance(t, dt):
         return (0,) * t.dim(), tuple(t.shape)
     from torch.distributed.tensor import Replicate, Shard
@@ -218,7 +210,7 @@ def apply_plan_sharded(
             "apply_plan_sharded: plan must be an InitPlan (from initlab.plan), got "
             f"{type(plan).__name__}"
         )
-    dt_cls = _dtensor_cls()
+    dt_cls = dtensor_type()
     tensors: dict[str, torch.Tensor] = dict(model.named_parameters(remove_duplicate=False))
     tensors.update(dict(model.named_buffers(remove_duplicate=False)))
     modules = dict(model.named_modules())
