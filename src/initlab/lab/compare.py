@@ -222,7 +222,9 @@ def _gmean(values: Sequence[float]) -> float:
 
 def summarize(start: Start, runs: Sequence[RunRecord], threshold: float) -> StartSummary:
     """Aggregate the runs of one start (see :class:`StartSummary`)."""
-    accs = [r.final_test_accuracy if math.isfinite(r.final_test_accuracy) else 0.0 for r in runs]
+    # diverged runs have no accuracy (NaN): the mean is over the runs that finished, NaN if none
+    accs = [r.final_test_accuracy for r in runs
+            if not r.diverged and math.isfinite(r.final_test_accuracy)]
     losses = [r.final_train_loss for r in runs if math.isfinite(r.final_train_loss)]
     n_layers = max((len(r.extra.get("grad_var0", ())) for r in runs), default=0)
 
@@ -235,7 +237,7 @@ def summarize(start: Start, runs: Sequence[RunRecord], threshold: float) -> Star
         start=start.name,
         label=start.label,
         seeds=tuple(r.seed for r in runs),
-        accuracy_mean=statistics.fmean(accs),
+        accuracy_mean=statistics.fmean(accs) if accs else math.nan,
         accuracy_std=statistics.stdev(accs) if len(accs) > 1 else 0.0,
         final_loss_mean=statistics.fmean(losses) if losses else math.nan,
         diverged=sum(r.diverged for r in runs),

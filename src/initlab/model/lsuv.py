@@ -116,6 +116,12 @@ class LSUVReport(Rendered):
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
+    def __repr__(self) -> str:
+        """One line (a REPL shows this); ``rich.print`` it for the per-layer table."""
+        ok = sum(layer.converged for layer in self.layers)
+        return (f"LSUVReport({len(self.layers)} layers, {ok} converged to std "
+                f"{self.target_std} ± {self.tol}, {self.forward_passes} forward passes)")
+
 
 def _out_channel_dim(m: nn.Module) -> int:
     return 1 if isinstance(m, nn.modules.conv._ConvTransposeNd) else 0

@@ -362,11 +362,20 @@ def input_findings(inp: InputReport | None, th: Thresholds) -> list[Finding]:
             )
         ]
     out = []
-    stds = [s for s in inp.channel_std if math.isfinite(s)] or [inp.std]
-    means = list(inp.channel_mean) or [inp.mean or 0.0]
+    total = math.prod(inp.shape) if inp.shape else 0
+    per_channel = (total // inp.shape[inp.channel_axis]
+                   if inp.channel_axis is not None and inp.shape else total)
+    if per_channel >= 30 and inp.channel_std:
+        stds = [s for s in inp.channel_std if math.isfinite(s)] or [inp.std]
+        means = list(inp.channel_mean) or [inp.mean or 0.0]
+        n = per_channel
+    else:  # a few values per channel (batch ≤ 4...): judge the whole input, not noise
+        stds, means, n = [inp.std], [inp.mean or 0.0], max(total, 1)
+    # sampling noise of a standardized input: the mean of n N(0, 1) values has std 1/√n, so an
+    # offset below input_mean + 4/√n is not evidence (false alarm < 1e-4 per channel)
     bad_std = [s for s in stds if s > 0 and (s > th.input_std_band or s < 1 / th.input_std_band)]
     off = [abs(m) / s for m, s in zip(means, stds, strict=False) if s > 0]
-    if bad_std or (off and max(off) > th.input_mean):
+    if bad_std or (off and max(off) > th.input_mean + 4 / math.sqrt(n)):
         ev.update(channel_mean=tuple(means[:8]), channel_std=tuple(stds[:8]))
         out.append(
             Finding(
