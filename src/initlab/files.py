@@ -34,6 +34,7 @@ def check_output_path(
     *,
     option: str = "--out",
     directory: bool = False,
+    create: bool = True,
 ) -> Path:
     """Validate an output path before any work is done; return it as a :class:`Path`.
 
@@ -43,6 +44,10 @@ def check_output_path(
             extension must be one of them (case-insensitive). ``None`` accepts any.
         option: the command-line option or argument name, used in the messages.
         directory: the output is a directory (created if missing) rather than a file.
+        create: create the missing folders now (default); ``False`` only checks that they can
+            be created (the nearest existing ancestor is a writable directory), so a command
+            that fails later leaves nothing behind; the writer creates them
+            (:func:`atomic_output` does).
 
     Raises:
         InitError: the path is an existing directory where a file is wanted (or a file where a
@@ -61,8 +66,7 @@ def check_output_path(
     if directory:
         if p.exists() and not p.is_dir():
             raise InitError(f"{option}: {str(p)!r} is a file; give a directory (it is created)")
-        _ensure_dir(p, option)
-        _check_writable(p, option)
+        _prepare_dir(p, option, create)
         return p
     if p.is_dir():
         hint = f" such as {str(p / ('output' + suffixes[0]))!r}" if suffixes else ""
@@ -79,9 +83,22 @@ def check_output_path(
             raise InitError(
                 f"{option}: {str(p)!r} has extension {ext!r}; use one of {', '.join(allowed)}"
             )
-    _ensure_dir(p.parent, option)
-    _check_writable(p.parent, option)
+    _prepare_dir(p.parent, option, create)
     return p
+
+
+def _prepare_dir(d: Path, option: str, create: bool) -> None:
+    if create:
+        _ensure_dir(d, option)
+        _check_writable(d, option)
+        return
+    existing = next(a for a in (d, *d.parents) if a.exists() or a == Path(a.anchor or "."))
+    if existing.exists() and not existing.is_dir():
+        raise InitError(
+            f"{option}: cannot create {str(d)!r}: {str(existing)!r} is a file, not a "
+            "directory; choose another location"
+        )
+    _check_writable(existing if str(existing) else Path("."), option)
 
 
 def _ensure_dir(d: Path, option: str) -> None:
@@ -134,6 +151,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         '{}'
     """
     target = Path(os.fspath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=target.parent
     )

@@ -74,4 +74,15 @@ def render(obj: Any, view: str, *args: Any, **kwargs: Any) -> Any:
     )
 
 
-__all__ = ["register_view", "render"]
+class Rendered:
+    """Mixin for a result whose ``__rich__`` and ``__str__`` are its ``"rich"`` and ``"text"``
+    views (``rich.print(result)``, ``print(result)``), drawn by report/."""
+
+    def __rich__(self) -> Any:
+        return render(self, "rich")
+
+    def __str__(self) -> str:
+        return str(render(self, "text"))
+
+
+__all__ = ["Rendered", "register_view", "render"]

@@ -73,12 +73,31 @@ def test_a_registered_activation_is_one_call():
 
 
 def test_textbook_scheme_matches_the_auto_policy():
-    """The auto policy's activation families are the registry's (one table)."""
+    """The auto policy and the doctor's reference scheme both read the registry (one table)."""
     from initlab.model import policies
+    from initlab.probe.advice import reference_scheme
 
     for name in ("linear", "tanh", "sigmoid", "softsign", "hardtanh", "hardsigmoid"):
         assert get_activation(name).textbook_scheme == "xavier"
-        assert name in policies._XAVIER_ACTS
+        assert policies._textbook_scheme(name) == "xavier"
+        assert reference_scheme(name) == "xavier"
+    for name in ("selu", "relu", "gelu", "silu"):
+        assert policies._textbook_scheme(name) == reference_scheme(name)
     assert get_activation("selu").textbook_scheme == "lecun"
     assert get_activation("relu").textbook_scheme == "he"
     assert get_activation("gelu", approximate="tanh").textbook_scheme == "he"
+
+
+def test_hardsigmoid_is_xavier_in_the_plan_and_the_doctor():
+    """Hardsigmoid (a bounded, sigmoid-like φ) gets Xavier in both places: the auto plan and the
+    doctor's reference std once disagreed (He in the doctor, Xavier in the plan)."""
+    import torch
+    from torch import nn
+
+    import initlab
+    from initlab.probe.advice import reference_scheme
+
+    m = nn.Sequential(nn.Linear(8, 16), nn.Hardsigmoid(), nn.Linear(16, 4))
+    p = initlab.plan(m, torch.randn(2, 8))
+    assert p["0.weight"].scheme.kind == "xavier"
+    assert reference_scheme("hardsigmoid") == "xavier"

@@ -180,10 +180,14 @@ def test_plan_json_roundtrip_on_every_zoo_model(name: str) -> None:
 
 
 def test_plan_prints_a_table() -> None:
+    from initlab.report.plan_table import plan_text
+
     m, x = _gpt()
-    text = str(initlab.plan(m, x))
+    p = initlab.plan(m, x)
+    text = plan_text(p, width=200)  # the wide table: names and aliases on one line
     assert "lm_head.weight (= transformer.wte.weight)" in text
     assert "attn_qkv" in text and "written" in text
+    assert max(len(line) for line in str(p).splitlines()) <= 100  # str(): a 100-column terminal
 
 
 def test_apply_plan_rejects_a_plan_of_another_model() -> None:

@@ -28,3 +28,25 @@ def test_diagnosis_views():
 def test_missing_view_is_a_clear_error():
     with pytest.raises(InitError, match=r"no 'rich' view of int is registered.*initlab\.report"):
         render(3, "rich")
+
+
+def test_lsuv_and_mup_tables_render_from_report():
+    """The model layer's other tables (LSUV report, μP table) are report/ views too."""
+    from rich.console import Console
+
+    from initlab import mup
+    from initlab.report.model_tables import lsuv_text, mu_table_text
+
+    r = initlab.lsuv(nn.Sequential(nn.Linear(8, 8), nn.Tanh()), torch.randn(64, 8))
+    assert str(r) == lsuv_text(r)
+    assert "LSUV: target std 1.0" in str(r) and "initial std" in str(r)
+    pol = mup.policy(factory=lambda w: nn.Sequential(nn.Linear(4, w), nn.Linear(w, 2)),
+                     widths=(8, 16))
+    t = mup.table(initlab.plan(nn.Sequential(nn.Linear(4, 32), nn.Linear(32, 2)), policy=pol))
+    assert str(t) == mu_table_text(t)
+    assert "μP table · optimizer adam" in str(t) and "1.weight" in str(t)
+    for obj in (r, t):  # rich draws them through __rich__
+        console = Console(width=120, color_system=None, record=True, file=None)
+        with console.capture() as cap:
+            console.print(obj)
+        assert str(obj).splitlines()[0].strip() in cap.get()

@@ -78,6 +78,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         console_err.print("[red]interrupted[/red]")
         sys.exit(130)
+    except SystemExit as e:
+        # typer turns a Ctrl-C inside a command into a silent exit 130: say what happened
+        if e.code == 130 and isinstance(getattr(e.__context__, "__cause__", None),
+                                        KeyboardInterrupt):
+            console_err.print("[red]interrupted[/red]")
+        raise
 
 
 __all__ = ["COMMAND_MODULES", "app", "main"]

@@ -39,6 +39,12 @@ def claims(
         return
     if name is not None and name not in names:
         fail(f"unknown claim {name!r}; choose from {', '.join(names)} (initlab claims --list)")
+    from initlab.cli.common import HTML_SUFFIXES, checked, output_file
+    from initlab.files import check_output_path
+
+    html = output_file(html, HTML_SUFFIXES, "--html")  # outputs checked before any claim runs
+    if plot:
+        out = checked(check_output_path, out, option="--out", directory=True, create=False)
     todo = [name] if name is not None else names
     run_quick = quick or name is None
     results = []

@@ -226,9 +226,25 @@ def load_model_and_input(
     Shared by the commands that take a model on the command line (``plan``, ``init``,
     ``doctor``). Errors are :class:`initlab.errors.InitError` naming the argument to change.
     """
+    import torch
+
     shape = parse_shape(input_shape)
-    model = load_model(target).to(device)
+    with torch.random.fork_rng(devices=[]):  # the factory's own draws follow --seed too
+        torch.manual_seed(seed)
+        model = load_model(target)
+    model = model.to(device)
+    check_memory(_input_bytes(model, shape), f"--input-shape {input_shape}",
+                 "use a smaller batch or input shape")
     return model, make_input(model, shape, dtype, seed=seed, device=device)
+
+
+def _input_bytes(model: Any, shape: tuple[int, ...]) -> float:
+    """A floor on a forward + backward pass's memory: the input, and one activation of the
+    same size kept per parameterized layer (4 bytes a value)."""
+    import math
+
+    n_layers = sum(1 for m in model.modules() if any(True for _ in m.parameters(recurse=False)))
+    return 4.0 * math.prod(shape) * (1 + max(n_layers, 1))
 
 
 def input_rejected(error: Exception, input_shape: str, dtype: str) -> str:
@@ -240,3 +256,159 @@ def input_rejected(error: Exception, input_shape: str, dtype: str) -> str:
         f"the model rejected --input-shape {input_shape} (--dtype {dtype}): {cause}; change "
         "--input-shape (batch first) or --dtype"
     )
+
+
+# ------------------------------------------------------------------- checked before the work --
+#: Extensions of the outputs the commands write (the writer follows the extension).
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+HTML_SUFFIXES = (".html", ".htm")
+
+
+def output_file(path: Any, suffixes: tuple[str, ...] | None, option: str) -> Any:
+    """:func:`initlab.files.check_output_path` for a command's option (``None`` passes).
+
+    A path that cannot take this output (a directory, a parent that is a file, an extension
+    the writer does not support, an unwritable folder) ends the command: one red line naming
+    ``option`` and what to change, exit 2 (:func:`fail`).
+    """
+    if path is None:
+        return None
+    from initlab.errors import InitError
+    from initlab.files import check_output_path
+
+    try:
+        return check_output_path(path, suffixes, option=option, create=False)
+    except InitError as e:
+        fail(str(e))
+
+
+def available_memory() -> int:
+    """Bytes of memory this process can still take: ``MemAvailable`` on Linux, else the
+    physical memory (``sysconf``), else 16 GiB."""
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 16 * 2**30
+
+
+def _size(n: float) -> str:
+    for unit, k in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if n >= k:
+            return f"{n / k:,.1f} {unit}"
+    return f"{n / 1e3:,.0f} kB"
+
+
+def checked(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, with an :class:`~initlab.errors.InitError` turned into the CLI's
+    one red line and exit 2 (:func:`fail`): for the checks a command makes before its work."""
+    from initlab.errors import InitError
+
+    try:
+        return fn(*args, **kwargs)
+    except InitError as e:
+        fail(str(e))
+
+
+def check_memory(nbytes: float, what: str, fix: str, *, budget: float | None = None) -> None:
+    """Refuse up front a run whose estimated memory exceeds what is here.
+
+    Args:
+        nbytes: the estimate (parameters, activations kept for the backward pass...).
+        what: what needs it ("--depth 100000 --width 256").
+        fix: what to change.
+        budget: bytes allowed (default: 80 % of :func:`available_memory`).
+
+    Raises:
+        InitError: ``nbytes`` over the budget, with both numbers.
+
+    Examples:
+        >>> check_memory(1e3, "a tiny net", "nothing")
+        >>> check_memory(1e15, "--width 10000000", "use a smaller --width", budget=1e9)
+        Traceback (most recent call last):
+        ...
+        initlab.errors.InitError: --width 10000000 needs about 1.0 PB of memory (estimated \
+before starting), more than the 1.0 GB available here; use a smaller --width
+    """
+    from initlab.errors import InitError
+
+    limit = 0.8 * available_memory() if budget is None else budget
+    if nbytes > limit:
+        need = f"{nbytes / 1e15:,.1f} PB" if nbytes >= 1e15 else _size(nbytes)
+        raise InitError(
+            f"{what} needs about {need} of memory (estimated before starting), more than the "
+            f"{_size(limit)} available here; {fix}"
+        )
+
+
+def mlp_memory(depth: int, width: int, batch: int, *, in_features: int | None = None,
+               bytes_per_value: int = 4, copies: int = 1) -> float:
+    """Estimated bytes of ``copies`` MLPs of ``depth`` hidden layers × ``width`` units trained
+    or diagnosed on ``batch`` examples: weights and their gradients (2 × depth × width²), plus
+    ~4 activation tensors per layer kept for the backward pass (batch × width each)."""
+    fan_in = width if in_features is None else in_features
+    params = fan_in * width + (depth - 1) * width * width
+    acts = 4 * depth * batch * width
+    return float(bytes_per_value) * (copies * 2 * params + acts)
+
+
+def parse_rules(items: list[str] | None, option: str = "--rule") -> list[tuple[str, Any]]:
+    """``["*.c_proj.weight=normal(std=0.002)", "head.*=zeros"]`` → plan rules
+    ``[(glob, Scheme), ...]`` for :func:`initlab.plan` / :func:`initlab.init`.
+
+    The scheme is a name of :mod:`initlab.schemes` (``xavier``, ``he``, ``zeros``,
+    ``orthogonal``...) with optional keyword arguments in parentheses.
+
+    Raises:
+        InitError: no ``=``, an empty glob, an unknown scheme (the message lists the names) or
+            arguments it does not take.
+
+    Examples:
+        >>> [(g, str(s)) for g, s in parse_rules(["*.c_proj.weight=normal(std=0.002)"])]
+        [('*.c_proj.weight', 'normal(std=0.002)')]
+    """
+    import inspect
+
+    from initlab.errors import InitError
+    from initlab.model import specs
+
+    rules: list[tuple[str, Any]] = []
+    for item in items or []:
+        glob, eq, spec = item.partition("=")
+        glob, spec = glob.strip(), spec.strip()
+        if not eq or not glob or not spec:
+            raise InitError(
+                f"{option} {item!r}: write it as GLOB=SCHEME, e.g. "
+                "--rule '*.c_proj.weight=normal(std=0.002)' or --rule 'head.*=zeros'"
+            )
+        name, paren, rest = spec.partition("(")
+        name = name.strip().lower()
+        names = sorted(n for n in specs._BY_NAME if inspect.isfunction(getattr(specs, n, None)))
+        if name not in names or (paren and not rest.endswith(")")):
+            raise InitError(
+                f"{option} {item!r}: unknown scheme {spec!r}; use one of {', '.join(names)}, "
+                "with arguments in parentheses like normal(std=0.02)"
+            )
+        kwargs: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in rest[:-1].split(","))) if paren else ():
+            key, eq2, val = part.partition("=")
+            if not eq2 or not key.strip():
+                raise InitError(f"{option} {item!r}: arguments must be key=value, got {part!r}")
+            try:
+                kwargs[key.strip()] = float(val)
+            except ValueError:
+                kwargs[key.strip()] = val.strip().strip("'\"")
+        try:
+            scheme = getattr(specs, name)(**kwargs)
+        except (TypeError, InitError) as e:
+            raise InitError(f"{option} {item!r}: {e}") from None
+        rules.append((glob, scheme))
+    return rules

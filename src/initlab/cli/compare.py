@@ -51,10 +51,26 @@ def compare(
 
     Example:  initlab compare --dataset mnist --depth 5 --inits zeros,normal,xavier,he --seeds 3
     """
+    from initlab.cli.common import (
+        FIGURE_SUFFIXES,
+        HTML_SUFFIXES,
+        check_memory,
+        checked,
+        output_file,
+    )
     from initlab.errors import InitError
     from initlab.lab.compare import compare_inits, split_specs
     from initlab.report.compare_figures import compare_table, figure_png, write_compare_html
 
+    # every output path and the memory estimate are checked before any training
+    out = output_file(out, FIGURE_SUFFIXES, "--out") if plot else out
+    html = output_file(html, HTML_SUFFIXES, "--html")
+    checked(check_memory, _memory(model, depth, width, batch_size),
+                 f"compare --model {model} --depth {depth} --width {width} "
+                 f"--batch-size {batch_size}", "use a smaller --depth, --width or --batch-size")
+    from initlab.lab.zoo import activation_module
+
+    checked(activation_module, activation)  # unknown or gated activation: refused before work
     names = split_specs(inits)
     prog = None
     current: dict[str, object] = {"key": None, "task": None}
@@ -118,6 +134,18 @@ def compare(
         console_err.print(f"[yellow]interrupted: kept {len(result.runs)} finished run(s)"
                           "[/yellow]")
         raise typer.Exit(130)
+
+
+def _memory(model: str, depth: int, width: int, batch_size: int) -> float:
+    """Bytes a run needs at least: weights, gradients and two optimizer states (4 × depth ×
+    width² floats; ×9 for 3×3 convolutions, ×8 for an LSTM's gates), and the activations of a
+    mini-batch (capped at 60,000 examples, the largest built-in data set; ×28² positions for
+    convolutions)."""
+    per_layer = width * width * (9 if model in ("cnn", "resnet", "resnet_nobn", "fixup_resnet")
+                                 else 8 if model == "lstm" else 1)
+    positions = 28 * 28 if model in ("cnn", "resnet", "resnet_nobn", "fixup_resnet") else 1
+    acts = 4 * depth * min(max(batch_size, 1), 60_000) * width * positions
+    return 4.0 * (4 * depth * per_layer + acts)
 
 
 def register(app: typer.Typer) -> None:

@@ -71,6 +71,24 @@ def reinit(model: Any, policy: str, example: Any, seed: int) -> str:
     return f"{start.name} ({start.description}, seed={seed})"
 
 
+def _reinit_with_rules(model: Any, init: str | None, rule: list[str], example: Any,
+                       seed: int) -> str:
+    """``--rule``: :func:`initlab.init` with the policy of ``--init`` (default ``auto``) and the
+    rules; a non-policy ``--init`` (zeros, lsuv...) cannot take rules."""
+    import initlab
+    from initlab.cli.common import parse_rules
+    from initlab.lab.starts import get_start
+
+    rules = parse_rules(rule)
+    policy = init or "auto"
+    start = get_start(policy)
+    if start.kind != "policy":
+        raise InitError(f"--rule needs an initlab.init policy in --init (auto, he, xavier, "
+                        f"critical...), not the {start.kind} start {policy!r}")
+    initlab.init(model, example, policy=start.name, seed=seed, rules=rules)
+    return f"initlab.init(model, policy={start.name!r}, seed={seed}, rules={rule})"
+
+
 def doctor_cmd(
     target: str = typer.Argument(..., help="pkg.module:factory or path/to/file.py:factory."),
     input_shape: str = typer.Option(
@@ -102,6 +120,11 @@ def doctor_cmd(
         None, "--html", help="Write a self-contained HTML report here."
     ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any problem is found."),
+    rule: list[str] | None = typer.Option(
+        None, "--rule", "-r",
+        help="With a policy (--init, default auto): override it for matching parameters, "
+        "GLOB=SCHEME (repeatable), e.g. --rule 'net.0.weight=orthogonal'.",
+    ),
     fix: bool = typer.Option(
         False, "--fix", help="Try each suggested fix on a copy, apply the best verified one and "
         "print before/after (--strict then judges the model after the fix)."
@@ -119,22 +142,36 @@ def doctor_cmd(
     Example:  initlab doctor torchvision.models:resnet18 --input-shape 8,3,224,224 --strict
     Fix it:   initlab doctor mypkg.models:build --input-shape 8,3,32,32 --fix --save fixed.pt
     """
+    from initlab.cli.common import (
+        FIGURE_SUFFIXES,
+        HTML_SUFFIXES,
+        check_device,
+        checked,
+        output_file,
+    )
+
+    plot = output_file(plot, FIGURE_SUFFIXES, "--plot")  # output paths: before any work
+    html = output_file(html, HTML_SUFFIXES, "--html")
+    save = output_file(save, (".pt", ".pth"), "--save")
+
     import torch
 
     import initlab
 
+    dev = checked(check_device, device)
     try:
-        model, x = load_model_and_input(target, input_shape, dtype, seed=seed, device=device)
+        model, x = load_model_and_input(target, input_shape, dtype, seed=seed, device=dev)
         if vocab is not None and isinstance(x, torch.Tensor) and x.dtype == torch.long:
             if vocab <= 0:
                 raise InitError(f"--vocab must be a positive integer, got {vocab}")
             g = torch.Generator().manual_seed(seed)
-            x = torch.randint(0, vocab, tuple(x.shape), generator=g).to(device)
-        how = reinit(model, init, x, seed) if init else None
+            x = torch.randint(0, vocab, tuple(x.shape), generator=g).to(dev)
+        how = _reinit_with_rules(model, init, rule, x, seed) if rule else (
+            reinit(model, init, x, seed) if init else None)
     except InitError as e:
         fail(input_rejected(e, input_shape, dtype))
     try:
-        dx = initlab.doctor(model, x)
+        dx = initlab.doctor(model, x, seed=seed)
     except InitError as e:
         fail(input_rejected(e, input_shape, dtype))
     out = console_err if json else console  # with --json, stdout carries the JSON only
@@ -173,7 +210,7 @@ def fix_flow(model: Any, x: Any, before: Any, *, seed: int, json: bool, save: Pa
         after = before
         if best is not None:
             apply_fix(model, x, best, seed=seed)
-            after = initlab.doctor(model, x)
+            after = initlab.doctor(model, x, seed=seed)
     if json:
         print_json({"before": before.to_dict(), "fix": best.to_dict() if best else None,
                     "tried": [t.to_dict() for t in tried], "after": after.to_dict()})  # fmt: skip
@@ -188,7 +225,10 @@ def fix_flow(model: Any, x: Any, before: Any, *, seed: int, json: bool, save: Pa
         out.print(f"before: [bold]{before.verdict}[/bold] → fix: {best.call} → after: "
                   f"[bold]{after.verdict}[/bold]")  # fmt: skip
         if save is not None:
-            torch.save(model.state_dict(), save)
+            from initlab.files import atomic_output
+
+            with atomic_output(save) as tmp:
+                torch.save(model.state_dict(), tmp)
             out.print(f"fixed weights: [bold]{save}[/bold]")
     return after
 

@@ -42,13 +42,25 @@ _DTYPE = typer.Option(
 
 
 def _policy_option() -> str:
-    from initlab.model.policies import POLICIES
-
+    # static help (no import of the policy registry, which loads torch, at start-up): an unknown
+    # name is answered by make_policy with the list of every policy
     return typer.Option(
         "auto", "--policy", "-p",
-        help=f"One of: {', '.join(POLICIES)}; options in parentheses, e.g. "
+        help="An initlab.init policy: auto, torch, xavier, he, lecun, orthogonal, gpt2, fixup, "
+        "zero_residual, delta_orthogonal, critical...; options in parentheses, e.g. "
         "'critical(sigma_b2=0.05)', 'critical(q_star=1)', 'auto(lstm_forget_bias=0)'.",
     )  # fmt: skip
+
+
+_RULE = typer.Option(
+    None, "--rule", "-r",
+    help="Override the policy for matching parameters: GLOB=SCHEME (repeatable), e.g. "
+    "--rule '*.c_proj.weight=normal(std=0.002)' --rule 'head.*=zeros'.",
+)  # fmt: skip
+_DEVICE = typer.Option("cpu", help="Device to build and initialize on (cpu, cuda, cuda:1, mps).")
+
+#: What ``init --out`` writes, by extension.
+WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
 
 
 def _check_policy(policy: str) -> Policy:
@@ -60,13 +72,17 @@ def _check_policy(policy: str) -> Policy:
         fail(f"--policy: {e}")
 
 
-def _make_plan(target: str, input_shape: str, dtype: str, policy: str):  # type: ignore[no-untyped-def]
+def _make_plan(target: str, input_shape: str, dtype: str, policy: str,  # type: ignore[no-untyped-def]
+               rule: list[str] | None = None, *, seed: int = 0, device: str = "cpu"):
     import initlab
+    from initlab.cli.common import check_device, checked, parse_rules
 
     pol = _check_policy(policy)
+    rules = checked(parse_rules, rule)
+    dev = checked(check_device, device)
     try:
-        model, x = load_model_and_input(target, input_shape, dtype)
-        return model, initlab.plan(model, x, policy=pol)
+        model, x = load_model_and_input(target, input_shape, dtype, seed=seed, device=dev)
+        return model, initlab.plan(model, x, policy=pol, rules=rules)
     except InitError as e:
         fail(input_rejected(e, input_shape, dtype))
 
@@ -76,6 +92,7 @@ def plan_cmd(
     input_shape: str = _SHAPE,
     policy: str = _policy_option(),
     dtype: str = _DTYPE,
+    rule: list[str] | None = _RULE,
     json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """Show how initlab would initialize a model (writes nothing).
@@ -87,7 +104,7 @@ def plan_cmd(
 
     Example:  initlab plan initlab.lab.zoo:deep_mlp -s 4,32 --policy 'critical(sigma_b2=0.05)'
     """
-    _, p = _make_plan(target, input_shape, dtype, policy)
+    _, p = _make_plan(target, input_shape, dtype, policy, rule)
     if json:
         print_json(p.to_dict())
     else:
@@ -99,7 +116,8 @@ def init_cmd(
     input_shape: str = _SHAPE,
     out: Path = typer.Option(
         ..., "--out", "-o",
-        help="Where to save the weights (.safetensors); with --meta, a checkpoint directory.",
+        help="Where to save the weights: .safetensors, or .pt/.pth (torch.save of the "
+        "state_dict); with --meta, a checkpoint directory.",
     ),
     policy: str = _policy_option(),
     seed: int = typer.Option(0, help="Seed: each parameter's values depend on (seed, its name)."),
@@ -115,30 +133,27 @@ def init_cmd(
     force: bool = typer.Option(
         False, "--force", help="With --meta: replace a checkpoint in --out."
     ),
+    rule: list[str] | None = _RULE,
+    device: str = _DEVICE,
     json: bool = typer.Option(False, "--json", help="Print the applied plan as JSON."),
 ) -> None:
-    """Initialize a model with a policy and save its weights (safetensors).
+    """Initialize a model with a policy and save its weights (safetensors or torch.save).
 
     Example:  initlab init initlab.lab.zoo:resnet --input-shape 8,3,16,16 --out w.safetensors
 
     Example:  initlab init initlab.lab.zoo:nano_gpt -s 1,64 --meta --out ckpt/
     """
     if meta:
-        _init_meta(target, input_shape, out, policy, seed, dtype, max_shard_size, force, json)
+        _init_meta(target, input_shape, out, policy, seed, dtype, max_shard_size, force, json,
+                   rule)
         return
     import initlab
+    from initlab.cli.common import output_file
 
-    try:
-        from safetensors.torch import save_model
-    except ImportError:
-        fail("saving needs the safetensors package: pip install safetensors")
-    model, p = _make_plan(target, input_shape, dtype, policy)
+    out = output_file(out, WEIGHT_SUFFIXES, "--out")  # before any work
+    model, p = _make_plan(target, input_shape, dtype, policy, rule, seed=seed, device=device)
     initlab.apply_plan(model, p, seed=seed)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        save_model(model, str(out))
-    except OSError as e:
-        fail(f"--out {out}: cannot write ({e})")
+    _save_weights(model, out)
     if json:
         print_json({"out": str(out), "seed": seed, "plan": p.to_dict()})
     else:
@@ -147,20 +162,46 @@ def init_cmd(
         console_err.print(f"wrote {s['elements_written']:,} values → [bold]{out}[/bold]")
 
 
+def _save_weights(model: object, out: Path) -> None:
+    """The model's weights at ``out``, in the format its extension names, written atomically
+    (:func:`initlab.files.atomic_output`): safetensors for ``.safetensors``, ``torch.save`` of
+    the state_dict for ``.pt``/``.pth``."""
+    from initlab.files import atomic_output
+
+    try:
+        with atomic_output(out) as tmp:
+            if out.suffix.lower() == ".safetensors":
+                try:
+                    from safetensors.torch import save_model
+                except ImportError:
+                    fail("saving .safetensors needs the safetensors package: pip install "
+                         "safetensors (or use --out weights.pt)")
+                save_model(model, str(tmp))
+            else:
+                import torch
+
+                torch.save(model.state_dict(), tmp)  # type: ignore[attr-defined]
+    except OSError as e:
+        fail(f"--out {out}: cannot write ({e.strerror or e})")
+
+
 def _init_meta(target: str, input_shape: str, out: Path, policy: str, seed: int, dtype: str,
-               max_shard_size: str, force: bool, json: bool) -> None:  # fmt: skip
+               max_shard_size: str, force: bool, json: bool,
+               rule: list[str] | None = None) -> None:  # fmt: skip
     """``init --meta``: plan on the meta model, then a streaming seed checkpoint."""
     import torch
 
     import initlab
+    from initlab.cli.common import checked, parse_rules
     from initlab.scale.checkpoint import write_seed_checkpoint
 
     pol = _check_policy(policy)
+    rules = checked(parse_rules, rule)
     try:
         with torch.device("meta"):
             model = load_model(target)
         x = make_input(model, parse_shape(input_shape), dtype)
-        p = initlab.plan(model, x, policy=pol)
+        p = initlab.plan(model, x, policy=pol, rules=rules)
     except InitError as e:
         fail(input_rejected(e, input_shape, dtype))
     try:

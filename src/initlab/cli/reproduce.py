@@ -78,6 +78,9 @@ def reproduce(
             return
         names = list(NAMES) if name is None or name.strip().lower() == "all" else [name]
         reps = [get_reproduction(n) for n in names]
+        from initlab.files import check_output_path, write_text_atomic
+
+        out = check_output_path(out, option="--out", directory=True, create=False)  # before any run
         if overrides and len(reps) > 1:
             raise InitError("--set applies to one reproduction; name it (initlab reproduce "
                             "NAME --set KEY=VALUE)")
@@ -87,7 +90,7 @@ def reproduce(
                 result = rep.run(quick=quick, **overrides)
             out.mkdir(parents=True, exist_ok=True)
             jpath = out / f"{rep.name}.json"
-            jpath.write_text(result.to_json())
+            write_text_atomic(jpath, result.to_json())
             fpath = plot_reproduction(result, out / f"{rep.name}.png") if plot else None
             results.append(result)
             files.append({"json": str(jpath), "figure": None if fpath is None else str(fpath)})

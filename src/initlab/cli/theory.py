@@ -139,7 +139,7 @@ def theory_cmd(
 def phase_cmd(
     activation: str = typer.Argument(..., help="Activation name: tanh, relu, gelu, silu..."),
     out: Path = typer.Option(
-        Path("initlab-out/phase.png"), "--out", help="Where to save the figure."
+        Path("initlab-out/phase.png"), "--out", help="Where to save the figure (.png, .svg, .pdf)."
     ),
     w_min: float = typer.Option(0.5, help="Smallest σ_w²."),
     w_max: float = typer.Option(4.0, help="Largest σ_w²."),
@@ -163,9 +163,11 @@ def phase_cmd(
     import numpy as np
 
     from initlab import theory
+    from initlab.cli.common import FIGURE_SUFFIXES, output_file
     from initlab.report.theory_figures import phase_diagram_figure
 
     try:
+        out = output_file(out, FIGURE_SUFFIXES, "--out")  # before the work
         act = _act(activation, param)
         for name, v in (
             ("--w-min", w_min),

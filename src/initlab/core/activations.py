@@ -809,8 +809,11 @@ def get_activation(activation: str | Activation | Callable[..., Any], **params: 
             )
         try:
             return factory(**params)
-        except TypeError as e:  # a parameter of the wrong type
-            raise InitError(f"activation {activation!r}: bad parameters {params}: {e}") from e
+        except (TypeError, ValueError) as e:  # a parameter of the wrong type ('abc' for alpha)
+            raise InitError(
+                f"activation {activation!r}: bad parameters {params} ({e}); parameters are "
+                "numbers, e.g. --param alpha=1.0 (see initlab gain --list)"
+            ) from None
     if callable(activation):
         if params:
             raise InitError("parameters are only accepted with an activation name, not a callable")

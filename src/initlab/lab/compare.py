@@ -44,6 +44,7 @@ from torch import nn
 from initlab.errors import InitError
 from initlab.lab.data import Split, load_dataset
 from initlab.lab.starts import Start, get_start
+from initlab.lab.sweep import split_top_level
 from initlab.lab.train import OPTIMIZERS, RunRecord, _loss_fn, train
 from initlab.lab.zoo import LAB_MODELS, build_model
 
@@ -221,7 +222,9 @@ def _gmean(values: Sequence[float]) -> float:
 
 def summarize(start: Start, runs: Sequence[RunRecord], threshold: float) -> StartSummary:
     """Aggregate the runs of one start (see :class:`StartSummary`)."""
-    accs = [r.final_test_accuracy if math.isfinite(r.final_test_accuracy) else 0.0 for r in runs]
+    # diverged runs have no accuracy (NaN): the mean is over the runs that finished, NaN if none
+    accs = [r.final_test_accuracy for r in runs
+            if not r.diverged and math.isfinite(r.final_test_accuracy)]
     losses = [r.final_train_loss for r in runs if math.isfinite(r.final_train_loss)]
     n_layers = max((len(r.extra.get("grad_var0", ())) for r in runs), default=0)
 
@@ -234,7 +237,7 @@ def summarize(start: Start, runs: Sequence[RunRecord], threshold: float) -> Star
         start=start.name,
         label=start.label,
         seeds=tuple(r.seed for r in runs),
-        accuracy_mean=statistics.fmean(accs),
+        accuracy_mean=statistics.fmean(accs) if accs else math.nan,
         accuracy_std=statistics.stdev(accs) if len(accs) > 1 else 0.0,
         final_loss_mean=statistics.fmean(losses) if losses else math.nan,
         diverged=sum(r.diverged for r in runs),
@@ -266,7 +269,7 @@ def _seeds(seeds: int | Sequence[int], seed: int) -> tuple[int, ...]:
 def _check(inits: Any, depth: Any, width: Any, epochs: Any, seed: Any, batch_size: Any,
            optimizer: Any, model: Any, lr: Any) -> tuple[Start, ...]:
     if isinstance(inits, str):
-        inits = _split_specs(inits)
+        inits = split_specs(inits)
     starts = tuple(get_start(s) for s in inits)
     if not starts:
         raise InitError("compare_inits: no starts given; e.g. inits=('zeros', 'he')")
@@ -410,22 +413,10 @@ def _verdict(model: nn.Module, x: torch.Tensor) -> str:
         return f"unreadable ({e})"
 
 
-def _split_specs(text: str) -> list[str]:
+def split_specs(text: str) -> list[str]:
     """Split ``"zeros,normal(std=0.1),critical(sigma_b2=0.05, q_star=1)"`` at top-level commas."""
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-            continue
-        depth += ch == "("
-        depth -= ch == ")"
-        cur += ch
-    out.append(cur.strip())
-    return [s for s in out if s]
+    return split_top_level(text, ",")
 
-
-split_specs = _split_specs
 
 __all__ = ["PROBE_BATCH", "ComparisonResult", "StartSummary", "compare_inits",
            "layer_grad_variance", "split_specs", "summarize"]

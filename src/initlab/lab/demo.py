@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 
 import torch
@@ -150,6 +150,9 @@ def run_demo(
     activations: Sequence[str] = ("tanh", "relu"),
     scheme_names: Sequence[str] | None = None,
     dtype: torch.dtype = torch.float64,
+    *,
+    device: str | torch.device = "cpu",
+    on_curve: Callable[[str, str], None] | None = None,
 ) -> DemoResult:
     """Initialize deep MLPs with each scheme and run the doctor on each (one forward + backward).
 
@@ -162,6 +165,9 @@ def run_demo(
         activations: activation names.
         scheme_names: a subset of :data:`DEMO_SCHEMES` (all by default).
         dtype: compute dtype.
+        device: where the networks run (the input is drawn on the CPU, then moved, so the
+            numbers do not depend on the device's generator).
+        on_curve: called as ``on_curve(activation, scheme)`` before each of the runs (progress).
 
     Examples:
         >>> r = run_demo(depth=10, width=64, batch=32, activations=("relu",))
@@ -177,11 +183,13 @@ def run_demo(
     if unknown:
         raise InitError(f"run_demo: unknown scheme(s) {unknown}; choose from {list(DEMO_SCHEMES)}")
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, width, generator=g, dtype=dtype)
+    x = torch.randn(batch, width, generator=g, dtype=dtype).to(device)
     curves = []
     for act_name in activations:
         for scheme in names:
-            net = deep_mlp(depth, width, width, width, act_name, head=False).to(dtype)
+            if on_curve is not None:
+                on_curve(act_name, scheme)
+            net = deep_mlp(depth, width, width, width, act_name, head=False).to(device, dtype)
             DEMO_SCHEMES[scheme][0].apply(net, x, seed=seed + 1)
             dx = doctor(net, x, seed=seed + 2)
             curves.append(_curve(act_name, scheme, dx))

@@ -68,8 +68,13 @@ BACKENDS = ("local", "ray")
 SCHEMA = "initlab.sweep/1"
 
 
-def _split_top(text: str, sep: str) -> list[str]:
-    """Split at ``sep`` (a whitespace class when " ") outside parentheses."""
+def split_top_level(text: str, sep: str = ",") -> list[str]:
+    """Split at ``sep`` (a whitespace class when " ") outside parentheses; empty parts dropped.
+
+    Examples:
+        >>> split_top_level("zeros, critical(sigma_b2=0.05, q_star=1),he")
+        ['zeros', 'critical(sigma_b2=0.05, q_star=1)', 'he']
+    """
     out, depth, cur = [], 0, ""
     for ch in text:
         if depth == 0 and (ch.isspace() if sep == " " else ch == sep):
@@ -184,12 +189,12 @@ def parse_grid(grid: str | Mapping[str, Sequence[Any]] | Grid) -> Grid:
                  for k, v in grid.items()]
     elif isinstance(grid, str):
         items = []
-        for token in _split_top(grid, " "):
+        for token in split_top_level(grid, " "):
             key, eq, rest = token.partition("=")
             if not eq or not key.strip() or not rest.strip():
                 raise InitError(f"grid: expected key=v1,v2,… but got {token!r} (e.g. "
                                 "'init=xavier,he depth=10,30 seed=0,1')")
-            items.append((key.strip(), _split_top(rest, ",")))
+            items.append((key.strip(), split_top_level(rest, ",")))
     else:
         raise InitError(f"grid must be a string like 'init=xavier,he depth=10,30' or a mapping, "
                         f"got {type(grid).__name__}")
@@ -670,6 +675,7 @@ __all__ = [
     "run_config",
     "run_id",
     "run_sweep",
+    "split_top_level",
     "summarize_runs",
     "varying_keys",
 ]

@@ -91,6 +91,12 @@ def activation_module(activation: Activation) -> nn.Module:
     from initlab.probe.hooks import ACTIVATION_TYPES
 
     act = get_activation(activation)  # InitError listing the names when unknown
+    if act.glu:
+        raise InitError(
+            f"activation {act.name!r} is a gated unit φ(a)·b of two inputs (it halves the "
+            "width), not an elementwise activation; the lab's models need one: use its gate "
+            "(silu for swiglu, gelu for geglu) or build the gated block in your own model"
+        )
     for cls, name in ACTIVATION_TYPES.items():
         if name == act.name and name != "prelu":
             return cls()

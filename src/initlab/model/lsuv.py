@@ -43,6 +43,7 @@ from initlab.errors import InitError
 from initlab.model.apply import generator_for, is_pretrained
 from initlab.model.structure import unwrap
 from initlab.model.trace import split_input
+from initlab.views import Rendered
 
 LSUV_LAYERS: tuple[type[nn.Module], ...] = (nn.Linear, nn.modules.conv._ConvNd)
 
@@ -75,7 +76,7 @@ class LSUVLayer:
 
 
 @dataclass(frozen=True)
-class LSUVReport:
+class LSUVReport(Rendered):
     """The result of :func:`lsuv`.
 
     Attributes:
@@ -115,18 +116,11 @@ class LSUVReport:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
-    def __rich__(self) -> Any:
-        from rich.table import Table
-
-        t = Table(title=f"LSUV: target std {self.target_std}, tol {self.tol}, "
-                  f"{self.forward_passes} forward + {self.layer_calls} layer calls")
-        for c in ("layer", "type", "iterations", "initial std", "final std", "scale", "ok"):
-            t.add_column(c)
-        for layer in self.layers:
-            t.add_row(layer.name, layer.type, str(layer.iterations), f"{layer.initial_std:.4g}",
-                      f"{layer.final_std:.4g}", f"{layer.scale:.4g}",
-                      "yes" if layer.converged else "[red]no[/red]")
-        return t
+    def __repr__(self) -> str:
+        """One line (a REPL shows this); ``rich.print`` it for the per-layer table."""
+        ok = sum(layer.converged for layer in self.layers)
+        return (f"LSUVReport({len(self.layers)} layers, {ok} converged to std "
+                f"{self.target_std} ± {self.tol}, {self.forward_passes} forward passes)")
 
 
 def _out_channel_dim(m: nn.Module) -> int:

@@ -63,12 +63,14 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as _F
 from torch.overrides import TorchFunctionMode
 
 from initlab.errors import InitError
 from initlab.model import specs as S
 from initlab.model.policies import ModelContext, ParamContext, Policy, get_policy
 from initlab.model.specs import Scheme, Target, resolve
+from initlab.views import Rendered
 
 #: The classes of Yang et al. 2022, Table 3 (plus the tied embedding/readout and finite tensors).
 CLASSES = ("input", "hidden", "output", "tied", "vector", "finite")
@@ -386,8 +388,17 @@ def mup_policy(c: ParamContext, m: ModelContext) -> tuple[Scheme, str]:
     extra: dict[str, Any] = {"mup": cls, "mup_in": m_in, "mup_out": m_out}
     parent = c.module_name.rpartition(".")[0]
     heads = dict(shapes.head_dims)
-    if c.role in _ATTN_ROLES and (c.module_name in heads or parent in heads):
+    # an attention projection: by its traced role (SDPA seen), or, for transformers' attention
+    # (eager included, where no SDPA call marks the roles), a weight of a module that keeps its
+    # logit scale in a float ``scaling`` attribute
+    hf_attn = c.fans is not None and isinstance(
+        getattr(shapes.modules.get(parent), "scaling", None), float)
+    if (c.role in _ATTN_ROLES or hf_attn) and (c.module_name in heads or parent in heads):
         extra["mup_head"] = heads.get(parent, heads.get(c.module_name))
+        att = parent if parent in heads else c.module_name
+        bs = getattr(shapes.modules.get(att), "scaling", None)
+        if isinstance(bs, float):  # transformers' attention: its logit scale at the base width
+            extra["mup_scaling"] = bs
     # the underlying policy's decision at the base shape: σ_base
     base_fans = None
     if c.fans is not None and b.fan_in is not None and b.fan_out is not None:
@@ -475,7 +486,7 @@ class ForwardChange:
 
 
 @dataclass(frozen=True)
-class MuTable:
+class MuTable(Rendered):
     """The per-parameter learning-rate and multiplier table of a μP plan, for one optimizer.
 
     Examples:
@@ -507,22 +518,6 @@ class MuTable:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.table import Table
-        from rich.text import Text
-
-        t = Table(title=f"μP table · optimizer {self.optimizer}")
-        for col in ("parameter", "shape", "class", "m_in", "m_out", "init std", "lr ×",
-                    "fwd ×"):
-            t.add_column(col, justify="right" if col not in ("parameter", "class") else "left")
-        for r in self.rows:
-            t.add_row(r.name, "×".join(map(str, r.shape)), r.cls, f"{r.m_in:g}", f"{r.m_out:g}",
-                      "" if r.std is None else f"{r.std:.4g}", f"{r.lr_mult:.4g}",
-                      f"{r.multiplier:.4g}")
-        yield t
-        for f in self.forward_changes:
-            yield Text(f"forward: {f.text}", style="yellow")
 
 
 def _lr_mult(cls: str, m_in: float, m_out: float, optimizer: str) -> float:
@@ -572,14 +567,19 @@ def table(plan: Any, optimizer: str = "adam") -> MuTable:
                 f"the readout sharing {r.name} is multiplied by 1/m_in = {mult:.4g} "
                 "(Table 8; tied to the embedding, so it cannot be absorbed in its init)"))
         if r.scheme.get("mup_head") is not None:
-            heads[r.module.rpartition(".")[0] or r.module] = int(r.scheme.get("mup_head"))
+            key = r.module.rpartition(".")[0] or r.module
+            heads[key] = (int(r.scheme.get("mup_head")), r.scheme.get("mup_scaling"))
         rows.append(MuRow(r.name, r.shape, cls, m_in, m_out, r.std, lr,
                           1.0 / lr if opt == "adamw" and lr > 0 else 1.0, mult, r.reason))
-    for mod, hd in sorted(heads.items()):
+    for mod, (hd, bs) in sorted(heads.items()):
+        how = (f"through its `scaling` attribute (base {float(bs):.4g} × d_base/d; eager and "
+               "sdpa alike)" if bs is not None else
+               "through every scaled_dot_product_attention call (hand-written attention is "
+               "refused)")
         changes.append(ForwardChange(
             "attention_scale", mod, None,
             f"{mod or 'model'}: attention logits × √(d_base/d) (1/d instead of 1/√d, base head "
-            f"dim {hd}); a no-op where the head dim does not grow"))
+            f"dim {hd}), {how}; a no-op where the head dim does not grow"))
     return MuTable(tuple(rows), opt, tuple(changes))
 
 
@@ -682,6 +682,24 @@ class _AttentionScale(TorchFunctionMode):
                 scale = 1.0 / math.sqrt(d)
             kwargs["scale"] = scale * math.sqrt(self.base / d)
             self.calls += 1
+        elif func is _F.multi_head_attention_forward:
+            # a mode is off while its handler runs, and re-entering it recurses: the SDPA call
+            # inside nn.MultiheadAttention (need_weights=False) is rescaled by swapping the
+            # name it looks up in torch.nn.functional for the duration of this call
+            sdpa = _F.scaled_dot_product_attention
+            mode = self
+
+            def scaled(q: torch.Tensor, *a: Any, **kw: Any) -> torch.Tensor:
+                d = q.size(-1)
+                kw["scale"] = (kw.get("scale") or 1.0 / math.sqrt(d)) * math.sqrt(mode.base / d)
+                mode.calls += 1
+                return sdpa(q, *a, **kw)
+
+            _F.scaled_dot_product_attention = scaled
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _F.scaled_dot_product_attention = sdpa
         return func(*args, **kwargs)
 
 
@@ -690,17 +708,41 @@ class MuWrapped(nn.Module):
     ``state_dict`` is the inner model's (keys prefixed ``model.``); ``.model`` is the model."""
 
     def __init__(self, model: nn.Module, changes: tuple[ForwardChange, ...],
-                 head_dim: int | None) -> None:
+                 head_dim: int | None,
+                 scalings: tuple[tuple[nn.Module, float], ...] = ()) -> None:
         super().__init__()
         self.model = model
         self.changes = changes
         self._head_dim = head_dim
+        self._scalings = scalings  # (attention module, its μP ``scaling``) for transformers
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if self._head_dim is None:
-            return self.model(*args, **kwargs)
-        with _AttentionScale(self._head_dim):
-            return self.model(*args, **kwargs)
+        with _scalings_set(self._scalings):
+            if self._head_dim is None:
+                return self.model(*args, **kwargs)
+            mode = _AttentionScale(self._head_dim)
+            with mode:
+                out = self.model(*args, **kwargs)
+            if mode.calls == 0:
+                raise InitError(
+                    "mup.wrap: the forward made no scaled_dot_product_attention call, so μP's "
+                    "1/d attention scale could not be applied: the model computes attention by "
+                    "hand (q @ kᵀ / √d, e.g. an 'eager' attention without a `scaling` "
+                    "attribute); build it with SDPA (transformers: attn_implementation='sdpa') "
+                    "or scale its logits by 1/d in its code")
+            return out
+
+
+@contextlib.contextmanager
+def _scalings_set(pairs: tuple[tuple[nn.Module, float], ...]) -> Iterator[None]:
+    old = [(m, m.scaling) for m, _ in pairs]
+    try:
+        for m, v in pairs:
+            m.scaling = v
+        yield
+    finally:
+        for m, v in old:
+            m.scaling = v
 
 
 def wrap(model: nn.Module, plan: Any) -> nn.Module:
@@ -725,10 +767,12 @@ def wrap(model: nn.Module, plan: Any) -> nn.Module:
         True
     """
     t = table(plan)
-    heads = {}
+    heads, base_scaling = {}, {}
     for r in plan.rows:
         if r.scheme.get("mup_head") is not None:
             heads[r.module] = int(r.scheme.get("mup_head"))
+            if r.scheme.get("mup_scaling") is not None:
+                base_scaling[r.module] = float(r.scheme.get("mup_scaling"))
     modules = dict(model.named_modules())
     for ch in t.forward_changes:
         if ch.kind != "output_multiplier":
@@ -743,11 +787,28 @@ def wrap(model: nn.Module, plan: Any) -> nn.Module:
             m.register_forward_pre_hook(_mha_guard(name), with_kwargs=True)
     if not heads:
         return model
-    dims = set(heads.values())
+    # transformers' attention modules (GPT-2, Llama, ... since v4.48) keep the logit scale in a
+    # float ``scaling`` attribute that every implementation (eager, sdpa, flash) reads: set it
+    # to the base model's own scaling × d_base/d during the forward (μP's 1/d, equal to the
+    # model at the base width, GPT-2's scale_attn_weights / scale_attn_by_inverse_layer_idx
+    # kept). Other attention goes through the SDPA rewrite.
+    scalings, rest = [], {}
+    for rname, hd in heads.items():
+        m = modules.get(rname)
+        if not isinstance(getattr(m, "scaling", None), float):
+            m = modules.get(rname.rpartition(".")[0])
+        d = getattr(m, "head_dim", None)
+        if (rname in base_scaling and isinstance(getattr(m, "scaling", None), float)
+                and isinstance(d, int)):
+            scalings.append((m, base_scaling[rname] * hd / d))
+        else:
+            rest[rname] = hd
+    pairs = tuple({id(m): (m, v) for m, v in scalings}.values())
+    dims = set(rest.values())
     if len(dims) > 1:
         raise InitError(f"mup.wrap: attention layers with different base head dims {sorted(dims)}"
                         "; wrap cannot rescale them with one rule")
-    return MuWrapped(model, t.forward_changes, dims.pop())
+    return MuWrapped(model, t.forward_changes, dims.pop() if dims else None, pairs)
 
 
 def _readout_module(plan: Any, modules: dict[str, nn.Module]) -> nn.Module:

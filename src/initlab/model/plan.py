@@ -316,6 +316,13 @@ class InitPlan:
     def __str__(self) -> str:
         return str(render(self, "text"))
 
+    def __repr__(self) -> str:
+        """One line (a REPL shows this): the counts; ``print(plan)`` for the table."""
+        s = self.summary()
+        return (f"InitPlan(model={self.model!r}, policy={self.policy!r}, {len(self.rows)} rows: "
+                f"{s['init']} written, {s['kept']} kept; {len(self.warnings)} warning(s); "
+                "print() it for the table)")
+
 
 def _pattern_str(p: Any) -> str:
     return p.__name__ if isinstance(p, type) else repr(p)

@@ -46,6 +46,7 @@ from typing import Any
 
 from torch import nn
 
+from initlab.core.activations import get_activation
 from initlab.core.fans import Fans
 from initlab.errors import InitError
 from initlab.model import specs as S
@@ -74,13 +75,11 @@ POLICY_OPTIONS: dict[str, tuple[str, ...]] = {
 #: Jozefowicz et al. 2015 (sec. 3, following Gers et al. 2000): LSTM forget-gate bias 1.
 LSTM_FORGET_BIAS = 1.0
 
-_XAVIER_ACTS = frozenset({"linear", "tanh", "sigmoid", "softsign", "hardtanh", "hardsigmoid"})
 #: Roles whose values the model intends (structure found them by use): its own init is kept.
 INTENDED_ROLES = frozenset({"log_param", "softplus_bias", "channel_scale", "attn_bias",
                             "learned_token"})  # fmt: skip
 #: Fedus et al. 2022 (Switch Transformer, sec. 2.4): the router's init scale reduced 10×.
 ROUTER_SCALE = 0.1
-_LECUN_ACTS = frozenset({"selu"})
 
 
 @dataclass(frozen=True)
@@ -308,6 +307,14 @@ def _rectifier(act: str, params: dict[str, Any]) -> bool:
     return act == "hardtanh" and float(params.get("min_val", -1.0)) >= 0.0
 
 
+def _textbook_scheme(act: str) -> str:
+    """The registry's guideline scheme of ``act``; a name it does not know is ReLU-like (He)."""
+    try:
+        return get_activation(act).textbook_scheme
+    except InitError:
+        return "he"
+
+
 _OWN = "no rule covers it: the model's own init"
 
 
@@ -315,9 +322,10 @@ def _by_activation(c: ParamContext) -> tuple[Scheme, str]:
     act = c.activation
     if c.glu == "gate":
         return S.lecun(), "gate of a gated unit: LeCun (unit-variance gate input)"
-    if act in _XAVIER_ACTS and not _rectifier(act, c.activation_params):
+    scheme = _textbook_scheme(act)
+    if scheme == "xavier" and not _rectifier(act, c.activation_params):
         return S.xavier(), f"followed by {act}: Xavier (Glorot & Bengio 2010)"
-    if act in _LECUN_ACTS:
+    if scheme == "lecun":
         return S.lecun(), "followed by selu: LeCun (Klambauer et al. 2017)"
     g = S.variance_gain(act, c.activation_params)
     what = "value half of " if c.glu == "value" else ""

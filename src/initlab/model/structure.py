@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from initlab.core.activations import ACTIVATION_MODULES, GLU_PRODUCTS
 from initlab.errors import InitError
 from initlab.model.attn_scale import (
     AttentionScale,
@@ -50,27 +51,8 @@ _VIEW_OPS = frozenset(
 _NORM_OPS = frozenset(
     {"layer_norm", "batch_norm", "group_norm", "instance_norm", "rms_norm", "normalize"}
 )
-_ACT_OPS = {
-    "relu": "relu",
-    "leaky_relu": "leaky_relu",
-    "elu": "elu",
-    "selu": "selu",
-    "celu": "celu",
-    "gelu": "gelu",
-    "silu": "silu",
-    "mish": "mish",
-    "softplus": "softplus",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "hardtanh": "hardtanh",
-    "relu6": "relu6",
-    "swish": "silu",
-    "softsign": "softsign",
-    "hardswish": "hardswish",
-    "hardsigmoid": "hardsigmoid",
-    "glu": "glu",
-    "prelu": "prelu",
-}
+#: functional op name → activation name: the registry's names, plus torch's aliases.
+_ACT_OPS = {**{n: n for n in ACTIVATION_MODULES.values()}, "swish": "silu", "glu": "glu"}
 _PARAM_OPS = {
     "linear": "linear",
     "conv1d": "conv",
@@ -87,7 +69,6 @@ _PARAM_OPS = {
     "batch_norm": "norm",
     "instance_norm": "norm",
 }
-_GLU_OF = {"silu": "swiglu", "gelu": "geglu", "relu": "reglu", "sigmoid": "glu"}
 _OUTPUT_OPS = frozenset({"softmax", "log_softmax", *_ACT_OPS})
 _ADD = frozenset({"add"})
 _SCALE = frozenset({"mul", "div", "truediv"})
@@ -804,7 +785,7 @@ class _Analysis:
                 other = m.inputs[1] if m.inputs[0] == used else m.inputs[0]
                 osrc, _, _ = self.backward_source(other)
                 if osrc is not None and osrc.func == "layer" and self.weight_layer(osrc):
-                    glu_name = _GLU_OF.get(act)
+                    glu_name = GLU_PRODUCTS.get(act)
                     if glu_name is None:
                         continue
                     gparams = {"approximate": params["approximate"]} if params else {}

@@ -28,11 +28,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from initlab.core.activations import get_activation
+from initlab.errors import InitError
 from initlab.probe.diagnosis import Finding, InputReport, LayerReport
 from initlab.probe.verdicts import Thresholds, per_layer_factor
-
-_XAVIER = frozenset({"tanh", "sigmoid", "softsign", "hardtanh", "linear"})
-_LECUN = frozenset({"selu"})
 
 _POLICY_CALL = {
     "xavier": "initlab.xavier_normal_(m.weight)",
@@ -43,12 +42,15 @@ _SCHEME_LABEL = {"xavier": "Xavier", "he": "He", "lecun": "LeCun"}
 
 
 def reference_scheme(activation: str | None) -> str:
-    """The scheme that keeps the signal of ``activation`` steady: xavier, he or lecun."""
-    if activation is None or activation in _XAVIER:
+    """The scheme that keeps the signal of ``activation`` steady: xavier, he or lecun (the
+    registry's :attr:`~initlab.core.activations.Activation.textbook_scheme`; no activation is
+    linear, an unknown one is taken as ReLU-like)."""
+    if activation is None:
         return "xavier"
-    if activation in _LECUN:
-        return "lecun"
-    return "he"
+    try:
+        return get_activation(activation).textbook_scheme
+    except InitError:
+        return "he"
 
 
 def reference_std(scheme: str, fan_in: float, fan_out: float, variance_gain: float) -> float:
@@ -360,11 +362,20 @@ def input_findings(inp: InputReport | None, th: Thresholds) -> list[Finding]:
             )
         ]
     out = []
-    stds = [s for s in inp.channel_std if math.isfinite(s)] or [inp.std]
-    means = list(inp.channel_mean) or [inp.mean or 0.0]
+    total = math.prod(inp.shape) if inp.shape else 0
+    per_channel = (total // inp.shape[inp.channel_axis]
+                   if inp.channel_axis is not None and inp.shape else total)
+    if per_channel >= 30 and inp.channel_std:
+        stds = [s for s in inp.channel_std if math.isfinite(s)] or [inp.std]
+        means = list(inp.channel_mean) or [inp.mean or 0.0]
+        n = per_channel
+    else:  # a few values per channel (batch ≤ 4...): judge the whole input, not noise
+        stds, means, n = [inp.std], [inp.mean or 0.0], max(total, 1)
+    # sampling noise of a standardized input: the mean of n N(0, 1) values has std 1/√n, so an
+    # offset below input_mean + 4/√n is not evidence (false alarm < 1e-4 per channel)
     bad_std = [s for s in stds if s > 0 and (s > th.input_std_band or s < 1 / th.input_std_band)]
     off = [abs(m) / s for m, s in zip(means, stds, strict=False) if s > 0]
-    if bad_std or (off and max(off) > th.input_mean):
+    if bad_std or (off and max(off) > th.input_mean + 4 / math.sqrt(n)):
         ev.update(channel_mean=tuple(means[:8]), channel_std=tuple(stds[:8]))
         out.append(
             Finding(

@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from initlab.files import write_text_atomic
 from initlab.lab.experiment import ExperimentResult
 from initlab.report.claims_figures import claim_png, effect_text
 
@@ -93,7 +94,7 @@ def write_claims_html(results: Sequence[ExperimentResult], path: str | Path,
     """Write :func:`claims_html` to ``path`` (parent folders created); return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(claims_html(results, title), encoding="utf-8")
+    write_text_atomic(path, claims_html(results, title))
     return path
 
 

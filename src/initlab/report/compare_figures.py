@@ -18,6 +18,7 @@ from typing import Any
 
 from rich.table import Table
 
+from initlab.files import write_text_atomic
 from initlab.lab.compare import ComparisonResult
 from initlab.report.figures import png_bytes, pyplot, save_png
 
@@ -71,6 +72,20 @@ def _loss_band(runs: Any) -> tuple[list[int], list[float], list[float], list[flo
     return xs, mean, lo, hi
 
 
+def _clip_loss_axis(ax: Any, result: ComparisonResult) -> float:
+    """A diverging (or exploding) run would squash every other curve into a line: the axis
+    stops at 100× the highest first-step loss, and the figure says so. Returns the top."""
+    first = [v[0] for v in (_finite_prefix(r.step_loss) for r in result.runs) if v]
+    peak = max((v for r in result.runs for v in _finite_prefix(r.step_loss)), default=0.0)
+    if not first or not (peak > 100 * max(first) or any(r.diverged for r in result.runs)):
+        return math.inf
+    top = 100 * max(first)
+    ax.set_ylim(top=top)
+    ax.text(0.99, 0.98, f"clipped at 100× the first loss ({top:.3g})", ha="right", va="top",
+            fontsize=8, transform=ax.transAxes, color="#555")
+    return top
+
+
 def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
                 classification: bool) -> None:
     crosses: list[tuple[int, float, str]] = []
@@ -93,14 +108,7 @@ def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
         else:
             ax_loss.plot([], [], color=col[start.name], label=label)
     ax_loss.set_yscale("log")
-    calm = [v for r in result.runs if not r.diverged for v in r.step_loss if math.isfinite(v)]
-    top = math.inf
-    if calm and any(r.diverged for r in result.runs):
-        # a diverging run would squash every other curve into a line: clip it, say so
-        top = max(calm) * 10
-        ax_loss.set_ylim(top=top)
-        ax_loss.text(0.99, 0.98, "diverging curves clipped at the top", ha="right", va="top",
-                     fontsize=8, transform=ax_loss.transAxes, color="#555")
+    top = _clip_loss_axis(ax_loss, result)
     for k, y, c in crosses:  # where a diverged run's loss stopped being finite
         ax_loss.plot(k, min(y, top / 1.5), "x", color=c, ms=9, mew=2)
     ax_loss.set_xlabel("step (mini-batch)")
@@ -114,12 +122,15 @@ def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
 
 def _grad_panel(ax: Any, result: ComparisonResult, col: dict[str, str], key: str,
                 when: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     for s in result.summaries:
         vals = getattr(s, key)
         pts = [(i + 1, v) for i, v in enumerate(vals) if math.isfinite(v) and v > 0]
         if pts:
             ax.plot(*zip(*pts, strict=True), "o-", color=col[s.start], label=s.label, ms=4)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer (input → output)")
     ax.set_ylabel("Var[∂L/∂W]")
     ax.set_title(f"weight-gradient variance per layer, {when}")
@@ -146,14 +157,19 @@ def compare_figure(result: ComparisonResult) -> Any:
     seeds = len(result.seeds)
     names = list(result.summaries)
     xs_b = range(len(names))
-    ax_acc.bar(xs_b, [100 * max(s.accuracy_mean, 0) for s in names],
+    def height(s: Any) -> float:  # a start whose every run diverged has no accuracy: no bar
+        return 100 * max(s.accuracy_mean, 0) if math.isfinite(s.accuracy_mean) else 0.0
+
+    ax_acc.bar(xs_b, [height(s) for s in names],
                yerr=[100 * s.accuracy_std for s in names] if seeds > 1 else None,
                color=[col[s.start] for s in names], alpha=0.85, capsize=4)
     for i, s in enumerate(names):
         pts = [100 * r.final_test_accuracy for r in result.runs_of(s.start)
-               if math.isfinite(r.final_test_accuracy)]
+               if not r.diverged and math.isfinite(r.final_test_accuracy)]
         ax_acc.plot([i] * len(pts), pts, "o", color="k", ms=3)
-        ax_acc.annotate(f"{100 * s.accuracy_mean:.1f}", (i, 100 * max(s.accuracy_mean, 0)),
+        word = (f"{100 * s.accuracy_mean:.1f}" if math.isfinite(s.accuracy_mean)
+                else "diverged:\nno accuracy")
+        ax_acc.annotate(word, (i, height(s)),
                         ha="center", va="bottom", fontsize=9, xytext=(0, 3),
                         textcoords="offset points")
     ax_acc.set_xticks(list(xs_b), [s.label for s in names], rotation=20, fontsize=9)
@@ -182,7 +198,7 @@ def plot_comparison(result: ComparisonResult, path: str | Path) -> Path:
 
 def _acc(s: Any, seeds: int) -> str:
     if not math.isfinite(s.accuracy_mean):
-        return "—"
+        return "— (diverged)" if s.diverged else "—"
     return f"{100 * s.accuracy_mean:.1f}%" + (f" ± {100 * s.accuracy_std:.1f}" if seeds > 1
                                               else "")
 
@@ -298,7 +314,7 @@ def write_compare_html(result: ComparisonResult, path: str | Path,
     """Write :func:`compare_html` to ``path`` (parent folders created); return it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(compare_html(result, png=png), encoding="utf-8")
+    write_text_atomic(path, compare_html(result, png=png))
     return path
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from rich import box
 from rich.console import Group
@@ -111,10 +112,28 @@ def demo_tables(result: DemoResult) -> Group:
     return Group(*items, notes)
 
 
+def _short(v: float) -> str:
+    """A tick label of at most 6 characters: 0, 0.5, 12, 3e+53."""
+    if v == 0:
+        return "0"
+    return f"{v:.2g}" if 1e-2 <= abs(v) < 1e3 else f"{v:.0e}"
+
+
 def demo_histograms(result: DemoResult, path: str | Path, activation: str,
-                    columns: int = 6) -> Path:
+                    columns: int = 6, dpi: int = 90) -> Path:
+    """Save :func:`demo_histograms_figure` as a PNG at ``path``; return the path."""
+    return save_png(demo_histograms_figure(result, activation, columns), path, dpi=dpi)
+
+
+def demo_histograms_figure(result: DemoResult, activation: str, columns: int = 6) -> Any:
     """CS231n-style grid for one activation: a row per scheme, a column per layer (evenly spaced
-    through depth), each panel the histogram of that layer's activations on the row's x range."""
+    through depth), each panel the histogram of that layer's activations.
+
+    Each panel has its own x range (±max|x|, or [0, max] for non-negative values such as ReLU
+    outputs; ticks at the ends and at 0), since the
+    scales differ by up to 1e50 between layers of one row (N(0, 1) on ReLU); the σ in each title
+    carries the scale. A layer whose values are all exactly 0 or not finite says so in words.
+    """
     import numpy as np
 
     plt = pyplot()
@@ -125,26 +144,43 @@ def demo_histograms(result: DemoResult, path: str | Path, activation: str,
         dx = c.diagnosis
         rows = [x for x in dx.layers if x.role == "activation" and x.index in dx.samples]
         picks = [rows[round(k * (len(rows) - 1) / max(columns - 1, 1))] for k in range(columns)]
-        vals = [np.asarray(dx.samples[x.index]) for x in picks]
-        vals = [v[np.isfinite(v)] for v in vals]
-        lim = max((float(np.abs(v).max()) for v in vals if len(v)), default=1.0) or 1.0
-        for k, (x, v) in enumerate(zip(picks, vals, strict=True)):
+        for k, x in enumerate(picks):
             ax = axes[r][k]
-            if len(v):
-                ax.hist(v, bins=30, range=(-lim, lim), color="#1f77b4")
+            raw = np.asarray(dx.samples[x.index], dtype=np.float64)
+            v = raw[np.isfinite(raw)]
+            lim = float(np.abs(v).max()) if len(v) else 0.0
             ax.set_yticks([])
             ax.tick_params(labelsize=6)
             pos = rows.index(x) + 1
-            ax.set_title(f"layer {pos}: σ {x.std:.1e}", fontsize=7)
+            if not len(v) or lim == 0:
+                word = "not finite" if not len(v) and len(raw) else "all exactly 0"
+                ax.text(0.5, 0.5, word, ha="center", va="center", fontsize=7,
+                        transform=ax.transAxes, color="#555")
+                ax.set_xticks([])
+                ax.set_title(f"layer {pos}", fontsize=7)
+            else:
+                lo, hi = min(float(v.min()), 0.0), max(float(v.max()), 0.0)
+                if lo < 0 < hi:  # both signs: symmetric, so that 0 sits in the middle
+                    lo, hi = -lim, lim
+                ax.hist(v, bins=30, range=(lo, hi), color="#1f77b4")
+                ax.set_xlim(lo, hi)
+                ticks = [t for t in (lo, 0.0, hi) if t != 0] + [0.0]
+                ax.set_xticks(sorted(ticks), [_short(t) for t in sorted(ticks)])
+                ax.set_title(f"layer {pos}: σ {x.std:.1e}", fontsize=7)
             if k == 0:
                 ax.set_ylabel(f"{c.scheme}\n{c.verdict}", fontsize=8)
-    fig.suptitle(f"{activation}: activation histograms through depth (one x range per row)",
-                 fontsize=10)
+    fig.suptitle(f"{activation}: activation histograms through depth (x range per panel: "
+                 "its own max|x|)", fontsize=10)
     fig.tight_layout()
-    return save_png(fig, path, dpi=90)
+    return fig
 
 
-def demo_figure(result: DemoResult, path: str | Path) -> Path:
+def demo_figure(result: DemoResult, path: str | Path, dpi: int = 110) -> Path:
+    """Save :func:`demo_depth_figure` as a PNG at ``path``; return the path."""
+    return save_png(demo_depth_figure(result), path, dpi=dpi)
+
+
+def demo_depth_figure(result: DemoResult) -> Any:
     """Std vs depth on a log axis, one line per scheme; one row per activation, columns for the
     activations and the gradients. Exact zeros are drawn on a floor line and labelled."""
     plt = pyplot()
@@ -175,13 +211,21 @@ def demo_figure(result: DemoResult, path: str | Path) -> Path:
             ax.set_title(f"{act}: {title}")
             ax.set_xlabel("layer")
             ax.grid(True, which="major", alpha=0.3)
-            if col == 0:
-                ax.legend(fontsize=8)
+    handles: dict[str, tuple[object, str]] = {}  # one legend for all panels, off the data
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab.split(" (")[0], (h, lab))  # one entry per scheme
+    fig.legend([h for h, _ in handles.values()], [lab for _, lab in handles.values()],
+               loc="upper center",
+               bbox_to_anchor=(0.5, 0.965), ncol=min(len(handles), 6), fontsize=8, frameon=False)
     fig.suptitle(
-        f"Signal through depth at initialization ({result.depth}×{result.width} MLP)", y=1.0
+        f"Signal through depth at initialization ({result.depth}×{result.width} MLP)", y=0.995
     )
-    fig.tight_layout()
-    return save_png(fig, path, dpi=110)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return fig
 
 
-__all__ = ["demo_figure", "demo_histograms", "demo_tables", "verdict"]
+__all__ = [
+    "demo_depth_figure", "demo_figure", "demo_histograms", "demo_histograms_figure",
+    "demo_tables", "verdict",
+]

@@ -30,6 +30,10 @@ def pyplot() -> Any:
     return plt
 
 
+#: The file formats a figure can be saved in (the extension decides).
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
 def save_png(fig: Any, path: str | Path, dpi: int = 100) -> Path:
     """Save ``fig`` as a PNG at ``path`` (parent folders created), close it, return the path.
 
@@ -69,4 +73,4 @@ def png_bytes(fig: Any, dpi: int = 90) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["png_bytes", "pyplot", "save_png"]
+__all__ = ["FIGURE_SUFFIXES", "png_bytes", "pyplot", "save_png"]

@@ -16,6 +16,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from initlab.files import write_text_atomic
 from initlab.probe.diagnosis import Diagnosis
 from initlab.report.doctor_figures import figure_png
 from initlab.report.doctor_table import sci
@@ -103,7 +104,7 @@ def write_diagnosis_html(dx: Any, path: str | Path, title: str | None = None) ->
     """Write :func:`diagnosis_html` to ``path`` (parent folders created); return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(diagnosis_html(dx, title), encoding="utf-8")
+    write_text_atomic(path, diagnosis_html(dx, title))
     return path
 
 

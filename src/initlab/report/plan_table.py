@@ -78,8 +78,9 @@ def plan_renderable(plan: InitPlan, width: int = 200) -> Group:
     return Group(*parts)
 
 
-def plan_text(plan: InitPlan, width: int = 200) -> str:
-    """The plan's table as plain text (``str(plan)``)."""
+def plan_text(plan: InitPlan, width: int = 100) -> str:
+    """The plan's table as plain text (``str(plan)``): 100 columns, so that it fits a usual
+    terminal; ``width=200`` adds the role, fans and gain columns."""
     buf = io.StringIO()
     Console(file=buf, width=width, color_system=None).print(plan_renderable(plan, width))
     return buf.getvalue()

@@ -33,40 +33,79 @@ def _save(fig: Any, path: str | Path) -> Path:
     return save_png(fig, path, dpi=120)
 
 
-def phase_diagram_figure(pd: PhaseDiagram, path: str | Path) -> Path:
+def phase_diagram_figure(pd: PhaseDiagram, path: str | Path, dpi: int = 120) -> Path:
+    """Save :func:`phase_diagram_plot` as a PNG at ``path``; return the path."""
+    return save_png(phase_diagram_plot(pd), path, dpi=dpi)
+
+
+def phase_diagram_plot(pd: PhaseDiagram) -> Any:
     """The (σ_w², σ_b²) plane coloured by log₁₀ ξ_c, the critical line χ₁ = 1 (white), and
-    contours of the trainable depth 6 ξ_c (Schoenholz et al. 2017, Figs. 1 and 5). Regions where
-    the length map has no fixed point are grey."""
+    contours of the trainable depth 6 ξ_c (Schoenholz et al. 2017, Figs. 1 and 5).
+
+    Where the length map has no fixed point (q^l grows without bound: ReLU-like activations for
+    σ_w² ≥ 2 with σ_b² > 0, GELU above its critical line) the plane is hatched grey and the
+    legend says so. The critical line is drawn only where it bounds a region with a fixed point:
+    inside the grey region χ₁ = 1 would hold at a fixed point the length map never reaches from
+    q⁰, which says nothing about the networks there. ReLU's critical line is the single point
+    (σ_w², σ_b²) = (2, 0): with any bias q^l grows without bound at σ_w² = 2."""
+    from matplotlib.patches import Patch
+
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     w, b = pd.sigma_w2, pd.sigma_b2
     xi = np.where(np.isfinite(pd.xi_c) & (pd.xi_c > 0), pd.xi_c, np.nan)
+    no_fp = np.asarray(pd.phase) == -1
     finite = xi[np.isfinite(xi)]
     vmax = float(np.log10(min(finite.max(), 1e4))) if finite.size else 1.0
-    ax.set_facecolor("#bbbbbb")
+    handles: list[Any] = []
     if len(w) > 1 and len(b) > 1:
         mesh = ax.pcolormesh(
             w, b, np.log10(np.clip(xi, 1e-2, 1e4)), shading="auto", cmap="viridis", vmax=vmax
         )
         fig.colorbar(mesh, ax=ax, label="log₁₀ ξ_c (correlation depth scale)")
-        depth = 6.0 * np.where(np.isfinite(xi), xi, 1e6)
-        levels = [lv for lv in _DEPTH_LEVELS if np.nanmin(depth) < lv < np.nanmax(depth)]
-        if levels:
-            cs = ax.contour(w, b, depth, levels=levels, colors="k", linewidths=0.7)
-            ax.clabel(cs, fmt=lambda v: f"6ξ_c={v:g}", fontsize=7)
+        depth = 6.0 * np.where(np.isfinite(xi), xi, np.nan)
+        finite_depth = depth[np.isfinite(depth)]
+        if finite_depth.size:
+            levels = [lv for lv in _DEPTH_LEVELS
+                      if finite_depth.min() < lv < min(finite_depth.max(), 1e3)]
+            if levels:
+                cs = ax.contour(w, b, np.where(no_fp, np.nan, depth), levels=levels[:4],
+                                colors="k", linewidths=0.7)
+                ax.clabel(cs, fmt=lambda v: f"6ξ_c={v:g}", fontsize=7)
+        if no_fp.any():
+            ax.contourf(w, b, no_fp.astype(float), levels=[0.5, 1.5], colors=["#bbbbbb"],
+                        hatches=["//"])
+            handles.append(Patch(facecolor="#bbbbbb", hatch="//",
+                                 label="no fixed point reached: qˡ grows without bound"))
     else:
         ax.scatter(*np.meshgrid(w, b), c=np.log10(np.clip(xi, 1e-2, 1e4)), cmap="viridis")
-    crit = np.asarray(pd.critical_sigma_w2)
+    crit = np.asarray(pd.critical_sigma_w2, dtype=np.float64)
     ok = np.isfinite(crit)
     if ok.any():
-        ax.plot(crit[ok], b[ok], color="white", lw=2.2, label="critical line χ₁ = 1")
-        ax.legend(loc="upper left", fontsize=8)
+        # is the grid point just left of the critical value inside a region with a fixed point?
+        col = np.clip(np.searchsorted(w, crit[ok]) - 1, 0, len(w) - 1)
+        inside = ~no_fp[np.flatnonzero(ok), col] if no_fp.size else np.ones(ok.sum(), bool)
+        bs, cw = b[ok][inside], crit[ok][inside]
+        if len(cw) > 1:
+            handles.insert(0, ax.plot(cw, bs, color="white", lw=2.2,
+                                      label="critical line χ₁ = 1")[0])
+        elif len(cw) == 1:
+            label = f"critical point χ₁ = 1 (σ_b² = {bs[0]:g} only)"
+            handles.insert(0, ax.plot(cw, bs, "o", color="white", ms=8, clip_on=False,
+                                      zorder=5, mec="k", label=label)[0])
+    if handles:
+        leg = ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
+        leg.get_frame().set_facecolor("#444444")
+        for text in leg.get_texts():
+            text.set_color("white")
     ax.set_xlim(w.min(), w.max())
     ax.set_ylim(b.min(), b.max())
     ax.set_xlabel("σ_w²")
     ax.set_ylabel("σ_b²")
-    ax.set_title(f"{pd.activation}: ordered (left) | chaotic (right)")
-    return _save(fig, path)
+    phases = set(np.unique(pd.phase).tolist())
+    sides = ["ordered (left)"] + (["chaotic (right)"] if 2 in phases else [])
+    ax.set_title(f"{pd.activation}: " + " | ".join(sides))
+    return fig
 
 
 def depth_scales_figure(pd: PhaseDiagram, path: str | Path) -> Path:
@@ -121,4 +160,6 @@ def propagation_figure(
     return _save(fig, path)
 
 
-__all__ = ["depth_scales_figure", "phase_diagram_figure", "propagation_figure"]
+__all__ = [
+    "depth_scales_figure", "phase_diagram_figure", "phase_diagram_plot", "propagation_figure",
+]

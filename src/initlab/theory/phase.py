@@ -165,6 +165,14 @@ class PhaseDiagram:
     phase: np.ndarray
     critical_sigma_w2: np.ndarray
 
+    def __repr__(self) -> str:
+        """One line (a REPL shows this): the grid and how many points each phase has; the
+        arrays are attributes, ``to_dict()`` has them all."""
+        counts = ", ".join(f"{PHASE_CODES[int(c)]} {int((self.phase == c).sum())}"
+                           for c in np.unique(self.phase))
+        return (f"PhaseDiagram({self.activation!r}, {len(self.sigma_w2)} σ_w² × "
+                f"{len(self.sigma_b2)} σ_b² points: {counts})")
+
     @property
     def trainable_depth(self) -> np.ndarray:
         """6 ξ_c (Schoenholz et al. 2017, Fig. 5)."""

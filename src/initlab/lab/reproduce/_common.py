@@ -135,19 +135,24 @@ def start_label(spec: str) -> str:
 def gaussian_fill_(model: nn.Module, sigma_w2: float, sigma_b2: float, seed: int = 0, *,
                    weights: str = "gaussian") -> nn.Module:
     """Mean-field init of every Linear: W ~ N(0, σ_w²/fan_in) (or σ_w·√(n/fan_in)·Haar
-    orthogonal), b ~ N(0, σ_b²) (Poole et al. 2016; Schoenholz et al. 2017)."""
-    from initlab.core import schemes
+    orthogonal), b ~ N(0, σ_b²) (Poole et al. 2016; Schoenholz et al. 2017).
 
+    Gaussian weights are the lab's ``meanfield(sigma_w2=…, sigma_b2=…)`` start (one registry of
+    starts, each parameter seeded by its name); the orthogonal variant (Pennington et al. 2017)
+    has no start, so it is drawn here."""
+    from initlab.core import schemes
+    from initlab.lab.starts import get_start
+
+    if weights != "orthogonal":
+        return get_start(f"meanfield(sigma_w2={float(sigma_w2)!r}, "
+                         f"sigma_b2={float(sigma_b2)!r})").apply(model, seed=seed)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in linears(model):
             fan_in = m.weight.shape[1]
-            if weights == "orthogonal":
-                schemes.orthogonal_(m.weight, gain=math.sqrt(sigma_w2), generator=g)
-                if m.weight.shape[0] > fan_in:  # tall: columns orthonormal; rows of norm² in/out
-                    m.weight.mul_(math.sqrt(m.weight.shape[0] / fan_in))
-            else:
-                schemes.normal_(m.weight, 0.0, math.sqrt(sigma_w2 / fan_in), generator=g)
+            schemes.orthogonal_(m.weight, gain=math.sqrt(sigma_w2), generator=g)
+            if m.weight.shape[0] > fan_in:  # tall: columns orthonormal; rows of norm² in/out
+                m.weight.mul_(math.sqrt(m.weight.shape[0] / fan_in))
             if m.bias is not None:
                 if sigma_b2 > 0:
                     schemes.normal_(m.bias, 0.0, math.sqrt(sigma_b2), generator=g)
