@@ -13,6 +13,7 @@ Shared rules, applied once here so every scheme obeys them:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
@@ -182,6 +183,63 @@ _REDRAW_CHUNK = 1 << 18
 _REDRAW_CHUNK_DEVICE = 1 << 24
 
 
+def _inward(a: float, b: float, dtype: torch.dtype) -> tuple[float, float]:
+    """[a, b] as the smallest and largest values of ``dtype`` inside it, so that comparing
+    values of that dtype with them (which rounds the bound to the dtype) is exact."""
+    import numpy as np
+
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    lo, hi = np_dtype(a), np_dtype(b)
+    if np.isfinite(lo) and float(lo) < a:
+        lo = np.nextafter(lo, np_dtype(np.inf))
+    if np.isfinite(hi) and float(hi) > b:
+        hi = np.nextafter(hi, np_dtype(-np.inf))
+    return float(lo), float(hi)
+
+
+def _replacement_pool(
+    n: int,
+    mass: float,
+    mean: float,
+    std: float,
+    bounds: tuple[float, float],
+    generator: torch.Generator | None,
+    like: torch.Tensor,
+) -> torch.Tensor:
+    """At least ``n`` values of N(mean, std²) restricted to ``bounds`` with probability
+    1 − 1e-9, drawn as N(mean, std²) with the values outside dropped (the number inside is
+    binomial; the draw allows for 6 of its standard deviations)."""
+    extra = n * (1.0 - mass) / mass
+    size = int(n + extra + 6.0 * math.sqrt(n * (1.0 - mass) / mass**2 + 1.0)) + 16
+    cand = torch.empty(size, dtype=like.dtype, device=like.device)
+    cand.normal_(mean, std, generator=generator)
+    return cand[(cand >= bounds[0]).logical_and_(cand <= bounds[1])]
+
+
+def _flatnonzero_sparse(mask: Any, words: Any) -> Any:
+    """Indices of the True entries of a 1-D bool array ``mask`` whose length is a multiple of 8.
+
+    NumPy's ``flatnonzero`` takes a branch-free loop only above 10 % density; on a 4.6 %-dense
+    mask (±2σ) it pays a branch misprediction per True entry (~0.7 ns per element scanned).
+    Read as 8-byte words the mask is ~31 % dense, so both passes here (the words holding a True,
+    then the bytes of those words) take the branch-free loop: ~0.4 ns per element. ``words`` is
+    a bool scratch array of ``len(mask) // 8``.
+
+    Examples:
+        >>> import numpy as np
+        >>> m = np.zeros(16, dtype=bool); m[[3, 9, 10]] = True
+        >>> _flatnonzero_sparse(m, np.empty(2, dtype=bool)).tolist()
+        [3, 9, 10]
+    """
+    import numpy as np
+
+    w = mask.view(np.uint64)
+    np.not_equal(w, 0, out=words)
+    hit = np.flatnonzero(words)
+    j = np.flatnonzero(w[hit].view(np.bool_))
+    return (hit[j >> 3] << 3) | (j & 7)
+
+
 def _redraw_fill(
     flat: torch.Tensor,
     mean: float,
@@ -191,50 +249,61 @@ def _redraw_fill(
     mass: float,
     generator: torch.Generator | None,
 ) -> None:
-    """N(mean, std²) on [a, b] by rejection, chunk by chunk: draw, find the values outside,
-    redraw them in batches sized so that one batch usually suffices (k/mass + 4σ + 16).
+    """N(mean, std²) on [a, b] by rejection, chunk by chunk: draw, find the values outside, put
+    fresh in-window draws in their places. Exact: each value outside is replaced by an
+    independent draw from the truncated law, whatever its position.
 
-    CPU float32/float64 chunks are scanned by NumPy on the tensor's own memory: torch's
-    ``nonzero`` on a boolean mask costs ~0.35× a ``normal_`` of the same length, NumPy's
-    compare + ``flatnonzero`` on a 5 %-dense mask ~0.15×."""
+    The replacements come from one pool drawn first (the expected count + 6σ, topped up in the
+    rare case it runs out), not from a draw per chunk. CPU float32/float64 chunks are scanned by
+    NumPy on the tensor's own memory: a window centred on 0 is tested as |x| > b (two passes,
+    not three) and the indices are found word by word (:func:`_flatnonzero_sparse`). torch's
+    ``nonzero`` costs ~0.35× a ``normal_`` of the same length, this scan ~0.2×."""
+    n = flat.numel()
+    lo, hi = _inward(a, b, flat.dtype)
     on_numpy = flat.device.type == "cpu" and flat.dtype in (torch.float32, torch.float64)
+    step = _REDRAW_CHUNK if on_numpy else _REDRAW_CHUNK_DEVICE
+    pool = _replacement_pool(int(n * (1.0 - mass)), mass, mean, std, (lo, hi), generator, flat)
+    used = 0
     if on_numpy:
         import numpy as np
 
         arr = flat.detach().numpy()
-        m1 = np.empty(min(_REDRAW_CHUNK, arr.size), dtype=bool)
-        m2 = np.empty_like(m1)
-    step = _REDRAW_CHUNK if on_numpy else _REDRAW_CHUNK_DEVICE
-    for start in range(0, flat.numel(), step):
+        pool_np = pool.numpy()
+        size = min(step, n)
+        outside, above = np.empty(size, dtype=np.bool_), np.empty(size, dtype=np.bool_)
+        absolute = np.empty(size, dtype=arr.dtype)
+        words = np.empty(size // 8, dtype=np.bool_)
+        centred = mean == 0 and lo == -hi
+    for start in range(0, n, step):
         chunk = flat[start : start + step]
         chunk.normal_(mean, std, generator=generator)
         if on_numpy:
             view = arr[start : start + step]
-            out1, out2 = m1[: view.size], m2[: view.size]
-            np.less(view, a, out=out1)
-            np.greater(view, b, out=out2)
-            np.logical_or(out1, out2, out=out1)
-            bad = np.flatnonzero(out1)
-        else:
-            bad = torch.nonzero((chunk < a).logical_or_(chunk > b)).view(-1)
-        while len(bad):
-            k = len(bad)
-            extra = k * (1.0 - mass) / mass
-            cand = torch.empty(
-                int(k + extra + 4.0 * math.sqrt(extra + 1.0)) + 16,
-                dtype=flat.dtype,
-                device=flat.device,
-            ).normal_(mean, std, generator=generator)
-            if on_numpy:
-                c = cand.numpy()
-                ok = c[(c >= a) & (c <= b)]
-                take = min(k, ok.size)
-                view[bad[:take]] = ok[:take]
+            m = outside[: view.size]
+            if centred:
+                np.abs(view, out=absolute[: view.size])
+                np.greater(absolute[: view.size], hi, out=m)
             else:
-                ok = cand[(cand >= a).logical_and_(cand <= b)]
-                take = min(k, ok.numel())
-                chunk[bad[:take]] = ok[:take]
-            bad = bad[take:]
+                np.less(view, lo, out=m)
+                np.logical_or(m, np.greater(view, hi, out=above[: view.size]), out=m)
+            if view.size % 8 == 0:
+                bad = _flatnonzero_sparse(m, words[: view.size // 8])
+            else:
+                bad = np.flatnonzero(m)
+            k = bad.size
+        else:
+            bad = torch.nonzero((chunk < lo).logical_or_(chunk > hi)).view(-1)
+            k = bad.numel()
+        while used + k > pool.numel():  # rare (≤ 1e-9): top the pool up
+            more = _replacement_pool(k, mass, mean, std, (lo, hi), generator, flat)
+            pool, used = torch.cat([pool[used:], more]), 0
+            if on_numpy:
+                pool_np = pool.numpy()
+        if on_numpy:
+            view[bad] = pool_np[used : used + k]
+        else:
+            chunk[bad] = pool[used : used + k]
+        used += k
 
 
 def _tail_acceptance(alpha: float) -> float:
