@@ -240,6 +240,57 @@ def _flatnonzero_sparse(mask: Any, words: Any) -> Any:
     return (hit[j >> 3] << 3) | (j & 7)
 
 
+class _Replacer:
+    """Finds the values of each drawn chunk outside [lo, hi] and puts the next values of the pool
+    in their places, chunk after chunk; indices it has no pool value for are kept in
+    ``leftover`` for the caller to fill once every chunk is drawn (so that the generator is
+    used in the same order whichever thread runs the scans).
+
+    CPU float32/float64 chunks are scanned by NumPy on the tensor's own memory: a window
+    centred on 0 as |x| > hi (two passes, not three), indices found word by word
+    (:func:`_flatnonzero_sparse`); elsewhere by torch's ``nonzero``."""
+
+    def __init__(self, flat: torch.Tensor, lo: float, hi: float, mean: float,
+                 pool: torch.Tensor, step: int) -> None:  # fmt: skip
+        self.flat, self.lo, self.hi, self.pool, self.used = flat, lo, hi, pool, 0
+        self.leftover: list[Any] = []
+        self.on_numpy = flat.device.type == "cpu" and flat.dtype in (torch.float32, torch.float64)
+        if self.on_numpy:
+            import numpy as np
+
+            self.arr, self.pool_np = flat.detach().numpy(), pool.numpy()
+            size = min(step, flat.numel())
+            self.outside, self.above = np.empty(size, np.bool_), np.empty(size, np.bool_)
+            self.absolute = np.empty(size, self.arr.dtype)
+            self.words = np.empty(size // 8, np.bool_)
+            self.centred = mean == 0 and lo == -hi
+
+    def __call__(self, start: int, stop: int) -> None:
+        if self.on_numpy:
+            import numpy as np
+
+            view, k = self.arr[start:stop], stop - start
+            m = self.outside[:k]
+            if self.centred:
+                np.abs(view, out=self.absolute[:k])
+                np.greater(self.absolute[:k], self.hi, out=m)
+            else:
+                np.less(view, self.lo, out=m)
+                np.logical_or(m, np.greater(view, self.hi, out=self.above[:k]), out=m)
+            bad = (_flatnonzero_sparse(m, self.words[: k // 8]) if k % 8 == 0
+                   else np.flatnonzero(m))  # fmt: skip
+            take = min(bad.size, self.pool_np.size - self.used)
+            view[bad[:take]] = self.pool_np[self.used : self.used + take]
+        else:
+            chunk = self.flat[start:stop]
+            bad = torch.nonzero((chunk < self.lo).logical_or_(chunk > self.hi)).view(-1)
+            take = min(bad.numel(), self.pool.numel() - self.used)
+            chunk[bad[:take]] = self.pool[self.used : self.used + take]
+        self.used += take
+        if take < len(bad):
+            self.leftover.append(bad[take:] + start)
+
+
 def _redraw_fill(
     flat: torch.Tensor,
     mean: float,
@@ -253,57 +304,39 @@ def _redraw_fill(
     fresh in-window draws in their places. Exact: each value outside is replaced by an
     independent draw from the truncated law, whatever its position.
 
-    The replacements come from one pool drawn first (the expected count + 6σ, topped up in the
-    rare case it runs out), not from a draw per chunk. CPU float32/float64 chunks are scanned by
-    NumPy on the tensor's own memory: a window centred on 0 is tested as |x| > b (two passes,
-    not three) and the indices are found word by word (:func:`_flatnonzero_sparse`). torch's
-    ``nonzero`` costs ~0.35× a ``normal_`` of the same length, this scan ~0.2×."""
+    The replacements come from one pool drawn first (the expected count + 6σ); in the rare case
+    it runs dry (≤ 1e-9) the rest are drawn after the last chunk. torch's CPU ``normal_`` runs on
+    one thread whatever ``torch.get_num_threads()`` says (its generator is sequential), so when
+    torch may use more than one thread the scan of chunk i runs on a second thread while chunk
+    i + 1 is drawn: the values are the same either way, since the generator is used in the same
+    order (pool, chunks, top-ups)."""
     n = flat.numel()
     lo, hi = _inward(a, b, flat.dtype)
-    on_numpy = flat.device.type == "cpu" and flat.dtype in (torch.float32, torch.float64)
-    step = _REDRAW_CHUNK if on_numpy else _REDRAW_CHUNK_DEVICE
+    step = _REDRAW_CHUNK if flat.device.type == "cpu" else _REDRAW_CHUNK_DEVICE
     pool = _replacement_pool(int(n * (1.0 - mass)), mass, mean, std, (lo, hi), generator, flat)
-    used = 0
-    if on_numpy:
-        import numpy as np
+    replace = _Replacer(flat, lo, hi, mean, pool, step)
+    spans = [(s, min(s + step, n)) for s in range(0, n, step)]
+    if replace.on_numpy and len(spans) > 2 and torch.get_num_threads() > 1:
+        from concurrent.futures import ThreadPoolExecutor
 
-        arr = flat.detach().numpy()
-        pool_np = pool.numpy()
-        size = min(step, n)
-        outside, above = np.empty(size, dtype=np.bool_), np.empty(size, dtype=np.bool_)
-        absolute = np.empty(size, dtype=arr.dtype)
-        words = np.empty(size // 8, dtype=np.bool_)
-        centred = mean == 0 and lo == -hi
-    for start in range(0, n, step):
-        chunk = flat[start : start + step]
-        chunk.normal_(mean, std, generator=generator)
-        if on_numpy:
-            view = arr[start : start + step]
-            m = outside[: view.size]
-            if centred:
-                np.abs(view, out=absolute[: view.size])
-                np.greater(absolute[: view.size], hi, out=m)
-            else:
-                np.less(view, lo, out=m)
-                np.logical_or(m, np.greater(view, hi, out=above[: view.size]), out=m)
-            if view.size % 8 == 0:
-                bad = _flatnonzero_sparse(m, words[: view.size // 8])
-            else:
-                bad = np.flatnonzero(m)
-            k = bad.size
-        else:
-            bad = torch.nonzero((chunk < lo).logical_or_(chunk > hi)).view(-1)
-            k = bad.numel()
-        while used + k > pool.numel():  # rare (≤ 1e-9): top the pool up
-            more = _replacement_pool(k, mass, mean, std, (lo, hi), generator, flat)
-            pool, used = torch.cat([pool[used:], more]), 0
-            if on_numpy:
-                pool_np = pool.numpy()
-        if on_numpy:
-            view[bad] = pool_np[used : used + k]
-        else:
-            chunk[bad] = pool[used : used + k]
-        used += k
+        with ThreadPoolExecutor(max_workers=1) as scanner:
+            pending = []
+            for start, stop in spans:
+                flat[start:stop].normal_(mean, std, generator=generator)
+                pending.append(scanner.submit(replace, start, stop))
+            for f in pending:
+                f.result()  # re-raises what the scan raised
+    else:
+        for start, stop in spans:
+            flat[start:stop].normal_(mean, std, generator=generator)
+            replace(start, stop)
+    for idx in replace.leftover:
+        idx_t = torch.as_tensor(idx, device=flat.device)
+        more = _replacement_pool(len(idx), mass, mean, std, (lo, hi), generator, flat)
+        while more.numel() < len(idx):
+            extra = _replacement_pool(len(idx), mass, mean, std, (lo, hi), generator, flat)
+            more = torch.cat([more, extra])
+        flat[idx_t] = more[: len(idx)]
 
 
 def _tail_acceptance(alpha: float) -> float:
