@@ -16,9 +16,9 @@ from tests.real.models import ALL_NAMES, RealModel, build
 
 import initlab
 
-#: Models whose own or ``auto`` start the doctor may rate unhealthy (none today: Whisper's
-#: encoder, ~1e-4 of its decoder's gradient through cross-attention, has its own gradient
-#: reference since stacks are told apart).
+#: Models whose own or ``auto`` start the doctor may rate unhealthy: none. (Whisper's encoder,
+#: ~1e-4 of its decoder's gradient through cross-attention, has its own gradient reference; its
+#: tiny config has 2 layers per stack, since a 1-block stack has no depth trend: docs/doctor.md.)
 KNOWN: set[str] = set()
 
 

@@ -19,7 +19,9 @@ A record is
 
 * ``vanishing`` if d < 1/``band`` and f < 1/``trend`` (forward), or its gradient rms is below
   1/``band`` of the output-side gradient with gradients growing by more than ``trend`` per layer
-  toward the output (backward); or anywhere d < 1/``extreme``, or the rms is exactly 0;
+  toward the output (backward; for a layer repeated along depth the output-side gradient is the
+  same layer's nearest the output, since q/k projections get small gradients at init by
+  design); or anywhere d < 1/``extreme``, or the rms is exactly 0;
 * ``exploding``: the mirror image (d > ``band`` and f > ``trend``, or d > ``extreme``);
 * ``saturated``: share of pre-activations with φ'(x) < ``sat_derivative`` ≥ ``saturated``
   (tanh, sigmoid, hardtanh, GELU... not the ReLU family);
@@ -292,8 +294,18 @@ def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) 
     stack_refs = _stack_grad_refs(rows, out_start, names)
     grefs = [stack_refs.get(_stack_of(r.get("name", ""), names) or "", gref) for r in rows]
     flags: list[list[str]] = [[] for _ in rows]
-    for members in _groups(rows[:out_start]).values():
-        _trend_flags(rows, members, ref, grefs, th, flags)
+    for (_, group), members in _groups(rows[:out_start]).items():
+        if "|" in group and len(members) >= th.min_layers:
+            # a layer repeated along depth: its gradient is compared with the same layer
+            # nearest the output (q/k projections and the norms feeding them get small
+            # gradients at init by design; only a decay along depth is vanishing)
+            last = next((rows[i]["grad_rms"] for i in reversed(members)
+                         if _ok(rows[i].get("grad_rms")) and rows[i]["grad_rms"] > 0), None)
+            local = [last if last is not None and i in members else gr
+                     for i, gr in enumerate(grefs)]  # fmt: skip
+            _trend_flags(rows, members, ref, local, th, flags)
+        else:
+            _trend_flags(rows, members, ref, grefs, th, flags)
     _output_flags(rows, out_start, ref, th, flags)
     _local_flags(rows, th, flags)
     _join_units(rows)
