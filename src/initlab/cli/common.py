@@ -18,6 +18,20 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise SystemExit(code)
 
 
+def interrupted(mark: int = 0, detail: str = "") -> NoReturn:
+    """A Ctrl-C ends the command: one red line on stderr saying what was left, exit 2.
+
+    The line is :func:`initlab.files.interrupt_note` — ``interrupted: nothing was written``, or
+    the files completed since ``mark`` (:func:`initlab.files.write_mark`) — and ``detail``
+    (what the command kept, e.g. finished runs) in parentheses.
+    """
+    from initlab.files import interrupt_note
+
+    line = interrupt_note(mark) + (f" ({detail})" if detail else "")
+    console_err.print(f"[bold red]{line}[/bold red]", highlight=False, soft_wrap=True)
+    raise SystemExit(2)
+
+
 def print_json(data: Any) -> None:
     """Write ``data`` as JSON on stdout (plain, no colour, so it can be piped)."""
     sys.stdout.write(json.dumps(data, indent=2, default=_default) + "\n")

@@ -82,10 +82,11 @@ def sweep(
                       f"{result.total} in the grid → [bold]{result.store}[/bold] "
                       f"({result.seconds:.1f} s)")
         console.print(f"see it: initlab sweep show {result.store}")
-    if result.interrupted:
-        console_err.print(f"[yellow]interrupted: {result.skipped + result.ran} of "
-                          f"{result.total} runs are in the store; --resume continues[/yellow]")
-        raise typer.Exit(130)
+    if result.interrupted:  # the store holds every finished run (one transaction each)
+        console_err.print(f"[bold red]interrupted: {result.skipped + result.ran} of "
+                          f"{result.total} runs are in the store {result.store}; --resume "
+                          "continues[/bold red]", highlight=False, soft_wrap=True)
+        raise SystemExit(2)
 
 
 @sweep_app.command("show")
