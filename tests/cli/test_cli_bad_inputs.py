@@ -46,9 +46,20 @@ BAD_VALUE = [
     ["coordcheck", "initlab.lab.coordcheck:mlp", "--widths", "a,b"],
     ["explore", "--port", "-5", "--no-open", "--no-warm"],
 ]
+#: every command that runs a model takes --device; a bad one is refused before any work
+DEVICE_COMMANDS = [
+    ["compare", "--epochs", "1"],
+    ["coordcheck", "initlab.lab.coordcheck:mlp"],
+    ["claims", "symmetry", "--quick"],
+    ["reproduce", "he2015", "--quick"],
+    ["sweep", "--grid", "depth=1", "--store", "s.sqlite"],
+    ["explore", "--no-open", "--no-warm"],
+]
+BAD_VALUE += [[*c, "--device", "gpu"] for c in DEVICE_COMMANDS]
 if not torch.cuda.is_available():
     BAD_VALUE += [["doctor", MLP, "-s", "4,32", "--device", "cuda"],
                   ["demo", "--device", "cuda", "--depth", "2"]]
+    BAD_VALUE += [[*c, "--device", "cuda"] for c in DEVICE_COMMANDS]
 
 BAD_PATH = [
     *[[*TINY_DEMO, "--out", p] for p in ("f/x.png", "x.txt", "d", "noext")],
@@ -102,7 +113,7 @@ def _one_line(err: str, argv: list[str]) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [pytest.param(a, id="value:" + " ".join(a[:4])) for a in BAD_VALUE]
+    [pytest.param(a, id="value:" + " ".join(a[:4] + a[-2:])) for a in BAD_VALUE]
     + [pytest.param(a, id="path:" + " ".join(a[:1] + a[-2:])) for a in BAD_PATH]
     + [pytest.param(a, id="large:" + " ".join(a[:4])) for a in TOO_LARGE],
 )

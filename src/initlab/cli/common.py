@@ -168,37 +168,19 @@ def first_embedding(model: Any) -> Any:
 
 
 def check_device(device: str, option: str = "--device") -> Any:
-    """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` → a ``torch.device`` that exists here.
+    """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` → a ``torch.device`` that exists here
+    (:func:`initlab.devices.resolve_device`, its messages naming ``option``).
 
     Raises:
         InitError: a malformed name, or a device this machine or this torch build lacks.
+
+    Examples:
+        >>> check_device("cpu")
+        device(type='cpu')
     """
-    import torch
+    from initlab.devices import resolve_device
 
-    from initlab.errors import InitError
-
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InitError(
-            f"{option}: {device!r} is not a device name; use cpu, cuda, cuda:N or mps"
-        ) from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise InitError(
-                f"{option} {device}: this torch build or machine has no CUDA device "
-                f"(torch {torch.__version__}); use --device cpu"
-            )
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise InitError(
-                f"{option} {device}: only {torch.cuda.device_count()} CUDA device(s) here "
-                f"(cuda:0…cuda:{torch.cuda.device_count() - 1})"
-            )
-    elif dev.type == "mps" and not torch.backends.mps.is_available():
-        raise InitError(f"{option} {device}: no MPS device here; use --device cpu")
-    elif dev.type not in ("cpu", "cuda", "mps"):
-        raise InitError(f"{option}: {device!r} is not supported; use cpu, cuda, cuda:N or mps")
-    return dev
+    return resolve_device(device, option=option)
 
 
 def make_input(

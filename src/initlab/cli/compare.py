@@ -41,6 +41,7 @@ def compare(
     html: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report."),
     json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     progress: bool = typer.Option(True, help="Progress bars (--no-progress to hide)."),
+    device: str = typer.Option("cpu", help="Device to train on (cpu, cuda, cuda:1, mps)."),
 ) -> None:
     """Train the same model once per start and seed; compare loss curves and accuracy.
 
@@ -55,6 +56,7 @@ def compare(
     from initlab.cli.common import (
         FIGURE_SUFFIXES,
         HTML_SUFFIXES,
+        check_device,
         check_memory,
         checked,
         output_file,
@@ -73,6 +75,7 @@ def compare(
     from initlab.lab.zoo import activation_module
 
     checked(activation_module, activation)  # unknown or gated activation: refused before work
+    dev = checked(check_device, device)
     names = split_specs(inits)
     mark = write_mark()
     prog = None
@@ -108,7 +111,7 @@ def compare(
                 width=width, epochs=epochs, seeds=seeds, seed=seed, lr=lr,
                 batch_size=batch_size, optimizer=optimizer, standardize=standardize,
                 n_train=n_train, n_test=n_test, threshold=threshold, on_step=on_step,
-                on_run=on_run)
+                on_run=on_run, device=dev)
         finally:
             if prog is not None:
                 prog.stop()
