@@ -24,7 +24,7 @@ from initlab.scale import checkpoint as ckpt
 from initlab.scale.checkpoint import INDEX_NAME, load_seed_checkpoint, write_seed_checkpoint
 from initlab.scale.distcp import METADATA_NAME
 
-from .test_checkpoint import RULES, X, Mixed, _eager_reference
+from .test_checkpoint import RULES, Mixed, X, _eager_reference
 
 pytestmark = pytest.mark.skipif(
     not torch.distributed.is_available(), reason="torch built without torch.distributed"
@@ -113,7 +113,7 @@ def test_fsdp2_ranks_load_both_formats_with_dcp(tmp_path):
     the DCP checkpoint and (HuggingFaceStorageReader) from the safetensors one; each rank's
     shards equal the single-process init (checks in tests/scale/distcp_worker.py)."""
     import torch.distributed.fsdp
-    import torch.distributed.tensor  # noqa: F401  (imported once, before the fork)
+    import torch.distributed.tensor  # (imported once, before the fork)
     import torch.multiprocessing as mp
 
     from . import distcp_worker

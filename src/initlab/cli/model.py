@@ -202,8 +202,8 @@ def _save_weights(model: object, out: Path) -> None:
 
 
 def _init_meta(target: str, input_shape: str, out: Path, policy: str, seed: int, dtype: str,
-               max_shard_size: str, force: bool, json: bool,
-               rule: list[str] | None = None, ckpt_format: str = "safetensors") -> None:  # fmt: skip
+               max_shard_size: str, force: bool, json: bool, rule: list[str] | None = None,
+               ckpt_format: str = "safetensors") -> None:  # fmt: skip
     """``init --meta``: plan on the meta model, then a streaming seed checkpoint."""
     import torch
 
