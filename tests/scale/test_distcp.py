@@ -160,6 +160,29 @@ def test_interrupted_dcp_write_leaves_no_metadata(tmp_path, monkeypatch):
         _dcp_load(Mixed().state_dict(), checkpoint_id=str(out))
 
 
+class _WithEmpty(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.empty = torch.nn.Linear(4, 0)  # a (0, 4) weight: streams no block
+        self.out = torch.nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(x) + self.empty(x).sum()
+
+
+def test_dcp_empty_and_bfloat16_tensors(tmp_path):
+    x = torch.zeros(1, 4)
+    with torch.device("meta"):
+        meta = _WithEmpty().to(torch.bfloat16)
+    write_seed_checkpoint(meta, initlab.plan(meta, x), tmp_path / "c", seed=3, format="dcp")
+    ref = _WithEmpty().to(torch.bfloat16)
+    initlab.init(ref, x, seed=3)
+    got = {k: torch.zeros_like(v) for k, v in ref.state_dict().items()}
+    _dcp_load(got, checkpoint_id=str(tmp_path / "c"))
+    assert got["empty.weight"].shape == (0, 4) and got["out.weight"].dtype == torch.bfloat16
+    assert all(torch.equal(got[k], v) for k, v in ref.state_dict().items())
+
+
 def test_dcp_bad_inputs(tmp_path):
     with torch.device("meta"):
         meta = torch.nn.Linear(4, 4)

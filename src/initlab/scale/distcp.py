@@ -91,7 +91,9 @@ def _values(entry: Any, seed: int, defaults: Any) -> torch.Tensor:
 
     n = math.prod(entry.shape)
     chunks = ck._stream(entry, seed, defaults)
-    first = next(chunks)
+    first = next(chunks, None)
+    if first is None:  # an empty tensor streams no block
+        return torch.empty(entry.shape, dtype=entry.dtype)
     if first.numel() == n:  # one chunk: already the whole tensor (no second copy)
         out = first.reshape(entry.shape)
     else:
