@@ -326,11 +326,15 @@ def reproduction_figure(result: ExperimentResult) -> Any:
 
 def plot_reproduction(result: ExperimentResult, path: str | Path) -> Path:
     """Draw the reproduction's figure and save it to ``path`` (parents created); returns it."""
+    from initlab.files import atomic_output
+
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     fig = reproduction_figure(result)
-    fig.savefig(p, dpi=110)
-    _plt().close(fig)
+    try:
+        with atomic_output(p) as tmp:  # an interrupted save leaves no partial figure
+            fig.savefig(tmp, format=p.suffix[1:].lower() or "png", dpi=110)
+    finally:
+        _plt().close(fig)
     return p
 
 
