@@ -180,11 +180,15 @@ def interrupt_note(mark: int = 0) -> str:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
     On an exception (``KeyboardInterrupt`` included) the temporary file is removed and ``path``
     is left as it was: no half-written file ever carries the final name.
+
+    The temporary name ends in ``.part`` + the target's extension (writers that pick a format by
+    extension accept it); ``suffix`` replaces that ending, e.g. ``".part"`` where readers glob
+    the extension (sharded-checkpoint readers list every ``*.safetensors`` in a directory).
 
     Examples:
         >>> import tempfile, pathlib
@@ -197,7 +201,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(os.fspath(path))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=target.parent
+        prefix=f".{target.name}.",
+        suffix=".part" + target.suffix if suffix is None else suffix,
+        dir=target.parent,
     )
     os.close(fd)
     tmp = Path(tmp_name)
