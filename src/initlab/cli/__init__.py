@@ -9,6 +9,7 @@ problems (``--strict``), 2 bad usage or input (one red line, never a traceback) 
 from __future__ import annotations
 
 import importlib
+from typing import Any, NoReturn
 
 import typer
 
@@ -76,17 +77,47 @@ def main(argv: list[str] | None = None) -> None:
 
     mark = write_mark()
     try:
-        app(args=argv, standalone_mode=True)
+        # not standalone: typer hands back its usage errors and exit codes instead of printing
+        # a boxed error and exiting, so a usage mistake is the same one red line as the others
+        code = app(args=argv, standalone_mode=False)
     except InitError as e:
         fail(str(e))
     except KeyboardInterrupt:
         interrupted(mark)
-    except SystemExit as e:
-        # typer turns a Ctrl-C inside a command into a silent exit 130: say what happened
-        if e.code == 130 and isinstance(getattr(e.__context__, "__cause__", None),
-                                        KeyboardInterrupt):
+    except Exception as e:
+        if _is_usage_error(e):
+            _usage_error(e)
+        if any(c.__name__ == "Abort" for c in type(e).__mro__):  # Ctrl-D / Ctrl-C at a prompt
             interrupted(mark)
         raise
+    if code == 130:  # typer turns a Ctrl-C inside a command into exit code 130
+        interrupted(mark)
+    raise SystemExit(code if isinstance(code, int) else 0)  # as click's standalone mode does
+
+
+def _is_usage_error(e: BaseException) -> bool:
+    """A click/typer ``ClickException`` (usage errors: unknown option, missing argument, bad
+    value...). Matched by name: typer vendors its own copy of click."""
+    return any(c.__name__ == "ClickException" for c in type(e).__mro__)
+
+
+def _usage_error(e: Any) -> NoReturn:
+    """One red line: click's message, the usage when an argument is missing, and where the
+    help is (``initlab doctor --help``); exit 2 (click's code for usage errors)."""
+    ctx = getattr(e, "ctx", None)
+    if type(e).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        typer.echo(ctx.get_help())  # `initlab` alone: the help, as before
+        raise SystemExit(2)
+    msg = e.format_message()
+    where = ""
+    if ctx is not None:
+        path = ctx.command_path
+        if type(e).__name__ == "MissingParameter":
+            usage = ctx.get_usage().replace("Usage:", "").strip()
+            where = f" (usage: {usage}; {path} --help)"
+        else:
+            where = f" ({path} --help)"
+    fail(f"{msg}{where}", int(getattr(e, "exit_code", 2) or 2))
 
 
 __all__ = ["COMMAND_MODULES", "app", "main"]

@@ -44,7 +44,8 @@ def check_cmd(
     a Kolmogorov–Smirnov test. Diagnoses fan_out used for fan_in, the kernel size forgotten, the
     std used as the variance, the uniform bound off by √3, the ReLU gain forgotten.
 
-    Example:  initlab check my_inits:my_xavier --scheme xavier_uniform
+    Example:  initlab check initlab.lab.check_examples:xavier_normal_std_as_variance
+    Your own: initlab check my_inits.py:my_xavier --scheme xavier_uniform
     """
     from initlab.cli.common import load_object
     from initlab.lab.check import check_initializer

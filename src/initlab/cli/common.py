@@ -13,8 +13,14 @@ console_err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one red line on stderr and exit with ``code`` (2: bad usage or input)."""
-    console_err.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    """Print one red line on stderr and exit with ``code`` (2: bad usage or input).
+
+    ``message`` is plain text: brackets in it (``[default]``, a path) are printed as written.
+    """
+    from rich.markup import escape
+
+    console_err.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False,
+                      soft_wrap=True)
     raise SystemExit(code)
 
 
@@ -27,8 +33,10 @@ def interrupted(mark: int = 0, detail: str = "") -> NoReturn:
     """
     from initlab.files import interrupt_note
 
+    from rich.markup import escape
+
     line = interrupt_note(mark) + (f" ({detail})" if detail else "")
-    console_err.print(f"[bold red]{line}[/bold red]", highlight=False, soft_wrap=True)
+    console_err.print(f"[bold red]{escape(line)}[/bold red]", highlight=False, soft_wrap=True)
     raise SystemExit(2)
 
 
@@ -91,7 +99,9 @@ def load_object(target: str) -> Any:
         if mod_name.endswith(".py"):
             path = Path(mod_name)
             if not path.is_file():
-                raise InitError(f"TARGET: no file {mod_name!r}")
+                raise InitError(
+                    f"TARGET: no file {mod_name!r} (looked in {Path.cwd()}); give the path to "
+                    "the .py file, or pkg.module:factory for an importable module")
             spec = importlib.util.spec_from_file_location(path.stem, path)
             if spec is None or spec.loader is None:
                 raise InitError(f"TARGET: cannot load {mod_name!r} as a Python file")

@@ -139,8 +139,9 @@ def doctor_cmd(
     statistics, a status (healthy, vanishing, exploding, saturated, dead, symmetric, nonfinite) and
     findings with the initlab call that fixes them.
 
-    Example:  initlab doctor torchvision.models:resnet18 --input-shape 8,3,224,224 --strict
-    Fix it:   initlab doctor mypkg.models:build --input-shape 8,3,32,32 --fix --save fixed.pt
+    Example:  initlab doctor initlab.lab.zoo:resnet --input-shape 8,3,16,16 --strict
+    Fix it:   initlab doctor initlab.lab.zoo:deep_mlp -s 8,32 --fix --save fixed.pt
+    Your own: initlab doctor mypkg.models:build -s 8,3,32,32 (or path/to/models.py:build)
     """
     from initlab.cli.common import (
         FIGURE_SUFFIXES,

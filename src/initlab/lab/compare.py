@@ -143,6 +143,19 @@ class ComparisonResult:
     interrupted: bool = False
     summaries: tuple[StartSummary, ...] = field(default=(), compare=False)
 
+    def __repr__(self) -> str:
+        """One line: what was compared and how many runs finished (a REPL shows this, not
+        every loss curve). The table: ``rich.print(compare_table(result))``
+        (:mod:`initlab.report.compare_figures`); the numbers: :meth:`summary`."""
+        c = self.config
+        accs = ", ".join(
+            f"{s.start} {s.accuracy_mean:.1%}" if math.isfinite(s.accuracy_mean)
+            else f"{s.start} —" for s in self.summaries)
+        return (f"ComparisonResult({c.get('model')} ({c.get('activation')}), depth "
+                f"{c.get('depth')}, width {c.get('width')}, {c.get('epochs')} epochs on "
+                f"{c.get('dataset')}: {len(self.runs)} of {len(self.starts) * len(self.seeds)} "
+                f"runs{', interrupted' if self.interrupted else ''}; accuracy {accs or '—'})")
+
     @property
     def schemes(self) -> tuple[str, ...]:
         """The start names, in order."""
@@ -339,6 +352,20 @@ def compare_inits(
 
     A ``KeyboardInterrupt`` (Ctrl-C) stops the comparison: the result keeps the finished runs
     and says ``interrupted=True``.
+
+    Returns:
+        A :class:`ComparisonResult` (not a list): ``.runs`` holds one :class:`RunRecord` per
+        (start, seed) in order, ``.run("he")`` / ``.runs_of("he")`` pick them,
+        ``.summary("he")`` gives a start's accuracy mean ± std over the seeds, steps to the
+        threshold and step-0 verdict; ``.to_dict()`` / ``.to_json()`` everything.
+
+    Examples:
+        >>> r = compare_inits("zeros,he", depth=1, width=8, epochs=1, n_train=64, n_test=32,
+        ...                   diagnose=False)
+        >>> [run.config["start"] for run in r.runs]
+        ['zeros', 'he']
+        >>> r.summary("he").seeds, r.run("he").steps
+        ((0,), 1)
 
     Raises:
         InitError: an unknown start, data set, model or activation, a bad size, a device this

@@ -67,6 +67,15 @@ class RunRecord:
     extra: dict[str, Any] = field(default_factory=dict)
     seconds: float = field(default=0.0, compare=False)
 
+    def __repr__(self) -> str:
+        """One line (the loss of every mini-batch stays in ``step_loss``)."""
+        c = self.config
+        what = c.get("start") or c.get("scheme") or c.get("model") or "run"
+        end = (f"diverged at epoch {self.diverged_epoch}" if self.diverged else
+               f"final loss {self.final_train_loss:.4g}, test {self.final_test_accuracy:.4g}")
+        return (f"RunRecord({what}, seed {self.seed}, {len(self.train_loss)} epochs, "
+                f"{self.steps} steps: {end})")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "config": dict(self.config),
