@@ -45,7 +45,18 @@ BAD_VALUE = [
     ["check", "nope:fn"],
     ["coordcheck", "initlab.lab.coordcheck:mlp", "--widths", "a,b"],
     ["explore", "--port", "-5", "--no-open", "--no-warm"],
+    ["sweep", "--grid", "activation=swiglu", "--store", "s.sqlite"],
 ]
+#: a newcomer's typos, caught by the argument parser: one line too, naming where the help is
+USAGE = [
+    ["doctor", MLP],  # the input shape forgotten
+    ["demo", "--activation", "sigmoid"],  # no such option
+    ["scale", "1024"],  # a missing argument
+    ["domo"],  # no such command
+    ["phase", "tanh", "--points", "100000"],  # out of range
+    ["theory", "tanh", "--sigma-w2", "abc"],  # not a number
+]
+BAD_VALUE += USAGE
 #: every command that runs a model takes --device; a bad one is refused before any work
 DEVICE_COMMANDS = [
     ["compare", "--epochs", "1"],
@@ -84,6 +95,9 @@ TOO_LARGE = [
     ["compare", "--width", "100000", "--no-plot"],
     ["compare", "--model", "cnn", "--batch-size", "100000000", "--width", "512", "--no-plot"],
     ["doctor", MLP, "-s", "1000000000,32"],
+    ["sweep", "--grid", "width=1000000", "--store", "s.sqlite"],
+    ["sweep", "--grid", "width=8,100000 depth=1", "--workers", "2", "--store", "s.sqlite"],
+    ["coordcheck", "initlab.lab.coordcheck:mlp", "--widths", "64,1000000"],
 ]
 
 
@@ -124,6 +138,8 @@ def test_bad_input_is_one_line_exit_2_nothing_written(argv, tmp_path, capsys, mo
     assert "Traceback" not in out
     if argv in TOO_LARGE:
         assert "B of memory" in err  # the estimate is printed with its number
+    if argv in USAGE:
+        assert "--help" in err and "╭" not in err  # the hint, not typer's boxed error
 
 
 def _interrupt(*args: Any, **kwargs: Any) -> None:

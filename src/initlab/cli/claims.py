@@ -40,7 +40,13 @@ def claims(
         return
     if name is not None and name not in names:
         fail(f"unknown claim {name!r}; choose from {', '.join(names)} (initlab claims --list)")
-    from initlab.cli.common import HTML_SUFFIXES, check_device, checked, output_file
+    from initlab.cli.common import (
+        HTML_SUFFIXES,
+        check_device,
+        checked,
+        output_file,
+        progress_bar,
+    )
     from initlab.files import check_output_path
 
     dev = checked(check_device, device)
@@ -53,13 +59,14 @@ def claims(
     results = []
     figures: dict[str, str | None] = {}
     try:
-        for n in todo:
-            if not json:
-                console.print(f"[dim]running {n}…[/dim]")
-            kwargs = {} if seeds is None else {"seeds": seeds}
-            r = run_claim(n, quick=run_quick, device=dev, **kwargs)
-            results.append(r)
-            figures[n] = str(plot_claim(r, out / f"{n}.png")) if plot else None
+        with progress_bar(not json, "claims", total=len(todo)) as advance:
+            for n in todo:
+                advance(f"{n} ({'quick' if run_quick else 'full'})", steps=0)
+                kwargs = {} if seeds is None else {"seeds": seeds}
+                r = run_claim(n, quick=run_quick, device=dev, **kwargs)
+                results.append(r)
+                figures[n] = str(plot_claim(r, out / f"{n}.png")) if plot else None
+                advance()
     except InitError as e:
         fail(f"{e} (initlab claims --help)")
     html_path = None

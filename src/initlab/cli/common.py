@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -31,13 +33,54 @@ def interrupted(mark: int = 0, detail: str = "") -> NoReturn:
     the files completed since ``mark`` (:func:`initlab.files.write_mark`) — and ``detail``
     (what the command kept, e.g. finished runs) in parentheses.
     """
-    from initlab.files import interrupt_note
-
     from rich.markup import escape
+
+    from initlab.files import interrupt_note
 
     line = interrupt_note(mark) + (f" ({detail})" if detail else "")
     console_err.print(f"[bold red]{escape(line)}[/bold red]", highlight=False, soft_wrap=True)
     raise SystemExit(2)
+
+
+def show_progress(wanted: bool) -> bool:
+    """Whether to draw a progress bar: ``wanted`` (no ``--no-progress``/``--json``) and stderr
+    is a terminal — a log file or a pipe gets neither bars nor the blank line a bar leaves."""
+    return wanted and console_err.is_terminal
+
+
+@contextmanager
+def progress_bar(wanted: bool, description: str,
+                 total: int | None = None) -> Iterator[Callable[..., None]]:
+    """A transient rich progress bar on stderr (spinner, what runs, bar, done/total, elapsed)
+    for work longer than a second; yields ``advance(description=None, steps=1)``.
+
+    Drawn only when :func:`show_progress` says so; otherwise ``advance`` does nothing.
+
+    Examples:
+        >>> with progress_bar(False, "claims", total=2) as advance:
+        ...     advance("symmetry")
+    """
+    if not show_progress(wanted):
+        yield lambda description=None, steps=1: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(SpinnerColumn(), "[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console_err,
+                  transient=True) as prog:
+        task = prog.add_task(description, total=total)
+
+        def advance(description: str | None = None, steps: int = 1) -> None:
+            prog.update(task, advance=steps,
+                        **({"description": description} if description else {}))
+
+        yield advance
 
 
 def print_json(data: Any) -> None:
@@ -364,6 +407,23 @@ def mlp_memory(depth: int, width: int, batch: int, *, in_features: int | None = 
     params = fan_in * width + (depth - 1) * width * width
     acts = 4 * depth * batch * width
     return float(bytes_per_value) * (copies * 2 * params + acts)
+
+
+def training_memory(model: str, depth: int, width: int, batch_size: int) -> float:
+    """Bytes a training run of a zoo model (``compare``, ``sweep``) needs at least: weights,
+    gradients and two optimizer states (4 × depth × width² floats; ×9 for 3×3 convolutions, ×8
+    for an LSTM's gates), and the activations of a mini-batch (capped at 60,000 examples, the
+    largest built-in data set; ×28² positions for convolutions).
+
+    Examples:
+        >>> f"{training_memory('mlp', 3, 64, 64) / 1e6:.1f} MB"
+        '0.4 MB'
+    """
+    per_layer = width * width * (9 if model in ("cnn", "resnet", "resnet_nobn", "fixup_resnet")
+                                 else 8 if model == "lstm" else 1)
+    positions = 28 * 28 if model in ("cnn", "resnet", "resnet_nobn", "fixup_resnet") else 1
+    acts = 4 * depth * min(max(batch_size, 1), 60_000) * width * positions
+    return 4.0 * (4 * depth * per_layer + acts)
 
 
 def parse_rules(items: list[str] | None, option: str = "--rule") -> list[tuple[str, Any]]:

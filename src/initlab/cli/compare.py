@@ -60,6 +60,8 @@ def compare(
         check_memory,
         checked,
         output_file,
+        show_progress,
+        training_memory,
     )
     from initlab.errors import InitError
     from initlab.files import write_mark
@@ -69,7 +71,7 @@ def compare(
     # every output path and the memory estimate are checked before any training
     out = output_file(out, FIGURE_SUFFIXES, "--out") if plot else out
     html = output_file(html, HTML_SUFFIXES, "--html")
-    checked(check_memory, _memory(model, depth, width, batch_size),
+    checked(check_memory, training_memory(model, depth, width, batch_size),
                  f"compare --model {model} --depth {depth} --width {width} "
                  f"--batch-size {batch_size}", "use a smaller --depth, --width or --batch-size")
     from initlab.lab.zoo import activation_module
@@ -80,7 +82,7 @@ def compare(
     mark = write_mark()
     prog = None
     current: dict[str, object] = {"key": None, "task": None}
-    if progress and not json:
+    if show_progress(progress and not json):
         from rich.progress import BarColumn, Progress, TimeElapsedColumn
 
         prog = Progress("[progress.description]{task.description}", BarColumn(),
@@ -141,18 +143,6 @@ def compare(
     if result.interrupted:
         interrupted(mark, f"{len(result.runs)} finished run(s) kept and shown above"
                     if result.runs else "")
-
-
-def _memory(model: str, depth: int, width: int, batch_size: int) -> float:
-    """Bytes a run needs at least: weights, gradients and two optimizer states (4 × depth ×
-    width² floats; ×9 for 3×3 convolutions, ×8 for an LSTM's gates), and the activations of a
-    mini-batch (capped at 60,000 examples, the largest built-in data set; ×28² positions for
-    convolutions)."""
-    per_layer = width * width * (9 if model in ("cnn", "resnet", "resnet_nobn", "fixup_resnet")
-                                 else 8 if model == "lstm" else 1)
-    positions = 28 * 28 if model in ("cnn", "resnet", "resnet_nobn", "fixup_resnet") else 1
-    acts = 4 * depth * min(max(batch_size, 1), 60_000) * width * positions
-    return 4.0 * (4 * depth * per_layer + acts)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from initlab.cli.common import console, fail, load_object, parse_shape, print_json
+from initlab.cli.common import (
+    console,
+    fail,
+    load_object,
+    parse_shape,
+    print_json,
+    progress_bar,
+)
 
 
 def _ints(text: str, option: str) -> tuple[int, ...]:
@@ -99,16 +106,25 @@ def coordcheck(
         if not callable(factory):
             fail(f"TARGET {target!r} is a {type(factory).__name__}, not a factory width -> model")
         shape = parse_shape(input_shape) if input_shape else None
+        _check_widest(factory, max(ws), widths)
+        if lr_sweep and sweep_widths:
+            _check_widest(factory, max(_ints(sweep_widths, "--sweep-widths")), sweep_widths)
         kw = {} if base_width is None else {"base_width": base_width}
-        result = coord_check(factory, ws, steps=steps, policies=pols, optimizer=optimizer,
-                             lr=lr, seeds=seeds, data=data, input_shape=shape,
-                             threshold=threshold, name=target, device=dev, **kw)
+        with progress_bar(not json, "coordcheck", total=len(pols) * len(ws) * seeds) as adv:
+            result = coord_check(
+                factory, ws, steps=steps, policies=pols, optimizer=optimizer, lr=lr,
+                seeds=seeds, data=data, input_shape=shape, threshold=threshold, name=target,
+                device=dev, on_run=lambda p, w, s: adv(f"coordcheck · {p} · width {w}"), **kw)
         sweep = None
         if lr_sweep:
-            sweep = run_sweep(
-                factory, _ints(sweep_widths, "--sweep-widths") if sweep_widths else None,
-                _floats(lrs, "--lrs") if lrs else None, policies=pols, optimizer=optimizer,
-                steps=sweep_steps, quick=quick, data=data, name=target, device=dev, **kw)
+            s_widths = _ints(sweep_widths, "--sweep-widths") if sweep_widths else None
+            s_lrs = _floats(lrs, "--lrs") if lrs else None
+            with progress_bar(not json, "learning-rate sweep") as adv:
+                sweep = run_sweep(
+                    factory, s_widths, s_lrs, policies=pols, optimizer=optimizer,
+                    steps=sweep_steps, quick=quick, data=data, name=target, device=dev,
+                    on_run=lambda p, w, r: adv(f"learning-rate sweep · {p} · width {w} · "
+                                               f"lr {r:g}"), **kw)
     except InitError as e:
         fail(f"{e} (initlab coordcheck --help)")
     fig = plot_coordcheck(result, out) if plot else None
@@ -130,6 +146,25 @@ def coordcheck(
     for label, p in (("figure", fig), ("transfer figure", sweep_fig), ("report", page)):
         if p is not None:
             console.print(f"{label}: [bold]{p}[/bold]")
+
+
+def _check_widest(factory: object, width: int, widths: str) -> None:
+    """Refuse up front a width whose model cannot fit: the factory is called on torch's meta
+    device (shapes only, no memory) and the parameters counted; a training step holds them 4
+    times (weights, gradients, Adam's two moments). A factory that cannot run on the meta
+    device is not estimated (its own error, if any, comes when it is built)."""
+    import torch
+
+    from initlab.cli.common import check_memory, checked
+
+    try:
+        with torch.device("meta"):
+            model = factory(width)  # type: ignore[operator]
+        n = sum(p.numel() for p in model.parameters())
+    except Exception:
+        return
+    checked(check_memory, 16.0 * n, f"coordcheck --widths {widths} (width {width}: "
+            f"{n:,} parameters)", "use smaller --widths")
 
 
 def register(app: typer.Typer) -> None:

@@ -60,7 +60,7 @@ def demo(
 
     import torch
 
-    from initlab.cli.common import check_device
+    from initlab.cli.common import check_device, show_progress
     from initlab.lab.demo import DEMO_SCHEMES, run_demo
     from initlab.report.demo import demo_figure, demo_histograms, demo_tables
 
@@ -69,7 +69,7 @@ def demo(
     torch.set_num_threads(threads)
     total = len(acts) * len(DEMO_SCHEMES)
     try:
-        with _progress(progress and not json, total) as step:
+        with _progress(show_progress(progress and not json), total) as step:
             result = run_demo(depth=depth, width=width, batch=batch, seed=seed, activations=acts,
                               device=dev, on_curve=step)
     finally:

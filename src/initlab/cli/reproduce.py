@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from initlab.cli.common import console, console_err, fail, print_json
+from initlab.cli.common import console, fail, print_json, progress_bar
 
 
 def _value(text: str) -> Any:
@@ -89,8 +89,9 @@ def reproduce(
             raise InitError("--set applies to one reproduction; name it (initlab reproduce "
                             "NAME --set KEY=VALUE)")
         results, files = [], []
-        for rep in reps:
-            with console_err.status(f"running {rep.name} ({'quick' if quick else 'full'})…"):
+        for i, rep in enumerate(reps):
+            with progress_bar(not json, f"{rep.name} ({'quick' if quick else 'full'}) · "
+                              f"{i + 1} of {len(reps)}"):
                 result = rep.run(quick=quick, device=dev, **overrides)
             out.mkdir(parents=True, exist_ok=True)
             jpath = out / f"{rep.name}.json"

@@ -50,16 +50,34 @@ def sweep(
              "(initlab sweep --help)")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from initlab.cli.common import check_device, checked
+    from initlab.cli.common import (
+        check_device,
+        check_memory,
+        checked,
+        show_progress,
+        training_memory,
+    )
     from initlab.errors import InitError
     from initlab.lab.sweep import parse_grid, run_sweep
 
     dev = checked(check_device, device)
     try:
         g = parse_grid(grid)
+        configs = g.configs()
     except InitError as e:
         fail(f"{e} (initlab sweep --help)")
-    prog = None if json else Progress(
+    # the largest run of the grid, times the runs at once, is checked before the store exists
+    big = max(configs, key=lambda c: training_memory(c["model"], c["depth"], c["width"],
+                                                     c["batch_size"]))
+    at_once = min(workers, len(configs)) if backend == "local" else 1
+    checked(check_memory,
+            at_once * training_memory(big["model"], big["depth"], big["width"],
+                                      big["batch_size"]),
+            f"sweep run (model {big['model']}, depth {big['depth']}, width {big['width']}, "
+            f"batch_size {big['batch_size']})" + (f" × {at_once} workers" if at_once > 1 else ""),
+            "use smaller depth, width or batch_size values" + (" or fewer --workers"
+                                                                if at_once > 1 else ""))
+    prog = None if not show_progress(not json) else Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=console_err, transient=True)
     task = prog.add_task(f"sweep → {store}", total=len(g)) if prog is not None else None

@@ -304,6 +304,7 @@ def coord_check(
     threshold: float = 0.25,
     name: str = "",
     device: str | torch.device = "cpu",
+    on_run: Callable[[str, int, int], None] | None = None,
 ) -> CoordCheckResult:
     """Train ``factory(width)`` a few steps at every width under every policy and record the
     l1 size of every layer's output per step; fit slopes against width and give verdicts.
@@ -328,6 +329,8 @@ def coord_check(
             a factor 8^0.25 ≈ 1.7 from width 64 to 512).
         device: where the models train (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``); each
             is built and initialized on the CPU, then moved with the batch.
+        on_run: ``on_run(policy, width, seed)`` after each of the ``len(policies) ×
+            len(widths) × seeds`` runs (progress).
 
     Raises:
         InitError: bad arguments, a factory that fails, a model that rejects the batch, a
@@ -374,6 +377,8 @@ def coord_check(
                         arr[t][wi][s] = vals[t]
                 for t in range(steps):
                     pol_losses[t][wi][s] = loss_t[t]
+                if on_run is not None:
+                    on_run(pol, w, s)
         sizes[pol] = per_layer
         losses[pol] = pol_losses
     layers = [n for n in layers if all(n in sizes[p] for p in pols)]
@@ -399,6 +404,9 @@ def _build_plain(factory: Callable[[int], nn.Module], width: int) -> nn.Module:
     try:
         m = factory(width)
     except Exception as e:
+        if isinstance(e, torch.OutOfMemoryError | MemoryError) or "can't allocate memory" in str(e):
+            raise InitError(f"coord_check: factory({width}) ran out of memory building the "
+                            f"model ({type(e).__name__}); use smaller widths") from None
         raise InitError(f"coord_check: factory({width}) failed ({type(e).__name__}: {e}); the "
                         "factory must take the width as its first argument") from None
     if not isinstance(m, nn.Module):
@@ -561,6 +569,7 @@ def lr_sweep(
     mup_init: str = "torch",
     name: str = "",
     device: str | torch.device = "cpu",
+    on_run: Callable[[str, int, float], None] | None = None,
 ) -> LRSweepResult:
     """The transfer check (Yang et al. 2022, Fig. 1): train each width for ``steps`` mini-batch
     steps over the learning-rate grid under each policy and locate the best rate per width.
@@ -570,7 +579,8 @@ def lr_sweep(
     (12 rates 2^-14..2^-3, 400 steps).
 
     ``device``: where the models train (as :func:`coord_check`: built and initialized on the
-    CPU, then moved; the batch order is drawn on the CPU).
+    CPU, then moved; the batch order is drawn on the CPU). ``on_run(policy, width, lr)`` is
+    called after each of the ``len(policies) × len(widths) × len(lrs)`` runs (progress).
 
     Raises:
         InitError: bad arguments (as :func:`coord_check`), fewer than 2 rates, a device this
@@ -637,6 +647,8 @@ def lr_sweep(
                     opt.step()
                 v = torch.stack(vals[-tail:]).mean().item() if len(vals) == steps else math.inf
                 row.append(v if math.isfinite(v) else math.inf)
+                if on_run is not None:
+                    on_run(pol, w, lr)
             rows.append(tuple(row))
         loss[pol] = tuple(rows)
         best[pol] = tuple(_optimum(lrs_t, r) for r in rows)

@@ -222,11 +222,10 @@ def parse_grid(grid: str | Mapping[str, Sequence[Any]] | Grid) -> Grid:
 def check_configs(configs: Iterable[Mapping[str, Any]]) -> None:
     """Fail before running anything: every start, data set, model, activation and optimizer
     must exist (files named by ``idx:``/``npz:`` must exist too)."""
-    from initlab.core.activations import get_activation
     from initlab.lab.data import available_datasets
     from initlab.lab.starts import get_start
     from initlab.lab.train import OPTIMIZERS
-    from initlab.lab.zoo import LAB_MODELS
+    from initlab.lab.zoo import LAB_MODELS, activation_module
 
     checked: set[tuple[str, str]] = set()
     for c in configs:
@@ -238,7 +237,7 @@ def check_configs(configs: Iterable[Mapping[str, Any]]) -> None:
             if key == "init":
                 get_start(v)
             elif key == "activation":
-                get_activation(v)
+                activation_module(v)  # unknown, or gated (swiglu): refused here, not in a run
             elif key == "model" and v not in LAB_MODELS:
                 raise InitError(f"grid: unknown model {v!r}; use {', '.join(LAB_MODELS)}")
             elif key == "optimizer" and v not in OPTIMIZERS:
