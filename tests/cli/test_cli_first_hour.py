@@ -38,7 +38,10 @@ def test_every_help_example_names_an_importable_model():
                 targets += [(name, t) for t in re.findall(r"\b[\w.]+:[A-Za-z_]\w*\b", line)]
     assert len(targets) >= 5, targets
     for name, target in targets:
-        load_object(target)  # raises InitError if the example cannot run here
+        try:
+            load_object(target)
+        except Exception as e:  # InitError: the example cannot run here
+            raise AssertionError(f"`initlab {name} --help`: example {target}: {e}") from None
 
 
 def _tty(monkeypatch: Any) -> io.StringIO:
@@ -90,3 +93,17 @@ def test_comparison_and_run_reprs_are_one_line():
         assert "\n" not in text and len(text) < 200, text
     assert repr(r).startswith("ComparisonResult(mlp (relu), depth 1, width 8")
     assert "2 of 2 runs" in repr(r)
+
+
+def test_compare_counts_the_gradient_probe_in_its_memory_estimate(tmp_path, capsys, monkeypatch):
+    # --depth 100000 at batch 64 fits in 16 GiB, but the step-0 gradient probe runs 256
+    # examples through every layer (~33 GB): refused up front, not in the allocator minutes later
+    import initlab.cli.common as common
+
+    monkeypatch.setattr(common, "available_memory", lambda: 16 * 2**30)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        entry.main(["compare", "--depth", "100000", "--no-plot"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "needs about 32.8 GB of memory" in err, err
+    assert list(tmp_path.iterdir()) == []

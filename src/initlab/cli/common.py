@@ -409,11 +409,13 @@ def mlp_memory(depth: int, width: int, batch: int, *, in_features: int | None = 
     return float(bytes_per_value) * (copies * 2 * params + acts)
 
 
-def training_memory(model: str, depth: int, width: int, batch_size: int) -> float:
+def training_memory(model: str, depth: int, width: int, batch_size: int, *,
+                    probe_batch: int = 0) -> float:
     """Bytes a training run of a zoo model (``compare``, ``sweep``) needs at least: weights,
     gradients and two optimizer states (4 × depth × width² floats; ×9 for 3×3 convolutions, ×8
     for an LSTM's gates), and the activations of a mini-batch (capped at 60,000 examples, the
-    largest built-in data set; ×28² positions for convolutions).
+    largest built-in data set; ×28² positions for convolutions) — or of the ``probe_batch``
+    examples a diagnosis pass runs on, when larger (``compare``'s gradient variances: 256).
 
     Examples:
         >>> f"{training_memory('mlp', 3, 64, 64) / 1e6:.1f} MB"
@@ -422,7 +424,7 @@ def training_memory(model: str, depth: int, width: int, batch_size: int) -> floa
     per_layer = width * width * (9 if model in ("cnn", "resnet", "resnet_nobn", "fixup_resnet")
                                  else 8 if model == "lstm" else 1)
     positions = 28 * 28 if model in ("cnn", "resnet", "resnet_nobn", "fixup_resnet") else 1
-    acts = 4 * depth * min(max(batch_size, 1), 60_000) * width * positions
+    acts = 4 * depth * max(min(max(batch_size, 1), 60_000), probe_batch) * width * positions
     return 4.0 * (4 * depth * per_layer + acts)
 
 

@@ -65,13 +65,14 @@ def compare(
     )
     from initlab.errors import InitError
     from initlab.files import write_mark
-    from initlab.lab.compare import compare_inits, split_specs
+    from initlab.lab.compare import PROBE_BATCH, compare_inits, split_specs
     from initlab.report.compare_figures import compare_table, figure_png, write_compare_html
 
     # every output path and the memory estimate are checked before any training
     out = output_file(out, FIGURE_SUFFIXES, "--out") if plot else out
     html = output_file(html, HTML_SUFFIXES, "--html")
-    checked(check_memory, training_memory(model, depth, width, batch_size),
+    checked(check_memory, training_memory(model, depth, width, batch_size,
+                                          probe_batch=PROBE_BATCH),
                  f"compare --model {model} --depth {depth} --width {width} "
                  f"--batch-size {batch_size}", "use a smaller --depth, --width or --batch-size")
     from initlab.lab.zoo import activation_module
