@@ -120,6 +120,16 @@ def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
     ax_loss.grid(True, which="both", alpha=0.3)
 
 
+def _ranges(layers: list[int]) -> str:
+    """[1, 2, 3, 5] → "1–3, 5"."""
+    out, start = [], layers[0]
+    for a, b in zip(layers, [*layers[1:], None], strict=True):
+        if b != a + 1:
+            out.append(f"{start}–{a}" if a != start else f"{a}")
+            start = b
+    return ", ".join(out)
+
+
 def _grad_panel(ax: Any, result: ComparisonResult, col: dict[str, str], key: str,
                 when: str) -> None:
     from matplotlib.ticker import MaxNLocator
@@ -137,9 +147,19 @@ def _grad_panel(ax: Any, result: ComparisonResult, col: dict[str, str], key: str
     ax.grid(True, which="both", alpha=0.3)
     zero = [s.label for s in result.summaries
             if getattr(s, key) and all(v == 0 for v in getattr(s, key))]
-    if zero:
-        ax.text(0.01, 0.01, f"all gradients exactly 0: {', '.join(zero)}", fontsize=8,
-                transform=ax.transAxes, color="#555")
+    notes = [f"all gradients exactly 0: {', '.join(zero)}"] if zero else []
+    for s in result.summaries:  # a layer left out of a line says why (dead, or overflowed)
+        vals = getattr(s, key)
+        dead = [i + 1 for i, v in enumerate(vals) if v == 0]
+        if dead and s.label not in zero:
+            notes.append(f"exactly 0 at layer {_ranges(dead)}: {s.label}")
+        bad = [i + 1 for i, v in enumerate(vals) if not math.isfinite(v)]
+        if bad:
+            where = "every layer" if len(bad) == len(vals) else "layer " + _ranges(bad)
+            notes.append(f"not finite at {where}: {s.label}")
+    if notes:
+        ax.text(0.01, 0.01, "\n".join(notes), fontsize=8, transform=ax.transAxes,
+                color="#555", va="bottom")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     else:
