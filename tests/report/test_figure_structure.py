@@ -148,6 +148,14 @@ def test_compare_figure_diverged_run_does_not_stretch_the_loss_axis() -> None:
     for ax in fig.axes[2:]:
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert all(float(t).is_integer() for t in ticks)
+    # after training, a start's missing layers are explained, not silently skipped by its line
+    after = " ".join(t.get_text() for t in fig.axes[3].texts)
+    for s in result.summaries:
+        vals = s.grad_var_end
+        if any(not math.isfinite(v) for v in vals):
+            assert "not finite at" in after and s.label in after, after
+        if any(v == 0 for v in vals):
+            assert s.label in after, after
 
 
 # ---------------------------------------------------------------------------------- theory --
