@@ -9,6 +9,7 @@ problems (``--strict``), 2 bad usage or input (one red line, never a traceback) 
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any, NoReturn
 
 import typer
@@ -114,6 +115,7 @@ def _usage_error(e: Any) -> NoReturn:
         path = ctx.command_path
         if type(e).__name__ == "MissingParameter":
             usage = ctx.get_usage().replace("Usage:", "").strip()
+            usage = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), usage)  # {target}
             where = f" (usage: {usage}; {path} --help)"
         else:
             where = f" ({path} --help)"
