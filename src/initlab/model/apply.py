@@ -42,7 +42,7 @@ from initlab.model.plan import (
     under_pretrained,
 )
 from initlab.model.policies import Policy
-from initlab.model.specs import draw, takes_generator
+from initlab.model.specs import core_fn, draw, takes_generator
 from initlab.model.structure import unwrap
 
 #: Elements per independently seeded block of an elementwise scheme (2^20).
@@ -208,8 +208,14 @@ def _blocked(t: torch.Tensor, call: tuple[str, dict[str, Any]], seed: int, name:
     n = t.numel()
     flat = t.detach().view(-1) if t.is_contiguous() else torch.empty(
         n, dtype=t.dtype, device=t.device)  # fmt: skip
+    # one generator re-seeded per block: manual_seed resets its whole state (engine and cached
+    # normal sample on CPU, seed and offset on CUDA), so each block draws what a fresh
+    # generator_for(seed, name, i) would, without building a generator per block
+    g = torch.Generator(device=t.device)
+    fn, kwargs = core_fn(call[0]), call[1]
     for i, start in enumerate(range(0, n, BLOCK)):
-        draw(call, flat[start : start + BLOCK], generator_for(seed, name, i, t.device))
+        g.manual_seed(stable_seed(seed, name, i))
+        fn(flat[start : start + BLOCK], **kwargs, generator=g)
     if not t.is_contiguous():
         t.detach().copy_(flat.view(t.shape))
 
