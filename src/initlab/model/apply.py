@@ -12,7 +12,6 @@ whole matrix: one generator seeded by hash(seed, name); the plan marks those row
 Examples:
     >>> import torch
     >>> from torch import nn
-from torch.overrides import TorchFunctionMode
     >>> m = nn.Sequential(nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2))
     >>> p = init(m, torch.randn(2, 8), seed=0)
     >>> w = m[0].weight.clone()
