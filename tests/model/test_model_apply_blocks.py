@@ -6,11 +6,14 @@ other full blocks; these tests compare it bit for bit with the definition."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
 
 import initlab
+from initlab.errors import InitError
 from initlab.model import apply as apply_mod
 from initlab.model.apply import generator_for, write
 from initlab.model.specs import draw
@@ -53,17 +56,37 @@ def test_blocks_equal_the_per_block_definition(scheme, dtype, transposed, monkey
     write(m.weight, row, seed=3)
     ref = _reference((40, 65), row, 3, dtype)
     assert torch.equal(m.weight.detach().contiguous().view(-1), ref.view(-1))
-    # the direct fill is used exactly where the initializer is one normal_/uniform_ fill
-    assert len(kernels) == 1
-    assert (kernels[0] is None) == (scheme == "truncated_normal"), kernels
+    # one dry run per block size (1 000 and 600) of a contiguous tensor; the direct fill is used
+    # exactly where the initializer is one normal_/uniform_ fill
+    assert len(kernels) == (0 if transposed else 2)
+    assert all((k is None) == (scheme == "truncated_normal") for k in kernels), kernels
 
 
-def test_a_row_of_one_full_block_calls_the_initializer(monkeypatch) -> None:
+@pytest.mark.parametrize("shape", [(50, 20), (50, 30), (3,), (1, 1)])
+def test_rows_of_one_block_or_less_equal_the_definition(shape, monkeypatch) -> None:
     monkeypatch.setattr(apply_mod, "BLOCK", B)
-    calls = []
-    monkeypatch.setattr(apply_mod, "_recorded_fill", lambda *a: calls.append(a))
-    m = nn.Linear(30, 50)  # 1 500 values: one full block and a partial one
-    p = initlab.plan(m, torch.zeros(1, 30))
-    write(m.weight, p["weight"], seed=1)
-    assert calls == []
-    assert torch.equal(m.weight.detach(), _reference((50, 30), p["weight"], 1, torch.float32))
+    t = torch.empty(shape)
+    row = initlab.plan(nn.Linear(2, 2), torch.zeros(1, 2), rules=[("weight", "he")])["weight"]
+    row = dataclasses.replace(row, shape=shape)
+    write(t, row, seed=1)
+    assert torch.equal(t, _reference(shape, row, 1, torch.float32))
+
+
+def test_the_dry_run_draws_nothing_and_stops_at_other_calls() -> None:
+    block, g = torch.full((8,), 7.0), torch.Generator().manual_seed(0)
+    state = g.get_state()
+    fill = apply_mod._recorded_fill(initlab.normal_, block, {"std": 0.5}, g)
+    assert fill == (torch.Tensor.normal_, (0.0, 0.5))
+    assert torch.equal(block, torch.full((8,), 7.0)) and torch.equal(g.get_state(), state)
+    assert apply_mod._recorded_fill(initlab.truncated_normal_, block, {"std": 0.5}, g) is None
+    assert torch.equal(block, torch.full((8,), 7.0)) and torch.equal(g.get_state(), state)
+
+
+def test_an_integer_parameter_fails_before_anything_is_written() -> None:
+    m = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4))
+    p = initlab.plan(m, torch.zeros(1, 4))
+    m[1].weight = nn.Parameter(torch.zeros(4, 4, dtype=torch.long), requires_grad=False)
+    before = m[0].weight.detach().clone()
+    with pytest.raises(InitError, match="integer"):
+        initlab.apply_plan(m, p, seed=0, overwrite=True)
+    assert torch.equal(m[0].weight.detach(), before)
