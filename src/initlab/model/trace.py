@@ -334,6 +334,7 @@ class _Recorder(TorchFunctionMode):
         #: of the recorded shape, strides and dtype. One trace only: nothing is kept after it.
         self.meta_cache: dict[Any, Any] | None = {} if cache_meta else None
         self.cache_hits = 0
+        self._uncached: set[Any] = set()
         self.nodes: list[Node] = []
         self.vid: dict[int, int] = {}
         self.keep: list[torch.Tensor] = []
@@ -403,7 +404,10 @@ class _Recorder(TorchFunctionMode):
         assert cache is not None
         inputs: list[torch.Tensor] = []
         try:
+            if func in self._uncached:  # a view, an alias, a non-tensor result, not torch's
+                raise _Uncacheable
             if not _is_torch_op(func):
+                self._uncached.add(func)
                 raise _Uncacheable
             key = (func, _signature(args, inputs), _signature(kwargs, inputs),
                    torch.is_grad_enabled(), torch.get_default_dtype())  # fmt: skip
@@ -414,7 +418,9 @@ class _Recorder(TorchFunctionMode):
             return func(*args, **kwargs)
         if spec is _MISS:
             out = func(*args, **kwargs)
-            cache[key] = _out_spec(out, inputs)
+            cache[key] = spec = _out_spec(out, inputs)
+            if spec is None:  # its calls are not worth a key (views: cheap and never cached)
+                self._uncached.add(func)
             return out
         self.cache_hits += 1
         kind, metas = spec
