@@ -248,3 +248,33 @@ def test_written_values_have_the_planned_std(name) -> None:
         assert float(t.detach().float().std()) == pytest.approx(row.std, rel=6 / math.sqrt(2 * n))
         checked += 1
     assert checked >= 3
+
+
+def test_gpt2_conv1d_orthogonal_per_qkv_block() -> None:
+    """GPT-2's ``Conv1D`` stores (in, out) and packs q, k, v as three column blocks; orthogonal
+    init makes each block an orthogonal map (Saxe et al. 2014), not the (in, 3·out) whole: with
+    one matrix each block's Gram matrix was ≈ I/3 plus off-diagonal terms of ~0.13."""
+    r = build("gpt2")
+    plan = initlab.init(r.model, r.example, policy="orthogonal")
+    row = plan["transformer.h.0.attn.c_attn.weight"]
+    assert (row.blocks, row.out_axis, row.fan_in, row.fan_out) == (3, 1, 32, 32)
+    assert initlab.InitPlan.from_json(plan.to_json())[row.name].out_axis == 1
+    w = r.model.transformer.h[0].attn.c_attn.weight.detach()
+    for k in range(3):
+        b = w[:, 32 * k : 32 * (k + 1)]
+        assert torch.allclose(b.T @ b, torch.eye(32), atol=1e-5)
+    fc = r.model.transformer.h[0].mlp.c_fc.weight.detach()  # (32, 128): x @ W an isometry
+    g = plan["transformer.h.0.mlp.c_fc.weight"].gain
+    assert torch.allclose(fc @ fc.T, g * g * torch.eye(32), atol=1e-4)
+
+
+def test_mixtral_moe_block_is_a_residual_branch_like_llamas_mlp() -> None:
+    """Mixtral's sparse MoE block (router, fused experts, ``_grouped_mm``, routing weights,
+    top-k sum) ends a residual branch at ``experts.down_proj``, as Llama's MLP does at
+    ``down_proj``: 2 branches per layer, each end × 1/√(2·L) (Radford et al. 2019)."""
+    plans = {n: initlab.plan(build(n).model, build(n).example) for n in ("mixtral", "llama")}
+    mix, lla = plans["mixtral"], plans["llama"]
+    assert mix["model.layers.0.mlp.experts.down_proj"].std == pytest.approx(
+        lla["model.layers.0.mlp.down_proj.weight"].std, rel=1e-12)  # fmt: skip
+    assert mix["model.layers.0.self_attn.o_proj.weight"].gain == pytest.approx(0.5)  # 1/√4
+    assert "ends a residual branch" not in mix["model.layers.0.mlp.experts.gate_up_proj"].reason
