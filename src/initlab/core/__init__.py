@@ -18,6 +18,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# ``fans`` names both a submodule and its function: bind the function now (fans.py is small and
+# torch-free), or the first ``import initlab.core.fans`` would leave the module under this name.
+from initlab.core.fans import fans
+
 # submodule → the public names it gives this package (``tests/core/test_lazy_core.py`` checks
 # that they are each module's ``__all__``, or the part of it this package exported before)
 _EXPORTS: dict[str, tuple[str, ...]] = {
@@ -89,10 +93,6 @@ _SUBMODULES = (
 )  # fmt: skip
 
 __all__ = list(_LAZY)
-
-# ``fans`` names both a submodule and its function: bind the function now (fans.py is small and
-# torch-free), or the first ``import initlab.core.fans`` would leave the module under this name.
-from initlab.core.fans import fans  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:
