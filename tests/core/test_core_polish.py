@@ -104,3 +104,16 @@ def test_gate_constant_blocks_and_bad_input():
         initlab.gate_constant_(torch.empty(10), [0, 1, 0, 0])
     with pytest.raises(InitError, match="finite"):
         initlab.gate_constant_(torch.empty(4), [float("nan")])
+
+
+def test_orthogonal_out_dim_is_the_transposed_draw() -> None:
+    """``out_dim=1`` draws what the (out, in) layout would and stores it transposed; blocks cut
+    that axis; a bad ``out_dim`` is named."""
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    a = initlab.orthogonal_(torch.empty(8, 24), blocks=3, out_dim=1, generator=g1)
+    b = initlab.orthogonal_(torch.empty(24, 8), blocks=3, generator=g2)
+    assert torch.equal(a, b.T)
+    with pytest.raises(InitError, match="out_dim=2 is not a dimension"):
+        initlab.orthogonal_(torch.empty(8, 24), out_dim=2)
+    with pytest.raises(InitError, match=r"dividing dimension 1 \(8\)"):
+        initlab.orthogonal_(torch.empty(24, 8), blocks=3, out_dim=1)

@@ -25,6 +25,7 @@ N = 20_000
 WINDOWS = [
     (-2.0, 2.0),  # redraw route
     (-1.0, math.inf),  # redraw route, one infinite bound
+    (-1.5, 2.5),  # redraw route, window not centred on the mean (three-pass test)
     (-0.5, 1.0),  # erfinv route
     (0.5, 0.6),  # narrow, right of the mean: one-sided inverse CDF
     (-3.0, -2.5),  # narrow, left
@@ -122,3 +123,81 @@ def test_tail_route_acceptance_and_one_round(monkeypatch):
     samplers._tail_fill(out, 4.0, math.inf, g)
     assert len(rounds) == 1
     assert out.min().item() >= 4.0
+
+
+@pytest.mark.parametrize("n", [20_000, 20_003])
+def test_redraw_route_across_chunks_and_pool_top_up(monkeypatch, n: int):
+    """The redraw route over many chunks (1,024 elements each; 20,003 leaves a tail that is not
+    a multiple of 8 and takes NumPy's own ``flatnonzero``), with the replacement pool forced to
+    run dry at once so that every chunk takes the top-up branch: still exact (bounds, KS)."""
+    from initlab.core import samplers
+
+    monkeypatch.setattr(samplers, "_REDRAW_CHUNK", 1024)
+    real_pool = samplers._replacement_pool
+    calls = []
+
+    def tiny_first_pool(k, *args, **kwargs):
+        calls.append(k)
+        pool = real_pool(k, *args, **kwargs)
+        return pool[:0] if len(calls) == 1 else pool
+
+    monkeypatch.setattr(samplers, "_replacement_pool", tiny_first_pool)
+    g = torch.Generator().manual_seed(5)
+    w = initlab.trunc_normal_(torch.empty(n), 0.0, 1.0, -2.0, 2.0, generator=g)
+    assert len(calls) > 10  # the first pool was empty: chunks topped it up
+    assert w.min().item() >= -2.0 and w.max().item() <= 2.0
+    assert stats.kstest(w.double().numpy(), stats.truncnorm(-2, 2).cdf).pvalue > KS_P
+
+
+def test_bounds_between_float32_values_are_kept_exactly():
+    """A bound between two float32 values: comparing float32 values with it rounds it to the
+    nearest float32, which may lie outside [a, b]; the sampler rounds bounds inward first."""
+    from initlab.core.samplers import _inward
+
+    # float32 has 2.0 and 2.00000024 around 2: ±2.00000015 round to ±2.00000024, outside
+    a, b = -2.00000015, 2.00000015
+    assert torch.tensor(b).item() > b  # the hazard this test is about
+    lo, hi = _inward(a, b, torch.float32)
+    assert a <= lo and hi <= b
+    assert torch.tensor(lo).item() == lo and torch.tensor(hi).item() == hi  # float32 values
+    below = torch.nextafter(torch.tensor(lo), torch.tensor(-math.inf)).item()
+    above = torch.nextafter(torch.tensor(hi), torch.tensor(math.inf)).item()
+    assert below < a and above > b  # the closest float32 values inside, not further in
+    g = torch.Generator().manual_seed(6)
+    w = initlab.trunc_normal_(torch.empty(200_000), 0.0, 1.0, a, b, generator=g).double()
+    assert w.min().item() >= a and w.max().item() <= b
+
+
+def test_flatnonzero_sparse_matches_numpy():
+    """The word-by-word index scan against NumPy's own on masks of every density."""
+    import numpy as np
+
+    from initlab.core.samplers import _flatnonzero_sparse
+
+    rng = np.random.default_rng(0)
+    for density in (0.0, 0.001, 0.046, 0.3, 0.9, 1.0):
+        for size in (8, 64, 4096):
+            m = rng.random(size) < density
+            got = _flatnonzero_sparse(m, np.empty(size // 8, dtype=bool))
+            assert got.tolist() == np.flatnonzero(m).tolist()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_redraw_route_same_values_with_one_or_two_threads(monkeypatch, dtype: torch.dtype):
+    """With more than one torch thread the scans run beside the draws; the generator is used in
+    the same order (pool, chunks, top-ups), so the values are bit-identical to one thread."""
+    from initlab.core import samplers
+
+    monkeypatch.setattr(samplers, "_REDRAW_CHUNK", 4096)
+    before = torch.get_num_threads()
+    out = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            g = torch.Generator().manual_seed(7)
+            out.append(initlab.trunc_normal_(torch.empty(100_000, dtype=dtype), 0.0, 1.0,
+                                             -2.0, 2.0, generator=g))  # fmt: skip
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(out[0], out[1])
+    assert out[1].abs().max().item() <= 2.0

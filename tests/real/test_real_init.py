@@ -248,3 +248,21 @@ def test_written_values_have_the_planned_std(name) -> None:
         assert float(t.detach().float().std()) == pytest.approx(row.std, rel=6 / math.sqrt(2 * n))
         checked += 1
     assert checked >= 3
+
+
+def test_gpt2_conv1d_orthogonal_per_qkv_block() -> None:
+    """GPT-2's ``Conv1D`` stores (in, out) and packs q, k, v as three column blocks; orthogonal
+    init makes each block an orthogonal map (Saxe et al. 2014), not the (in, 3·out) whole: with
+    one matrix each block's Gram matrix was ≈ I/3 plus off-diagonal terms of ~0.13."""
+    r = build("gpt2")
+    plan = initlab.init(r.model, r.example, policy="orthogonal")
+    row = plan["transformer.h.0.attn.c_attn.weight"]
+    assert (row.blocks, row.out_axis, row.fan_in, row.fan_out) == (3, 1, 32, 32)
+    assert initlab.InitPlan.from_json(plan.to_json())[row.name].out_axis == 1
+    w = r.model.transformer.h[0].attn.c_attn.weight.detach()
+    for k in range(3):
+        b = w[:, 32 * k : 32 * (k + 1)]
+        assert torch.allclose(b.T @ b, torch.eye(32), atol=1e-5)
+    fc = r.model.transformer.h[0].mlp.c_fc.weight.detach()  # (32, 128): x @ W an isometry
+    g = plan["transformer.h.0.mlp.c_fc.weight"].gain
+    assert torch.allclose(fc @ fc.T, g * g * torch.eye(32), atol=1e-4)

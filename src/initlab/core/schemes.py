@@ -691,6 +691,7 @@ def orthogonal_(
     *,
     blocks: int = 1,
     method: Literal["qr", "stewart"] = "qr",
+    out_dim: int = 0,
 ) -> torch.Tensor:
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014), trailing dims flattened.
 
@@ -706,10 +707,16 @@ def orthogonal_(
             distribution sampled without the QR (Stewart 1980: draw the Householder reflectors
             directly, form only their product), about 2× faster on large matrices; different
             draws. See :func:`initlab.core.samplers.orthogonal_fill`.
+        out_dim: the dimension that indexes outputs (and is cut into ``blocks``): 0 in torch's
+            layout, 1 for a weight stored (in, out) such as Hugging Face GPT-2's ``Conv1D``,
+            whose packed q/k/v are three column blocks.
 
     Examples:
         >>> w = orthogonal_(torch.empty(64, 64), generator=torch.Generator().manual_seed(0))
         >>> torch.allclose(w @ w.T, torch.eye(64), atol=1e-5)
+        True
+        >>> qkv = orthogonal_(torch.empty(8, 24), blocks=3, out_dim=1)  # (in, 3·out)
+        >>> torch.allclose(qkv[:, 8:16].T @ qkv[:, 8:16], torch.eye(8), atol=1e-5)
         True
     """
     check_float(tensor, "orthogonal_")
@@ -719,15 +726,23 @@ def orthogonal_(
             f"orthogonal_: tensor of shape {tuple(tensor.shape)} has fewer than 2 dimensions; "
             "orthogonality needs a matrix (pass a 2-D or higher weight)"
         )
+    if not isinstance(out_dim, int) or not -tensor.dim() <= out_dim < tensor.dim():
+        raise InitError(
+            f"orthogonal_: out_dim={out_dim!r} is not a dimension of a tensor of shape "
+            f"{tuple(tensor.shape)} (0 for torch's (out, in) layout, 1 for (in, out))"
+        )
+    if not isinstance(blocks, int) or blocks < 1 or tensor.shape[out_dim] % blocks:
+        raise InitError(
+            f"orthogonal_: blocks={blocks!r} must be a positive int dividing dimension "
+            f"{out_dim} ({tensor.shape[out_dim]})"
+        )
+    if out_dim % tensor.dim():
+        orthogonal_(tensor.movedim(out_dim, 0), gain, generator, blocks=blocks, method=method)
+        return tensor
     if method not in ORTHOGONAL_METHODS:
         raise InitError(
             f"orthogonal_: method must be one of {', '.join(ORTHOGONAL_METHODS)}, got {method!r} "
             "('qr' draws torch's values, 'stewart' is faster for large matrices)"
-        )
-    if not isinstance(blocks, int) or blocks < 1 or tensor.shape[0] % blocks:
-        raise InitError(
-            f"orthogonal_: blocks={blocks!r} must be a positive int dividing dimension 0 "
-            f"({tensor.shape[0]})"
         )
     if skip(tensor):
         return tensor

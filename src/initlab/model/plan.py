@@ -72,7 +72,9 @@ class PlanRow:
             names of its classes (rules by type match these).
         kind: the module's family (linear, conv, norm, ...).
         activation, activation_params, glu: what follows the layer.
-        blocks: row blocks of a packed weight (3 q/k/v, 4 LSTM gates).
+        blocks: blocks of a packed weight along its output axis (3 q/k/v, 4 LSTM gates).
+        out_axis: the axis that indexes outputs (0 in torch's layout, 1 for a weight the
+            forward uses as ``x @ W``, such as GPT-2's ``Conv1D``).
         elementwise: values are i.i.d. per element and generated in blocks of the flattened
             index space (a shard can produce its own part); False: the scheme needs the whole
             matrix (orthogonal).
@@ -110,6 +112,7 @@ class PlanRow:
     default_scheme: Scheme | None = None
     zero_rows: tuple[int, ...] = ()
     groups: int = 1
+    out_axis: int = 0
 
     @property
     def written(self) -> bool:
@@ -146,6 +149,7 @@ class PlanRow:
             "default_scheme": self.default_scheme.to_dict() if self.default_scheme else None,
             "zero_rows": list(self.zero_rows),
             "groups": self.groups,
+            "out_axis": self.out_axis,
         }
 
     @classmethod
@@ -178,6 +182,7 @@ class PlanRow:
             tensor=d.get("tensor", "parameter"),
             default_scheme=Scheme.from_dict(ds) if ds else None,
             zero_rows=tuple(d.get("zero_rows", ())),
+            out_axis=int(d.get("out_axis", 0)),
             groups=int(d.get("groups", 1)),
         )
 
@@ -360,7 +365,8 @@ def rerow(r: PlanRow, scheme: Scheme, reason: str) -> PlanRow:
             scheme = Scheme("keep")
             reason += " → the module has no known default: kept"
     f = Fans(r.fan_in, r.fan_out, r.blocks) if r.fan_in is not None else None
-    target = Target(r.shape, f, _eff_act(r.activation, r.glu), dict(r.activation_params), r.groups)
+    target = Target(r.shape, f, _eff_act(r.activation, r.glu), dict(r.activation_params), r.groups,
+                    r.out_axis)  # fmt: skip
     res = resolve(scheme, target)
     status = r.status
     if status in ("init", "kept"):
@@ -603,11 +609,20 @@ def _used_fans(
     if used is not None:
         fi, fo = used
         if role == "attn_qkv" and fo % 3 == 0:
-            fo //= 3  # packed q/k/v along the output axis: fans per block
+            return Fans(fi, fo // 3, blocks=3)  # packed q/k/v along the output axis
         return Fans(fi, fo)
     if role == "attn_qkv" and f is not None and p.dim() >= 2 and p.shape[0] % 3 == 0:
         return fans(p, blocks=3)  # a packed q/k/v Linear (nanoGPT's c_attn): fans per block
     return f
+
+
+def _out_axis(st: Structure, name: str, shape: tuple[int, ...]) -> int:
+    """The axis of a matrix weight that indexes outputs, read off how the forward uses it: 1 for
+    ``x @ W`` (GPT-2's ``Conv1D``), else 0 (torch's layout)."""
+    use = st.layouts.get(name)
+    if use is None or len(shape) != 2 or use.batch_axes or len(use.out_axes) != 1:
+        return 0
+    return int(use.out_axes[0])
 
 
 _WEIGHT_LOCALS = ("weight", "in_proj_weight", "q_proj_weight", "k_proj_weight",
@@ -717,7 +732,8 @@ def _param_row(w: _Walk, names: list[str], p: torch.Tensor) -> PlanRow:
         reason += f"; padding_idx row {pad} = 0"
     groups = getattr(owner, "groups", 1)
     target = Target(ctx.shape, ctx.fans, ctx.activation, ctx.activation_params,
-                    groups if isinstance(groups, int) else 1)  # fmt: skip
+                    groups if isinstance(groups, int) else 1,
+                    _out_axis(w.st, ctx.name, ctx.shape))  # fmt: skip
     res = resolve(scheme, target)
     status = "kept" if scheme.kind == "keep" else "init"
     safety = _safety(names, p, ctx.module_name, w.modules, w.skip, owner)
@@ -742,6 +758,7 @@ def _param_row(w: _Walk, names: list[str], p: torch.Tensor) -> PlanRow:
         elementwise=res.elementwise, call=res.call,
         aliases=tuple(sorted(n for n in names if n != ctx.name)),
         default_scheme=default_scheme, zero_rows=zero_rows, groups=target.groups,
+        out_axis=target.out_axis,
     )  # fmt: skip
 
 

@@ -393,6 +393,8 @@ class Target:
         activation: the activation whose gain applies (``"linear"`` if none).
         activation_params: its parameters.
         groups: conv groups (for ``identity``).
+        out_axis: the axis that indexes outputs (1 for a weight stored (in, out), such as
+            GPT-2's ``Conv1D``); packed blocks cut it (for orthogonal schemes).
     """
 
     shape: tuple[int, ...]
@@ -400,6 +402,7 @@ class Target:
     activation: str = "linear"
     activation_params: dict[str, Any] = field(default_factory=dict)
     groups: int = 1
+    out_axis: int = 0
 
 
 @dataclass(frozen=True)
@@ -709,9 +712,14 @@ def _matrix_gain(s: Scheme, t: Target) -> float:
 def _resolve_orthogonal(s: Scheme, t: Target) -> Resolved:
     g = _matrix_gain(s, t)
     blocks = t.fans.blocks if t.fans is not None else 1
-    rows, cols = t.shape[0] // blocks, math.prod(t.shape[1:])
+    axis = t.out_axis if len(t.shape) >= 2 else 0
+    rows = t.shape[axis] // blocks
+    cols = math.prod(t.shape) // t.shape[axis]
     rms = g * math.sqrt(min(rows, cols) / (rows * cols))
-    return Resolved(g, rms, 0.0, None, ("orthogonal_", {"gain": g, "blocks": blocks}), False)
+    kwargs: dict[str, Any] = {"gain": g, "blocks": blocks}
+    if axis:
+        kwargs["out_dim"] = axis
+    return Resolved(g, rms, 0.0, None, ("orthogonal_", kwargs), False)
 
 
 @register_scheme("delta_orthogonal", by_name=lambda: delta_orthogonal())
