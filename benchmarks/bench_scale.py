@@ -3,17 +3,23 @@ sharded timings per world size.
 
     python benchmarks/bench_scale.py                        # 125m, 350m (fp32), 1 thread
     python benchmarks/bench_scale.py --size 125m,350m,1b    # adds a ~1.07B fp32 model (~4.3 GB)
-    python benchmarks/bench_scale.py --size 7b --dtype bfloat16 --ckpt-sizes none  # big machine
+    python benchmarks/bench_scale.py --size 7b --dtype bfloat16 --ckpt-sizes none --world-sizes none
+    python benchmarks/bench_scale.py --size 125m,350m --ckpt-format dcp --world-sizes none
     python benchmarks/bench_scale.py --size none --world-sizes 1,2,4   # sharded timings only
 
 Each size runs in a fresh process (so its peak RSS is its own): Llama-shaped model (the zoo's
 TinyLlama: RMSNorm, RoPE, SwiGLU with 4d hidden, untied head, vocab 32 000) built on the meta
 device, ``to_empty``, then, interleaved ``--repeat`` times: ``initlab.init`` (trace + plan +
 write) and the floor, ``normal_`` over every parameter (the same values, dtype and memory).
-Printed: parameters, plan time (and per 24 blocks), apply time, init / floor, peak RSS minus
-the parameters' bytes. With ``--ckpt-sizes``: a streaming seed checkpoint of the meta model
-(time, peak RSS growth, bytes written). Sharded: ``apply_plan_sharded`` on Shard(0) DTensors
-(FSDP2's layout) in W forked gloo processes, the slowest rank's time and values drawn per rank.
+Both write **in place** into the one set of parameters ``to_empty`` allocated: no second copy of
+the model is ever made, so the peak is the parameters plus the largest tensor (the 7B model in
+bf16, 13.4 GB, fits a 24 GiB machine; a size whose parameters do not fit in the memory available
+now is refused before it starts, unless ``--no-memory-check``). Printed: parameters, plan time
+(and per 24 blocks), apply time, init / floor, peak RSS minus the parameters' bytes against the
+largest tensor. With ``--ckpt-sizes``: a streaming seed checkpoint of the meta model (time, peak
+RSS growth, bytes written) in ``--ckpt-format`` (safetensors or dcp). Sharded:
+``apply_plan_sharded`` on Shard(0) DTensors (FSDP2's layout) in W forked gloo processes, the
+slowest rank's time and values drawn per rank.
 
 ``--device cuda`` runs the init-vs-floor part on a GPU and prints the fill rate in GB/s and as a
 fraction of ``--bandwidth-gbs`` (the device's memory bandwidth).
@@ -64,9 +70,31 @@ def _rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _available_bytes() -> int | None:
+    """MemAvailable from /proc/meminfo (None where there is none)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def model_bytes(size: str, dtype: str) -> tuple[int, int]:
+    """(bytes of all parameters, bytes of the largest one) of a size, from the meta model."""
+    params = list(build_meta(size, getattr(torch, dtype)).parameters())
+    sizes = [q.numel() * q.element_size() for q in params]
+    return sum(sizes), max(sizes)
+
+
 def measure_size(size: str, dtype: str = "float32", repeat: int = 3, device: str = "cpu",
-                 ckpt_dir: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """One size, in this process: times, ratio to the floor, peak RSS over the parameters."""
+                 ckpt_dir: str | None = None,
+                 ckpt_format: str = "safetensors") -> dict[str, Any]:  # fmt: skip
+    """One size, in this process: times, ratio to the floor, peak RSS over the parameters.
+    Every fill (the floor's ``normal_`` and ``initlab.apply_plan``) writes in place into the
+    parameters ``to_empty`` allocated once."""
     import initlab
     from initlab.scale.checkpoint import write_seed_checkpoint
 
@@ -76,17 +104,22 @@ def measure_size(size: str, dtype: str = "float32", repeat: int = 3, device: str
                            "threads": torch.get_num_threads()}  # fmt: skip
     initlab.plan(build_meta("tiny"), x)  # warm: imports, activation moments
     if ckpt_dir is not None:  # the checkpoint first, while the process holds no model
+        tiny = build_meta("tiny", dt)  # warm: the writer's imports (DCP's) and code paths
+        write_seed_checkpoint(tiny, initlab.plan(tiny, x), ckpt_dir + "-warm", seed=0,
+                              overwrite=True, format=ckpt_format)  # fmt: skip
         meta = build_meta(size, dt)
         p = initlab.plan(meta, x)
         base = _rss()
         t0, w0 = clock(), time.perf_counter()
-        ck = write_seed_checkpoint(meta, p, ckpt_dir, seed=0, overwrite=True)
+        ck = write_seed_checkpoint(meta, p, ckpt_dir, seed=0, overwrite=True,
+                                   format=ckpt_format)  # fmt: skip
         out["ckpt_s"] = clock() - t0
         out["ckpt_wall_s"] = time.perf_counter() - w0
         out["ckpt_bytes"] = ck.total_bytes
         out["ckpt_files"] = len(ck.files)
         out["ckpt_rss_growth"] = _rss() - base
         out["ckpt_largest_materialized"] = ck.largest_materialized_bytes
+        out["ckpt_format"] = ck.format
     base = _rss()
     t0 = clock()
     model = build_meta(size, dt)
@@ -95,13 +128,14 @@ def measure_size(size: str, dtype: str = "float32", repeat: int = 3, device: str
     n = sum(q.numel() for q in params)
     out["params"] = n
     out["param_bytes"] = n * torch.empty((), dtype=dt).element_size()
+    out["largest_tensor_bytes"] = max(q.numel() for q in params) * out["param_bytes"] // n
     t0 = clock()
     model.to_empty(device=device)
     out["to_empty_s"] = clock() - t0
     params = list(model.parameters())
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
-    def floor() -> None:
+    def floor() -> None:  # in place: the same storage apply_plan writes, no second buffer
         with torch.no_grad():
             for q in params:
                 q.normal_(0.0, 0.02)
@@ -203,14 +237,18 @@ def main(argv: list[str] | None = None) -> None:
                     help="the device's memory bandwidth, for the fill-rate fraction")
     ap.add_argument("--ckpt-sizes", default="125m,350m",
                     help="sizes to also write as a seed checkpoint ('none': skip)")
+    ap.add_argument("--ckpt-format", default="safetensors", choices=("safetensors", "dcp"))
     ap.add_argument("--world-sizes", default="1,2,4", help="sharded timings ('none': skip)")
+    ap.add_argument("--no-memory-check", action="store_true",
+                    help="run a size even if its parameters exceed the memory available now")
     ap.add_argument("--shard-size", default="125m")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: one size, print JSON
     ap.add_argument("--ckpt-dir", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.one:
-        res = measure_size(args.one, args.dtype, args.repeat, args.device, args.ckpt_dir)
+        res = measure_size(args.one, args.dtype, args.repeat, args.device, args.ckpt_dir,
+                           args.ckpt_format)  # fmt: skip
         print(json.dumps(res))
         return
     sizes = [] if args.size == "none" else args.size.split(",")
@@ -218,9 +256,21 @@ def main(argv: list[str] | None = None) -> None:
     print(f"bench_scale: {args.threads} thread(s), {args.device}, {args.dtype}, "
           f"median of {args.repeat} interleaved runs (≤ 2 for 1b/7b), CPU seconds")
     for size in sizes:
+        if size not in SIZES:
+            raise SystemExit(f"bench_scale: --size {size!r}: use {', '.join(SIZES)} or none")
+        need, largest = model_bytes(size, args.dtype)
+        avail = _available_bytes()
+        # the run holds the parameters plus at most the largest tensor, plus ~0.5 GiB of torch
+        if (args.device == "cpu" and avail is not None and not args.no_memory_check
+                and need + largest + 2**29 > avail):
+            raise SystemExit(
+                f"bench_scale: {size} in {args.dtype} needs {need / 2**30:.1f} GiB of parameters "
+                f"+ {largest / 2**30:.2f} GiB (largest tensor) + ~0.5 GiB, but only "
+                f"{avail / 2**30:.1f} GiB is available now; free memory or pass "
+                "--no-memory-check")
         reps = min(args.repeat, 2) if size in ("1b", "7b") else args.repeat
         extra = ["--repeat", str(reps), "--threads", str(args.threads), "--dtype", args.dtype,
-                 "--device", args.device]  # fmt: skip
+                 "--device", args.device, "--ckpt-format", args.ckpt_format]  # fmt: skip
         with tempfile.TemporaryDirectory() as d:
             if size in ckpts:
                 extra += ["--ckpt-dir", d + "/ckpt"]
@@ -235,9 +285,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.bandwidth_gbs:
             print(f"  fill rate / bandwidth {r['fill_gbs'] / args.bandwidth_gbs:.1%}")
         if "peak_rss_over_params" in r:
-            print(f"  peak RSS − parameters: {r['peak_rss_over_params'] / 2**20:,.0f} MiB")
+            over, big = r["peak_rss_over_params"], r["largest_tensor_bytes"]
+            print(f"  peak RSS − parameters: {over / 2**20:,.0f} MiB (largest tensor "
+                  f"{big / 2**20:,.0f} MiB: bound {'met' if over <= big else 'NOT met'})")
         if "ckpt_s" in r:
-            print(f"  seed checkpoint: {r['ckpt_s']:.2f} s CPU ({r['ckpt_wall_s']:.2f} s wall) "
+            print(f"  seed checkpoint ({r['ckpt_format']}): {r['ckpt_s']:.2f} s CPU "
+                  f"({r['ckpt_wall_s']:.2f} s wall) "
                   f"for {r['ckpt_bytes'] / 1e9:.2f} GB in "
                   f"{r['ckpt_files']} file(s), peak RSS growth "
                   f"{r['ckpt_rss_growth'] / 2**20:,.0f} MiB (largest tensor in memory "

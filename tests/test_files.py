@@ -72,3 +72,17 @@ def test_interrupted_write_leaves_old_file_and_no_temp(tmp_path):
         raise KeyboardInterrupt
     assert p.read_text() == "old"
     assert os.listdir(tmp_path) == ["x.json"]
+
+
+def test_atomic_output_suffix_hides_the_extension_while_writing(tmp_path):
+    """suffix=".part": while written, the temporary file does not end in the target's extension
+    (readers that list every *.safetensors in a directory must not see a half-written shard)."""
+    target = tmp_path / "model-00001-of-00001.safetensors"
+    with atomic_output(target, suffix=".part") as tmp:
+        assert tmp.name.endswith(".part") and tmp.parent == tmp_path
+        assert list(tmp_path.glob("*.safetensors")) == []
+        tmp.write_bytes(b"x")
+    assert target.read_bytes() == b"x" and sorted(tmp_path.iterdir()) == [target]
+    with atomic_output(tmp_path / "fig.png") as tmp:  # default: keeps the extension
+        assert tmp.name.endswith(".part.png")
+        tmp.write_bytes(b"png")

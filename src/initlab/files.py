@@ -5,7 +5,8 @@ it starts the work — so a typo costs a red line, not a minute of computation a
 and writes through :func:`atomic_output`, so an interrupted write never leaves a file that looks
 complete: the bytes go to a temporary file beside the target, which is renamed over it only when
 complete. Files get the usual permissions (0666 minus the umask, like ``open()``), not the 0600 of
-``tempfile``.
+``tempfile``. Every file :func:`atomic_output` completes is recorded (:func:`written_since`), so an
+interrupted command can say truthfully what it had already written.
 
 Examples:
     >>> import tempfile, pathlib
@@ -135,12 +136,59 @@ def _umask() -> int:
     return mask
 
 
+#: Every file :func:`atomic_output` completed in this process, in order (see :func:`written_since`).
+_WRITTEN: list[Path] = []
+
+
+def _forget(tmp: Path) -> None:
+    _WRITTEN[:] = [p for p in _WRITTEN if p != tmp]
+
+
+def write_mark() -> int:
+    """A mark for :func:`written_since`: how many files this process has completed so far."""
+    return len(_WRITTEN)
+
+
+def written_since(mark: int = 0) -> tuple[Path, ...]:
+    """The files :func:`atomic_output` completed (renamed to their final name) since ``mark``
+    (:func:`write_mark`), each once, in the order they were first written.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> mark = write_mark()
+        >>> p = write_text_atomic(pathlib.Path(tempfile.mkdtemp()) / "a.txt", "hi")
+        >>> written_since(mark) == (p,)
+        True
+    """
+    return tuple(dict.fromkeys(_WRITTEN[mark:]))
+
+
+def interrupt_note(mark: int = 0) -> str:
+    """The line an interrupted command prints: ``interrupted: nothing was written``, or the
+    files it had already completed since ``mark`` (the first three named, then a count).
+
+    Examples:
+        >>> interrupt_note(write_mark())
+        'interrupted: nothing was written'
+    """
+    done = written_since(mark)
+    if not done:
+        return "interrupted: nothing was written"
+    names = ", ".join(str(p) for p in done[:3])
+    more = f" and {len(done) - 3} more" if len(done) > 3 else ""
+    return f"interrupted: only {names}{more} had been written"
+
+
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
     On an exception (``KeyboardInterrupt`` included) the temporary file is removed and ``path``
     is left as it was: no half-written file ever carries the final name.
+
+    The temporary name ends in ``.part`` + the target's extension (writers that pick a format by
+    extension accept it); ``suffix`` replaces that ending, e.g. ``".part"`` where readers glob
+    the extension (sharded-checkpoint readers list every ``*.safetensors`` in a directory).
 
     Examples:
         >>> import tempfile, pathlib
@@ -153,7 +201,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(os.fspath(path))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=target.parent
+        prefix=f".{target.name}.",
+        suffix=".part" + target.suffix if suffix is None else suffix,
+        dir=target.parent,
     )
     os.close(fd)
     tmp = Path(tmp_name)
@@ -161,9 +211,12 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
+        _forget(tmp)  # a writer that itself wrote atomically into ``tmp`` recorded it
+        _WRITTEN.append(target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        _forget(tmp)
         raise
 
 
@@ -181,4 +234,5 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return target
 
 
-__all__ = ["atomic_output", "check_output_path", "write_text_atomic"]
+__all__ = ["atomic_output", "check_output_path", "interrupt_note", "write_mark",
+           "write_text_atomic", "written_since"]

@@ -1,11 +1,12 @@
 """Every command against every class of bad input: a bad value, a bad output path, a run too
 large for this machine, an interrupt in the middle of the work.
 
-Each must exit 2 (130 for an interrupt, the shell's code for SIGINT), print exactly one line on
-stderr and no traceback, and leave no file behind — the output paths are checked before the work
-and written atomically. The commands run in-process through the ``initlab`` entry point (the
-same code path as the script), in a fresh temporary directory holding a file ``f`` and an empty
-directory ``d`` to aim at.
+Each must exit 2 (an interrupt too), print exactly one line on stderr and no traceback, and leave
+no file behind — the output paths are checked before the work and written atomically; an
+interrupted command says ``interrupted: nothing was written``, and only that when it is true.
+The commands run in-process through the ``initlab`` entry point (the same code path as the
+script), in a fresh temporary directory holding a file ``f`` and an empty directory ``d`` to aim
+at.
 """
 
 from __future__ import annotations
@@ -45,9 +46,20 @@ BAD_VALUE = [
     ["coordcheck", "initlab.lab.coordcheck:mlp", "--widths", "a,b"],
     ["explore", "--port", "-5", "--no-open", "--no-warm"],
 ]
+#: every command that runs a model takes --device; a bad one is refused before any work
+DEVICE_COMMANDS = [
+    ["compare", "--epochs", "1"],
+    ["coordcheck", "initlab.lab.coordcheck:mlp"],
+    ["claims", "symmetry", "--quick"],
+    ["reproduce", "he2015", "--quick"],
+    ["sweep", "--grid", "depth=1", "--store", "s.sqlite"],
+    ["explore", "--no-open", "--no-warm"],
+]
+BAD_VALUE += [[*c, "--device", "gpu"] for c in DEVICE_COMMANDS]
 if not torch.cuda.is_available():
     BAD_VALUE += [["doctor", MLP, "-s", "4,32", "--device", "cuda"],
                   ["demo", "--device", "cuda", "--depth", "2"]]
+    BAD_VALUE += [[*c, "--device", "cuda"] for c in DEVICE_COMMANDS]
 
 BAD_PATH = [
     *[[*TINY_DEMO, "--out", p] for p in ("f/x.png", "x.txt", "d", "noext")],
@@ -101,7 +113,7 @@ def _one_line(err: str, argv: list[str]) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [pytest.param(a, id="value:" + " ".join(a[:4])) for a in BAD_VALUE]
+    [pytest.param(a, id="value:" + " ".join(a[:4] + a[-2:])) for a in BAD_VALUE]
     + [pytest.param(a, id="path:" + " ".join(a[:1] + a[-2:])) for a in BAD_PATH]
     + [pytest.param(a, id="large:" + " ".join(a[:4])) for a in TOO_LARGE],
 )
@@ -130,11 +142,25 @@ INTERRUPTED = {
         "initlab.report.doctor_figures.diagnosis_figure"),
     "phase while solving": (
         ["phase", "tanh", "--points", "3", "--out", "p.png"], "initlab.theory.phase_diagram"),
+    "compare in its first run": (
+        ["compare", "--inits", "zeros,he", "--epochs", "1", "--depth", "1", "--width", "8",
+         "--n-train", "64", "--n-test", "32", "--out", "c.png", "--no-progress"],
+        "initlab.lab.compare.train"),
+    "claims while measuring": (
+        ["claims", "symmetry", "--quick", "--out", "cl"], "initlab.lab.claims.symmetry.run"),
+    "reproduce while training": (
+        ["reproduce", "he2015", "--quick", "--out", "rp"], "initlab.lab.reproduce.he2015.run"),
+    "coordcheck while measuring": (
+        ["coordcheck", "initlab.lab.coordcheck:mlp", "--out", "cc.png"],
+        "initlab.lab.coordcheck.coord_check"),
+    "sweep before its first run": (
+        ["sweep", "--grid", "init=he depth=1 width=4 epochs=1 n_train=32 n_test=16",
+         "--store", "s.sqlite", "--json"], "initlab.lab.sweep._run_indexed"),
 }
 
 
 @pytest.mark.parametrize("case", list(INTERRUPTED))
-def test_interrupt_is_one_line_exit_130_no_partial_files(case, tmp_path, capsys, monkeypatch):
+def test_interrupt_is_one_line_exit_2_no_partial_files(case, tmp_path, capsys, monkeypatch):
     argv, target = INTERRUPTED[case]
     if case.startswith("demo"):
         import initlab.report.demo as rd
@@ -151,9 +177,46 @@ def test_interrupt_is_one_line_exit_130_no_partial_files(case, tmp_path, capsys,
         monkeypatch.setattr(rd, "demo_histograms", interrupted_after_the_first_figure)
     else:
         monkeypatch.setattr(target, _interrupt)
+    if case.startswith("sweep"):
+        # the store is created before the first run; it is the sweep's resumable output
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(SystemExit) as e:
+            entry.main(argv)
+        err = capsys.readouterr().err
+        assert e.value.code == 2
+        _one_line(err, argv)
+        assert "interrupted: 0 of 1 runs are in the store s.sqlite" in err
+        return
     code, _, err = run_cli(argv, tmp_path, capsys, monkeypatch)
-    assert code == 130
+    assert code == 2
     _one_line(err, argv)
+    assert err.strip() == "interrupted: nothing was written", err
+
+
+def test_an_interrupt_after_a_file_was_written_names_it(tmp_path, capsys, monkeypatch):
+    # compare keeps its finished runs on Ctrl-C and draws them: the one line says so, truthfully
+    import initlab.lab.compare as lc
+
+    real, calls = lc.train, []
+
+    def second_run_interrupted(*a: Any, **k: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(lc, "train", second_run_interrupted)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        entry.main(["compare", "--inits", "zeros,he", "--epochs", "1", "--depth", "1",
+                    "--width", "8", "--n-train", "64", "--n-test", "32", "--out", "c.png",
+                    "--no-progress"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2
+    _one_line(err, [])
+    assert err.strip() == ("interrupted: only c.png had been written (1 finished run(s) kept "
+                           "and shown above)"), err
+    assert (tmp_path / "c.png").stat().st_size > 0
 
 
 def test_output_files_get_the_umask_permissions(tmp_path, capsys, monkeypatch):

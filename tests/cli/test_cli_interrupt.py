@@ -1,4 +1,4 @@
-"""Ctrl-C during start-up or work: one line on stderr, exit 130, no traceback."""
+"""Ctrl-C during start-up or work: one line on stderr, exit 2, no traceback."""
 
 import os
 import signal
@@ -24,8 +24,8 @@ def test_interrupt_during_startup_is_one_line(monkeypatch, capsys):
     monkeypatch.setattr(builtins, "__import__", interrupted_import)
     with pytest.raises(SystemExit) as e:
         entry.main(["--help"])
-    assert e.value.code == 130
-    assert capsys.readouterr().err == "interrupted\n"
+    assert e.value.code == 2
+    assert capsys.readouterr().err == "interrupted: nothing was written\n"
 
 
 def _wait_for_torch(pid: int, timeout: float = 60.0) -> bool:
@@ -44,7 +44,7 @@ def _wait_for_torch(pid: int, timeout: float = 60.0) -> bool:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux /proc")
-def test_sigint_to_a_real_process_exits_130_without_traceback(tmp_path):
+def test_sigint_to_a_real_process_exits_2_without_traceback(tmp_path):
     p = subprocess.Popen(
         [sys.executable, "-m", "initlab", "phase", "tanh", "--points", "2000", "--json",
          "--out", str(tmp_path / "phase.png")],
@@ -56,7 +56,7 @@ def test_sigint_to_a_real_process_exits_130_without_traceback(tmp_path):
     _, err = p.communicate(timeout=60)
     if p.returncode == 0:  # pragma: no cover - finished between the check and the signal
         pytest.fail("the command finished before the interrupt; use a longer computation")
-    assert p.returncode == 130, err
+    assert p.returncode == 2, err
     assert not (tmp_path / "phase.png").exists()
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1].endswith("interrupted")
+    assert err.strip().splitlines()[-1].endswith("interrupted: nothing was written")

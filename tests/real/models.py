@@ -119,7 +119,7 @@ def _seq2seq(tf: Any, name: str) -> RealModel:
         return RealModel(name, m, {"input_ids": ids, "decoder_input_ids": ids},
                          _lm_loss(ids), V, True)
     m = tf.WhisperForConditionalGeneration(tf.WhisperConfig(
-        d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4,
+        d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
         decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, vocab_size=V,
         num_mel_bins=8, max_source_positions=16, max_target_positions=32,
         decoder_start_token_id=0, pad_token_id=0))

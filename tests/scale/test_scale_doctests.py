@@ -8,7 +8,8 @@ import importlib
 import pytest
 import torch
 
-MODULES = ["initlab.scale", "initlab.scale.sharded", "initlab.scale.checkpoint"]
+MODULES = ["initlab.scale", "initlab.scale.sharded", "initlab.scale.checkpoint",
+           "initlab.scale.distcp"]
 
 
 @pytest.mark.parametrize("name", MODULES)

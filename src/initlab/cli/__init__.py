@@ -2,17 +2,17 @@
 
 Each command lives in its own module under ``initlab.cli`` and exposes ``register(app)``; this
 module builds the app from :data:`COMMAND_MODULES`. Exit codes: 0 ok, 1 the diagnosis found
-problems (``--strict``), 2 bad usage or input (one red line, never a traceback).
+problems (``--strict``), 2 bad usage or input (one red line, never a traceback) or interrupted
+(Ctrl-C: one line saying what, if anything, was written).
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
 
 import typer
 
-from initlab.cli.common import console_err, fail
+from initlab.cli.common import fail, interrupted
 from initlab.errors import InitError
 
 # One entry per module in initlab.cli that defines `register(app: typer.Typer) -> None`.
@@ -70,19 +70,22 @@ for _name in COMMAND_MODULES:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``initlab`` script: library errors become one red line and exit 2."""
+    """Entry point of the ``initlab`` script: library errors become one red line and exit 2;
+    so does Ctrl-C (``interrupted: nothing was written``, or the files already completed)."""
+    from initlab.files import write_mark
+
+    mark = write_mark()
     try:
         app(args=argv, standalone_mode=True)
     except InitError as e:
         fail(str(e))
     except KeyboardInterrupt:
-        console_err.print("[red]interrupted[/red]")
-        sys.exit(130)
+        interrupted(mark)
     except SystemExit as e:
         # typer turns a Ctrl-C inside a command into a silent exit 130: say what happened
         if e.code == 130 and isinstance(getattr(e.__context__, "__cause__", None),
                                         KeyboardInterrupt):
-            console_err.print("[red]interrupted[/red]")
+            interrupted(mark)
         raise
 
 

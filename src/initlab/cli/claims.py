@@ -19,6 +19,7 @@ def claims(
     html: Path = typer.Option(None, "--html", help="Write an HTML report with every figure."),
     json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     list_: bool = typer.Option(False, "--list", help="List the claims and exit."),
+    device: str = typer.Option("cpu", help="Device to run on (cpu, cuda, cuda:1, mps)."),
 ) -> None:
     """Run the texts' claims as experiments: numbers, a figure, and a verdict computed from them.
 
@@ -39,8 +40,10 @@ def claims(
         return
     if name is not None and name not in names:
         fail(f"unknown claim {name!r}; choose from {', '.join(names)} (initlab claims --list)")
-    from initlab.cli.common import HTML_SUFFIXES, checked, output_file
+    from initlab.cli.common import HTML_SUFFIXES, check_device, checked, output_file
     from initlab.files import check_output_path
+
+    dev = checked(check_device, device)
 
     html = output_file(html, HTML_SUFFIXES, "--html")  # outputs checked before any claim runs
     if plot:
@@ -54,7 +57,7 @@ def claims(
             if not json:
                 console.print(f"[dim]running {n}…[/dim]")
             kwargs = {} if seeds is None else {"seeds": seeds}
-            r = run_claim(n, quick=run_quick, **kwargs)
+            r = run_claim(n, quick=run_quick, device=dev, **kwargs)
             results.append(r)
             figures[n] = str(plot_claim(r, out / f"{n}.png")) if plot else None
     except InitError as e:

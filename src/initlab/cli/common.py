@@ -18,6 +18,20 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise SystemExit(code)
 
 
+def interrupted(mark: int = 0, detail: str = "") -> NoReturn:
+    """A Ctrl-C ends the command: one red line on stderr saying what was left, exit 2.
+
+    The line is :func:`initlab.files.interrupt_note` — ``interrupted: nothing was written``, or
+    the files completed since ``mark`` (:func:`initlab.files.write_mark`) — and ``detail``
+    (what the command kept, e.g. finished runs) in parentheses.
+    """
+    from initlab.files import interrupt_note
+
+    line = interrupt_note(mark) + (f" ({detail})" if detail else "")
+    console_err.print(f"[bold red]{line}[/bold red]", highlight=False, soft_wrap=True)
+    raise SystemExit(2)
+
+
 def print_json(data: Any) -> None:
     """Write ``data`` as JSON on stdout (plain, no colour, so it can be piped)."""
     sys.stdout.write(json.dumps(data, indent=2, default=_default) + "\n")
@@ -154,37 +168,19 @@ def first_embedding(model: Any) -> Any:
 
 
 def check_device(device: str, option: str = "--device") -> Any:
-    """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` → a ``torch.device`` that exists here.
+    """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` → a ``torch.device`` that exists here
+    (:func:`initlab.devices.resolve_device`, its messages naming ``option``).
 
     Raises:
         InitError: a malformed name, or a device this machine or this torch build lacks.
+
+    Examples:
+        >>> check_device("cpu")
+        device(type='cpu')
     """
-    import torch
+    from initlab.devices import resolve_device
 
-    from initlab.errors import InitError
-
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InitError(
-            f"{option}: {device!r} is not a device name; use cpu, cuda, cuda:N or mps"
-        ) from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise InitError(
-                f"{option} {device}: this torch build or machine has no CUDA device "
-                f"(torch {torch.__version__}); use --device cpu"
-            )
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise InitError(
-                f"{option} {device}: only {torch.cuda.device_count()} CUDA device(s) here "
-                f"(cuda:0…cuda:{torch.cuda.device_count() - 1})"
-            )
-    elif dev.type == "mps" and not torch.backends.mps.is_available():
-        raise InitError(f"{option} {device}: no MPS device here; use --device cpu")
-    elif dev.type not in ("cpu", "cuda", "mps"):
-        raise InitError(f"{option}: {device!r} is not supported; use cpu, cuda, cuda:N or mps")
-    return dev
+    return resolve_device(device, option=option)
 
 
 def make_input(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from initlab.cli.common import console, console_err, fail, print_json
+from initlab.cli.common import console, console_err, fail, interrupted, print_json
 
 
 def compare(
@@ -41,24 +41,28 @@ def compare(
     html: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report."),
     json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     progress: bool = typer.Option(True, help="Progress bars (--no-progress to hide)."),
+    device: str = typer.Option("cpu", help="Device to train on (cpu, cuda, cuda:1, mps)."),
 ) -> None:
     """Train the same model once per start and seed; compare loss curves and accuracy.
 
     zeros never breaks symmetry (stays at chance), N(0, 1) blows the loss up, Xavier and He
     train; per start the doctor's verdict at step 0, the final accuracy ± its spread over seeds,
     the steps to a loss threshold and the per-layer gradient variance before and after
-    training. Ctrl-C stops cleanly and keeps the finished runs. Offline data only.
+    training. Ctrl-C stops cleanly: the finished runs are shown and drawn, and one line says
+    what was written (exit 2). Offline data only.
 
     Example:  initlab compare --dataset mnist --depth 5 --inits zeros,normal,xavier,he --seeds 3
     """
     from initlab.cli.common import (
         FIGURE_SUFFIXES,
         HTML_SUFFIXES,
+        check_device,
         check_memory,
         checked,
         output_file,
     )
     from initlab.errors import InitError
+    from initlab.files import write_mark
     from initlab.lab.compare import compare_inits, split_specs
     from initlab.report.compare_figures import compare_table, figure_png, write_compare_html
 
@@ -71,7 +75,9 @@ def compare(
     from initlab.lab.zoo import activation_module
 
     checked(activation_module, activation)  # unknown or gated activation: refused before work
+    dev = checked(check_device, device)
     names = split_specs(inits)
+    mark = write_mark()
     prog = None
     current: dict[str, object] = {"key": None, "task": None}
     if progress and not json:
@@ -105,7 +111,7 @@ def compare(
                 width=width, epochs=epochs, seeds=seeds, seed=seed, lr=lr,
                 batch_size=batch_size, optimizer=optimizer, standardize=standardize,
                 n_train=n_train, n_test=n_test, threshold=threshold, on_step=on_step,
-                on_run=on_run)
+                on_run=on_run, device=dev)
         finally:
             if prog is not None:
                 prog.stop()
@@ -114,8 +120,10 @@ def compare(
     png = figure_png(result) if result.runs and (plot or html is not None) else None
     path = None
     if plot and png is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(png)
+        from initlab.files import atomic_output
+
+        with atomic_output(out) as tmp:
+            tmp.write_bytes(png)
         path = out
     report = (write_compare_html(result, html, png=png)
               if html is not None and result.runs else None)
@@ -131,9 +139,8 @@ def compare(
         if report is not None:
             console.print(f"report: [bold]{report}[/bold]")
     if result.interrupted:
-        console_err.print(f"[yellow]interrupted: kept {len(result.runs)} finished run(s)"
-                          "[/yellow]")
-        raise typer.Exit(130)
+        interrupted(mark, f"{len(result.runs)} finished run(s) kept and shown above"
+                    if result.runs else "")
 
 
 def _memory(model: str, depth: int, width: int, batch_size: int) -> float:

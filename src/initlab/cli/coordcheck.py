@@ -58,6 +58,7 @@ def coordcheck(
     html: Path = typer.Option(None, "--html", help="Also write an HTML report here."),
     plot: bool = typer.Option(True, help="Save the figure(s) (--no-plot to skip)."),
     json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    device: str = typer.Option("cpu", help="Device to train on (cpu, cuda, cuda:1, mps)."),
 ) -> None:
     """Train the model at several widths a few steps and see whether each layer's output size
     stays put as the width grows (the μP coordinate check, Yang et al. 2022).
@@ -84,10 +85,13 @@ def coordcheck(
     ws = _ints(widths, "--widths")
     pols = tuple(p.strip() for p in policy.split(",") if p.strip())
     try:  # output paths are checked before minutes of training, not after
-        if plot:
-            out = check_output_path(out, (".png", ".svg", ".pdf"), option="--out")
+        if plot:  # create=False: a run refused later leaves no folder behind
+            out = check_output_path(out, (".png", ".svg", ".pdf"), option="--out", create=False)
         if html is not None:
-            html = check_output_path(html, (".html", ".htm"), option="--html")
+            html = check_output_path(html, (".html", ".htm"), option="--html", create=False)
+        from initlab.cli.common import check_device
+
+        dev = check_device(device)
     except InitError as e:
         fail(str(e))
     try:
@@ -98,13 +102,13 @@ def coordcheck(
         kw = {} if base_width is None else {"base_width": base_width}
         result = coord_check(factory, ws, steps=steps, policies=pols, optimizer=optimizer,
                              lr=lr, seeds=seeds, data=data, input_shape=shape,
-                             threshold=threshold, name=target, **kw)
+                             threshold=threshold, name=target, device=dev, **kw)
         sweep = None
         if lr_sweep:
             sweep = run_sweep(
                 factory, _ints(sweep_widths, "--sweep-widths") if sweep_widths else None,
                 _floats(lrs, "--lrs") if lrs else None, policies=pols, optimizer=optimizer,
-                steps=sweep_steps, quick=quick, data=data, name=target, **kw)
+                steps=sweep_steps, quick=quick, data=data, name=target, device=dev, **kw)
     except InitError as e:
         fail(f"{e} (initlab coordcheck --help)")
     fig = plot_coordcheck(result, out) if plot else None

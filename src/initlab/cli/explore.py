@@ -40,6 +40,8 @@ def explore_cmd(
         True, "--warm/--no-warm",
         help="Compute each view once before listening, so the first control move is fast.",
     ),
+    device: str = typer.Option(
+        "cpu", help="Device for your model and the training view (cpu, cuda, cuda:1, mps)."),
 ) -> None:
     """Open the explorer: variance through depth, weight distributions, the signal table, the
     phase diagram, training comparisons, your model, knowledge checks, and a check of your own
@@ -53,7 +55,7 @@ def explore_cmd(
     import torch
     import uvicorn
 
-    from initlab.cli.common import load_model_and_input, load_object
+    from initlab.cli.common import check_device, load_model_and_input, load_object
     from initlab.web.app import create_app
 
     # one intra-op thread per request: the gate runs up to 2 at once, and OpenMP threads
@@ -62,10 +64,11 @@ def explore_cmd(
     if not 0 <= port <= 65535:
         fail(f"--port must be in 0..65535, got {port}")
     try:
+        dev = check_device(device)
         model = example = None
         if target is not None:
             if input_shape is not None:
-                model, example = load_model_and_input(target, input_shape, dtype)
+                model, example = load_model_and_input(target, input_shape, dtype, device=dev)
             else:
                 from initlab.cli.common import load_model
 
@@ -76,10 +79,12 @@ def explore_cmd(
                         "has no example_input() to take one from"
                     )
                 example = model.example_input()
+                model = model.to(dev)
+                example = example.to(dev) if isinstance(example, torch.Tensor) else example
         fn = load_object(check) if check is not None else None
         if fn is not None and not callable(fn):
             raise InitError(f"--check {check}: is a {type(fn).__name__}, not a function")
-        app = create_app(target, model, example, check, fn, warm=warm)
+        app = create_app(target, model, example, check, fn, warm=warm, device=dev)
     except InitError as e:
         fail(str(e))
     bind = host or "127.0.0.1"

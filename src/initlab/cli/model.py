@@ -125,7 +125,14 @@ def init_cmd(
     meta: bool = typer.Option(
         False, "--meta",
         help="Build the model on the meta device and stream a seed checkpoint (sharded "
-        "safetensors + index) tensor by tensor: the model is never in memory.",
+        "safetensors + index, or torch DCP with --format dcp) tensor by tensor: the model is "
+        "never in memory.",
+    ),
+    ckpt_format: str = typer.Option(
+        "safetensors", "--format",
+        help="With --meta: safetensors (+ model.safetensors.index.json; also loads with DCP's "
+        "HuggingFaceStorageReader) or dcp (torch.distributed.checkpoint: .metadata + "
+        "__0_k.distcp).",
     ),
     max_shard_size: str = typer.Option(
         "5GB", "--max-shard-size", help="With --meta: largest shard file (e.g. 5GB, 500MB)."
@@ -142,11 +149,20 @@ def init_cmd(
     Example:  initlab init initlab.lab.zoo:resnet --input-shape 8,3,16,16 --out w.safetensors
 
     Example:  initlab init initlab.lab.zoo:nano_gpt -s 1,64 --meta --out ckpt/
+
+    Example:  initlab init initlab.lab.zoo:nano_gpt -s 1,64 --meta --format dcp --out ckpt/
     """
+    from initlab.scale.checkpoint import FORMATS
+
+    if ckpt_format not in FORMATS:
+        fail(f"--format {ckpt_format!r}: use one of {', '.join(FORMATS)}")
     if meta:
         _init_meta(target, input_shape, out, policy, seed, dtype, max_shard_size, force, json,
-                   rule)
+                   rule, ckpt_format)
         return
+    if ckpt_format != "safetensors":
+        fail(f"--format {ckpt_format} needs --meta (a seed checkpoint directory); without "
+             "--meta the --out extension picks the format (.safetensors, .pt)")
     import initlab
     from initlab.cli.common import output_file
 
@@ -186,8 +202,8 @@ def _save_weights(model: object, out: Path) -> None:
 
 
 def _init_meta(target: str, input_shape: str, out: Path, policy: str, seed: int, dtype: str,
-               max_shard_size: str, force: bool, json: bool,
-               rule: list[str] | None = None) -> None:  # fmt: skip
+               max_shard_size: str, force: bool, json: bool, rule: list[str] | None = None,
+               ckpt_format: str = "safetensors") -> None:  # fmt: skip
     """``init --meta``: plan on the meta model, then a streaming seed checkpoint."""
     import torch
 
@@ -206,7 +222,7 @@ def _init_meta(target: str, input_shape: str, out: Path, policy: str, seed: int,
         fail(input_rejected(e, input_shape, dtype))
     try:
         ck = write_seed_checkpoint(model, p, out, seed=seed, max_shard_size=max_shard_size,
-                                   overwrite=force)  # fmt: skip
+                                   overwrite=force, format=ckpt_format)  # fmt: skip
     except InitError as e:
         fail(str(e))
     except OSError as e:
@@ -218,7 +234,8 @@ def _init_meta(target: str, input_shape: str, out: Path, policy: str, seed: int,
         console.print(p)
         console_err.print(
             f"wrote {ck.tensors} tensors ({ck.total_bytes / 1e6:,.1f} MB) in {len(ck.files)} "
-            f"shard(s) → [bold]{out}[/bold] (largest tensor in memory "
+            f"{'shard(s)' if ck.format == 'safetensors' else 'DCP file(s)'} → "
+            f"[bold]{out}[/bold] (largest tensor in memory "
             f"{ck.largest_materialized_bytes / 1e6:,.1f} MB)"
         )
 

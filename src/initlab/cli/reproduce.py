@@ -48,6 +48,7 @@ def reproduce(
     strict: bool = typer.Option(
         False, help="Exit 1 when a verdict is not 'supported'."),
     json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    device: str = typer.Option("cpu", help="Device to train on (cpu, cuda, cuda:1, mps)."),
 ) -> None:
     """Reproduce a classic initialization result and say whether its claim held here.
 
@@ -66,6 +67,9 @@ def reproduce(
     )
 
     try:
+        from initlab.devices import resolve_device
+
+        dev = resolve_device(device, option="--device")
         overrides = parse_overrides(set_)
         if name is None and not quick:
             items = available_reproductions()
@@ -87,7 +91,7 @@ def reproduce(
         results, files = [], []
         for rep in reps:
             with console_err.status(f"running {rep.name} ({'quick' if quick else 'full'})…"):
-                result = rep.run(quick=quick, **overrides)
+                result = rep.run(quick=quick, device=dev, **overrides)
             out.mkdir(parents=True, exist_ok=True)
             jpath = out / f"{rep.name}.json"
             write_text_atomic(jpath, result.to_json())

@@ -35,6 +35,8 @@ def sweep(
     address: str | None = typer.Option(
         None, help="Ray cluster address (auto, ray://host:10001); default: a local Ray."),
     json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    device: str = typer.Option(
+        "cpu", help="Device every run trains on (cpu, cuda, cuda:1, mps; local backend)."),
 ) -> None:
     """Run a grid of training runs; each finished run is stored at once (SQLite, one
     transaction), so a killed sweep resumes with --resume without losing or repeating a run.
@@ -48,9 +50,11 @@ def sweep(
              "(initlab sweep --help)")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from initlab.cli.common import check_device, checked
     from initlab.errors import InitError
     from initlab.lab.sweep import parse_grid, run_sweep
 
+    dev = checked(check_device, device)
     try:
         g = parse_grid(grid)
     except InitError as e:
@@ -69,7 +73,7 @@ def sweep(
             prog.start()
         try:
             result = run_sweep(g, store, resume=resume, workers=workers, backend=backend,
-                               address=address, on_run=on_run)
+                               address=address, on_run=on_run, device=dev)
         finally:
             if prog is not None:
                 prog.stop()
@@ -82,10 +86,11 @@ def sweep(
                       f"{result.total} in the grid → [bold]{result.store}[/bold] "
                       f"({result.seconds:.1f} s)")
         console.print(f"see it: initlab sweep show {result.store}")
-    if result.interrupted:
-        console_err.print(f"[yellow]interrupted: {result.skipped + result.ran} of "
-                          f"{result.total} runs are in the store; --resume continues[/yellow]")
-        raise typer.Exit(130)
+    if result.interrupted:  # the store holds every finished run (one transaction each)
+        console_err.print(f"[bold red]interrupted: {result.skipped + result.ran} of "
+                          f"{result.total} runs are in the store {result.store}; --resume "
+                          "continues[/bold red]", highlight=False, soft_wrap=True)
+        raise SystemExit(2)
 
 
 @sweep_app.command("show")

@@ -84,8 +84,8 @@ def layer_grad_variance(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
         for (_, p), g in zip(params, saved, strict=True):
             p.grad = g
         model.train(was_training)
-    out = tuple(float(g.detach().double().var()) if g is not None and g.numel() > 1 else math.nan
-                for g in grads)
+    out = tuple(float(g.detach().cpu().double().var()) if g is not None and g.numel() > 1
+                else math.nan for g in grads)  # on the CPU: float64 everywhere (MPS has none)
     return tuple(n for n, _ in params), out
 
 
@@ -313,6 +313,7 @@ def compare_inits(
     diagnose: bool = True,
     on_step: Callable[[str, int, int, float], None] | None = None,
     on_run: Callable[[str, int, RunRecord], None] | None = None,
+    device: str | torch.device = "cpu",
 ) -> ComparisonResult:
     """Train the same model once per (start, seed).
 
@@ -332,13 +333,20 @@ def compare_inits(
         diagnose: run the doctor and the gradient variances (before and after training).
         on_step: ``on_step(start, seed, step, loss)`` after every mini-batch (progress).
         on_run: ``on_run(start, seed, record)`` after every finished run.
+        device: where the models train and are diagnosed (``"cpu"``, ``"cuda"``, ``"cuda:1"``,
+            ``"mps"``). Each model is built and initialized on the CPU (the same weights on
+            every device), then moved; the data split is moved once.
 
     A ``KeyboardInterrupt`` (Ctrl-C) stops the comparison: the result keeps the finished runs
     and says ``interrupted=True``.
 
     Raises:
-        InitError: an unknown start, data set, model or activation, or a bad size.
+        InitError: an unknown start, data set, model or activation, a bad size, a device this
+            machine lacks.
     """
+    from initlab.devices import resolve_device
+
+    dev = resolve_device(device)
     starts = _check(inits, depth, width, epochs, seed, batch_size, optimizer, model, lr)
     from initlab.core.activations import get_activation
 
@@ -356,6 +364,7 @@ def compare_inits(
     layers = tuple(n for n, p in build_model(
         model, split.input_shape, split.out_features, depth=depth, width=width,
         activation=act_name).named_parameters() if _probed(n, p))
+    split = split.to(dev)  # once; each model follows it after its CPU initialization
     runs: list[RunRecord] = []
     interrupted = False
     try:
@@ -363,7 +372,7 @@ def compare_inits(
             for s in seed_list:
                 rec = _one_run(start, s, split, model, depth, width, act_name, diagnose,
                                on_step, epochs=epochs, lr=lr, batch_size=batch_size,
-                               optimizer=optimizer, config=cfg)
+                               optimizer=optimizer, config=cfg, device=dev)
                 runs.append(rec)
                 if on_run is not None:
                     on_run(start.name, s, rec)
@@ -379,13 +388,17 @@ def compare_inits(
 def _one_run(start: Start, s: int, split: Split, model: str, depth: int, width: int,
              act_name: str, diagnose: bool,
              on_step: Callable[[str, int, int, float], None] | None, *, epochs: int, lr: float,
-             batch_size: int, optimizer: str, config: dict[str, Any]) -> RunRecord:
-    """One (start, seed): build, initialize, look (step 0), train, look again."""
+             batch_size: int, optimizer: str, config: dict[str, Any],
+             device: torch.device | None = None) -> RunRecord:
+    """One (start, seed): build and initialize on the CPU, move to ``device`` (where ``split``
+    is), look (step 0), train, look again."""
     probe_x, probe_y = split.x_train[:PROBE_BATCH], split.y_train[:PROBE_BATCH]
     torch.manual_seed(s)  # the module defaults the start may keep (norm layers)
     net = build_model(model, split.input_shape, split.out_features, depth=depth, width=width,
                       activation=act_name)
-    start.apply(net, probe_x, seed=s)
+    start.apply(net, probe_x.cpu(), seed=s)  # data-dependent starts (LSUV) look on the CPU
+    if device is not None:
+        net.to(device)
     extra: dict[str, Any] = {"start_label": start.label}
     if diagnose:
         _, gv0 = layer_grad_variance(net, probe_x, probe_y, split.task)

@@ -212,7 +212,7 @@ def _loss(out: Any, x: torch.Tensor, y: torch.Tensor | None, target: dict[str, A
         return F.cross_entropy(out.reshape(-1, out.shape[-1]), nxt.reshape(-1))
     if "y" not in target:
         g = torch.Generator().manual_seed(1234)
-        target["y"] = torch.randn(out.shape, generator=g, dtype=out.dtype)
+        target["y"] = torch.randn(out.shape, generator=g, dtype=out.dtype).to(out.device)
     return F.mse_loss(out, target["y"])
 
 
@@ -220,9 +220,11 @@ def _loss(out: Any, x: torch.Tensor, y: torch.Tensor | None, target: dict[str, A
 def _setup(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol: Any,
            x: torch.Tensor, seed: int, lr: float, optimizer: str,
            plans: dict[tuple[str, int], Any] | None = None,
+           device: torch.device | None = None,
            ) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer]:
     """Build, initialize (the plan is made once per policy and width: it does not depend on
-    the seed), wrap and give the optimizer its parameter groups."""
+    the seed), wrap, move to ``device`` and give the optimizer its parameter groups. ``x`` is
+    the CPU batch the plan is traced on: the weights are drawn on the CPU on every device."""
     import initlab
 
     torch.manual_seed(seed)
@@ -241,6 +243,9 @@ def _setup(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol
                         f"{tuple(x.shape)} ({getattr(e, 'model_error', None) or e}); give "
                         "input_shape= (--input-shape) that it takes, or another data=") from None
     fwd = initlab.mup.wrap(model, plan) if policy == "mup" else model
+    if device is not None:
+        fwd.to(device)
+        model.to(device)
     groups = initlab.param_groups(model, plan, lr=lr, optimizer=optimizer)
     opt: torch.optim.Optimizer = (torch.optim.SGD(groups, lr=lr) if optimizer == "sgd"
                                   else torch.optim.AdamW(groups, lr=lr, weight_decay=0.0)
@@ -298,6 +303,7 @@ def coord_check(
     mup_init: str = "torch",
     threshold: float = 0.25,
     name: str = "",
+    device: str | torch.device = "cpu",
 ) -> CoordCheckResult:
     """Train ``factory(width)`` a few steps at every width under every policy and record the
     l1 size of every layer's output per step; fit slopes against width and give verdicts.
@@ -320,9 +326,12 @@ def coord_check(
             N(0, 1) target).
         threshold: |slope| above which a layer's size is said to change with width (0.25:
             a factor 8^0.25 ≈ 1.7 from width 64 to 512).
+        device: where the models train (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``); each
+            is built and initialized on the CPU, then moved with the batch.
 
     Raises:
-        InitError: bad arguments, a factory that fails, a model that rejects the batch.
+        InitError: bad arguments, a factory that fails, a model that rejects the batch, a
+            device this machine lacks.
 
     Examples:
         >>> from torch import nn
@@ -333,7 +342,9 @@ def coord_check(
         ('0', '1', '2')
     """
     import initlab
+    from initlab.devices import resolve_device
 
+    dev = resolve_device(device)
     ws, pols = _check(factory, widths, steps, seeds, lr, optimizer, policies)
     base = int(base_width) if base_width is not None else ws[0]
     probe = _build_plain(factory, ws[0])
@@ -353,7 +364,7 @@ def coord_check(
         for wi, w in enumerate(ws):
             for s in range(seeds):
                 recs, loss_t = _run(factory, w, pol, mup_pol, x, y, s, lr, optimizer, steps,
-                                    target, plans)
+                                    target, plans, dev)
                 if not layers:
                     layers = list(recs)
                 for name_, vals in recs.items():
@@ -399,8 +410,13 @@ def _build_plain(factory: Callable[[int], nn.Module], width: int) -> nn.Module:
 def _run(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol: Any,
          x: torch.Tensor, y: torch.Tensor | None, seed: int, lr: float, optimizer: str,
          steps: int, target: dict[str, Any], plans: dict[tuple[str, int], Any],
+         device: torch.device | None = None,
          ) -> tuple[dict[str, list[float]], list[float]]:
-    model, fwd, opt = _setup(factory, width, policy, mup_pol, x, seed, lr, optimizer, plans)
+    model, fwd, opt = _setup(factory, width, policy, mup_pol, x, seed, lr, optimizer, plans,
+                             device)
+    if device is not None:  # the plan was traced on the CPU batch; the steps run on the device
+        x = x.to(device)
+        y = None if y is None else y.to(device)
     model.train()
     current: dict[str, torch.Tensor] = {}
     handles = []
@@ -438,7 +454,8 @@ def _run(factory: Callable[[int], nn.Module], width: int, policy: str, mup_pol: 
         for h in handles:
             h.remove()
     names = [n for n in per_step[0]]
-    flat = torch.stack([torch.stack([d.get(n, torch.tensor(math.nan)) for n in names])
+    nan = torch.tensor(math.nan, device=x.device)
+    flat = torch.stack([torch.stack([d.get(n, nan) for n in names])
                         for d in per_step]).tolist()  # one read-back per run
     recs = {n: [flat[t][i] for t in range(steps)] for i, n in enumerate(names)}
     return recs, torch.stack(loss_vals).tolist()
@@ -543,6 +560,7 @@ def lr_sweep(
     base_width: int | None = None,
     mup_init: str = "torch",
     name: str = "",
+    device: str | torch.device = "cpu",
 ) -> LRSweepResult:
     """The transfer check (Yang et al. 2022, Fig. 1): train each width for ``steps`` mini-batch
     steps over the learning-rate grid under each policy and locate the best rate per width.
@@ -551,8 +569,12 @@ def lr_sweep(
     in about a minute for an MLP on digits on 2 CPU cores; the defaults otherwise are ``FULL``
     (12 rates 2^-14..2^-3, 400 steps).
 
+    ``device``: where the models train (as :func:`coord_check`: built and initialized on the
+    CPU, then moved; the batch order is drawn on the CPU).
+
     Raises:
-        InitError: bad arguments (as :func:`coord_check`), fewer than 2 rates.
+        InitError: bad arguments (as :func:`coord_check`), fewer than 2 rates, a device this
+            machine lacks.
 
     Examples:
         >>> from torch import nn
@@ -562,8 +584,10 @@ def lr_sweep(
         (2, 2)
     """
     import initlab
+    from initlab.devices import resolve_device
     from initlab.lab.data import load_digits_split
 
+    dev = resolve_device(device)
     preset = QUICK if quick else FULL
     widths = tuple(widths) if widths is not None else preset["widths"]
     lrs_t = tuple(float(v) for v in (lrs if lrs is not None else preset["lrs"]))
@@ -585,7 +609,8 @@ def lr_sweep(
     g = torch.Generator().manual_seed(seed)
     n = split.x_train.shape[0]
     order = torch.cat([torch.randperm(n, generator=g) for _ in range(steps * batch_size // n + 1)])
-    x0 = split.x_train[:2]
+    x0 = split.x_train[:2]  # the plans are traced on the CPU
+    split, order = split.to(dev), order.to(dev)
     loss: dict[str, tuple[tuple[float, ...], ...]] = {}
     best: dict[str, tuple[float, ...]] = {}
     shift: dict[str, float] = {}
@@ -597,7 +622,8 @@ def lr_sweep(
         for w in ws:
             row = []
             for lr in lrs_t:
-                _, fwd, opt = _setup(factory, w, pol, mup_pol, x0, seed, lr, optimizer, plans)
+                _, fwd, opt = _setup(factory, w, pol, mup_pol, x0, seed, lr, optimizer, plans,
+                                     dev)
                 vals = []
                 for t in range(steps):
                     idx = order[t * batch_size:(t + 1) * batch_size]

@@ -182,6 +182,9 @@ def run_demo(
     unknown = [n for n in names if n not in DEMO_SCHEMES]
     if unknown:
         raise InitError(f"run_demo: unknown scheme(s) {unknown}; choose from {list(DEMO_SCHEMES)}")
+    from initlab.devices import resolve_device
+
+    device = resolve_device(device)  # InitError for a device this machine lacks
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, width, generator=g, dtype=dtype).to(device)
     curves = []

@@ -48,6 +48,7 @@ def compare_live(
     max_seconds: float = 60.0,
     on_event: Callable[[Event], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    device: Any = "cpu",
 ) -> Event:
     """Train one MLP per start (in turn), reporting as it goes; returns the ``end`` event.
 
@@ -59,14 +60,20 @@ def compare_live(
     :class:`~initlab.lab.train.RunRecord`); finally ``{"type": "end", "reason": "finished" |
     "cancelled" | "time limit", "final": {start: run event}, "elapsed"}``.
 
+    ``device``: where the MLPs train (``"cpu"``, ``"cuda"``…); each is built and initialized
+    on the CPU, then moved.
+
     Raises:
-        InitError: an unknown start, activation or dataset, a bad size (before any training).
+        InitError: an unknown start, activation or dataset, a bad size, a device this machine
+            lacks (before any training).
     """
+    from initlab.devices import resolve_device
     from initlab.lab.data import load_dataset
     from initlab.lab.starts import get_start
     from initlab.lab.train import train
     from initlab.lab.zoo import deep_mlp
 
+    dev = resolve_device(device)
     emit = on_event or (lambda e: None)
     if not starts:
         raise InitError("compare_live: starts is empty; give at least one start name")
@@ -100,7 +107,7 @@ def compare_live(
 
         try:
             rec = train(m, split, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                        optimizer=optimizer, on_step=on_step)
+                        optimizer=optimizer, on_step=on_step, device=dev)
         except _Stop as stop:
             reason = str(stop)
             break

@@ -272,11 +272,13 @@ def _data(name: str, standardize: bool, n_train: int | None, n_test: int | None)
     return load_dataset(name, seed=0, standardize=standardize, n_train=n_train, n_test=n_test)
 
 
-def run_config(config: Mapping[str, Any]) -> dict[str, Any]:
+def run_config(config: Mapping[str, Any], device: str | Any = "cpu") -> dict[str, Any]:
     """Run one point of a grid; returns the :class:`~initlab.lab.train.RunRecord` as a dict.
 
     The data split is the same for every run (seed 0); ``seed`` seeds the weights and the
-    batch order. Same configuration ⇒ the same numbers (``seconds`` aside).
+    batch order. Same configuration ⇒ the same numbers (``seconds`` aside). ``device``: where
+    the model trains (built and initialized on the CPU, then moved; a device other than the
+    CPU is recorded in the record's ``config``, not in the run's id).
 
     Examples:
         >>> r = run_config(complete({"dataset": "spirals", "depth": 1, "width": 8,
@@ -286,19 +288,22 @@ def run_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """
     import torch
 
+    from initlab.devices import resolve_device
     from initlab.lab.starts import get_start
     from initlab.lab.train import train
     from initlab.lab.zoo import build_model
 
+    dev = resolve_device(device)
     cfg = complete(config)
     split = _data(cfg["dataset"], cfg["standardize"], cfg["n_train"], cfg["n_test"])
     torch.manual_seed(cfg["seed"])
     model = build_model(cfg["model"], split.input_shape, split.out_features, depth=cfg["depth"],
                         width=cfg["width"], activation=cfg["activation"])
     get_start(cfg["init"]).apply(model, split.x_train[:256], seed=cfg["seed"])
+    where = {} if dev.type == "cpu" else {"device": str(dev)}
     rec = train(model, split, epochs=cfg["epochs"], lr=cfg["lr"],
                 batch_size=cfg["batch_size"], seed=cfg["seed"], optimizer=cfg["optimizer"],
-                config={k: v for k, v in cfg.items() if v is not None})
+                config={**{k: v for k, v in cfg.items() if v is not None}, **where}, device=dev)
     return rec.to_dict()
 
 
@@ -456,9 +461,10 @@ def _worker_init() -> None:
     torch.set_num_threads(1)  # N processes × 1 thread: no oversubscription
 
 
-def _run_indexed(item: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    rid, cfg = item
-    return rid, cfg, run_config(cfg)
+def _run_indexed(item: tuple[Any, ...]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """``(run_id, config[, device])`` → ``(run_id, config, record)`` (picklable, for workers)."""
+    rid, cfg, *dev = item
+    return rid, cfg, run_config(cfg, *dev)
 
 
 def run_sweep(
@@ -470,6 +476,7 @@ def run_sweep(
     backend: str = "local",
     address: str | None = None,
     on_run: Callable[[str, dict[str, Any], dict[str, Any]], None] | None = None,
+    device: str | Any = "cpu",
 ) -> SweepResult:
     """Run every point of ``grid`` not yet in ``store``; store each finished run at once.
 
@@ -484,14 +491,20 @@ def run_sweep(
         address: the Ray cluster (``"auto"``, ``"ray://host:10001"``, ``"host:6379"``);
             None starts a local Ray instance.
         on_run: ``on_run(run_id, config, record)`` after every stored run (progress).
+        device: where every run trains (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``; local
+            backend only). Not part of a run's id: ``--resume`` on another device continues.
 
     A ``KeyboardInterrupt`` stops the sweep: the result says ``interrupted=True``, and every run
     finished until then is in the store.
 
     Raises:
         InitError: a bad grid, store, backend or worker count; a store with finished runs and
-            ``resume=False``; Ray not installed.
+            ``resume=False``; Ray not installed; a device this machine lacks, or not the CPU
+            with Ray.
     """
+    from initlab.devices import resolve_device
+
+    dev = resolve_device(device)
     g = parse_grid(grid)
     if backend not in BACKENDS:
         raise InitError(f"sweep: backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -499,6 +512,9 @@ def run_sweep(
         raise InitError(f"sweep: workers must be an int ≥ 1, got {workers!r}")
     if address is not None and backend != "ray":
         raise InitError("sweep: --address is for --backend ray")
+    if backend == "ray" and dev.type != "cpu":
+        raise InitError(f"sweep: device={str(dev)!r} with backend 'ray' is not supported (Ray "
+                        "tasks are scheduled on CPUs here); use device='cpu' or the local backend")
     t0 = time.perf_counter()
     configs = g.configs()
     items = [(run_id(c), c) for c in configs]
@@ -511,7 +527,7 @@ def run_sweep(
                             "or give a new --store")
         st.set_meta("grid", str(g))
         st.set_meta("schema", SCHEMA)
-        todo = [(rid, c) for rid, c in items if rid not in done]
+        todo = [(rid, c, str(dev)) for rid, c in items if rid not in done]
         ran = 0
         interrupted = False
 
@@ -526,8 +542,8 @@ def run_sweep(
             if backend == "ray":
                 _run_ray(todo, address, keep)
             elif workers == 1 or len(todo) <= 1:
-                for rid, cfg in todo:
-                    keep(*_run_indexed((rid, cfg)))
+                for item in todo:
+                    keep(*_run_indexed(item))
             else:
                 _run_pool(todo, workers, keep)
         except KeyboardInterrupt:
@@ -536,7 +552,7 @@ def run_sweep(
                        time.perf_counter() - t0)
 
 
-def _run_pool(todo: list[tuple[str, dict[str, Any]]], workers: int,
+def _run_pool(todo: list[tuple[Any, ...]], workers: int,
               keep: Callable[[str, dict[str, Any], dict[str, Any]], None]) -> None:
     import multiprocessing as mp
 
@@ -553,7 +569,7 @@ def _run_pool(todo: list[tuple[str, dict[str, Any]]], workers: int,
         pool.join()
 
 
-def _run_ray(todo: list[tuple[str, dict[str, Any]]], address: str | None,
+def _run_ray(todo: list[tuple[Any, ...]], address: str | None,
              keep: Callable[[str, dict[str, Any], dict[str, Any]], None]) -> None:
     try:
         import ray

@@ -232,6 +232,7 @@ def train(
     momentum: float = 0.9,
     config: dict[str, Any] | None = None,
     on_step: Callable[[int, float], None] | None = None,
+    device: str | torch.device | None = None,
 ) -> RunRecord:
     """Train ``model`` on ``data`` (in place) with cross-entropy; record per-epoch metrics.
 
@@ -246,11 +247,22 @@ def train(
         config: extra keys recorded in ``RunRecord.config``.
         on_step: called as ``on_step(step, loss)`` after every mini-batch (progress bars).
             A ``KeyboardInterrupt`` (Ctrl-C) propagates: the unfinished run is not recorded.
+        device: where to train (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``): the model is
+            moved there (in place) and the data with it; None (default): where the model's
+            parameters are. The batch order is drawn on the CPU, so it is the same everywhere.
 
     Raises:
-        InitError: a bad argument (the message names it).
+        InitError: a bad argument (the message names it), a device this machine lacks.
     """
     _check_args(data, epochs, lr, batch_size, seed, optimizer, momentum)
+    from initlab.devices import module_device, resolve_device
+
+    if device is None:  # the model stays where it is (several devices: the first one's)
+        dev = module_device(model)
+    else:
+        dev = resolve_device(device)
+        model.to(dev)
+    data = data.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise InitError("train: the model has no trainable parameters")
@@ -279,7 +291,7 @@ def train(
         perm = torch.randperm(n, generator=g)
         total, count = 0.0, 0
         for start in range(0, n, batch_size):
-            idx = perm[start : start + batch_size]
+            idx = perm[start : start + batch_size].to(dev)
             loss = loss_fn(model(x_train[idx]), y_train[idx])
             value = float(loss.detach())
             step_losses.append(value)

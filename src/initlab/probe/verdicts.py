@@ -9,13 +9,19 @@ outputs, all ``Linear`` outputs...):
   group, f = exp(slope) (a steady collapse by 0.71× per layer gives f = 0.71);
 * **deviation** d = rms / reference, the reference being the input's rms (the first record's when
   the input is not floating point) for activations, and the gradient rms nearest the output for
-  gradients.
+  gradients. A model with several stacks of repeated blocks side by side (an encoder and a
+  decoder: ``model.encoder.layers.#`` and ``model.decoder.layers.#``) has one gradient reference
+  per stack, the gradient nearest that stack's own output: an encoder reached only through
+  cross-attention gets a small gradient by construction (Whisper's, ~1e-4 of its decoder's at
+  Hugging Face's start), and only a decay along its own depth is a vanishing gradient.
 
 A record is
 
 * ``vanishing`` if d < 1/``band`` and f < 1/``trend`` (forward), or its gradient rms is below
   1/``band`` of the output-side gradient with gradients growing by more than ``trend`` per layer
-  toward the output (backward); or anywhere d < 1/``extreme``, or the rms is exactly 0;
+  toward the output (backward; for a layer repeated along depth the output-side gradient is the
+  same layer's nearest the output, since q/k projections get small gradients at init by
+  design); or anywhere d < 1/``extreme``, or the rms is exactly 0;
 * ``exploding``: the mirror image (d > ``band`` and f > ``trend``, or d > ``extreme``);
 * ``saturated``: share of pre-activations with φ'(x) < ``sat_derivative`` ≥ ``saturated``
   (tanh, sigmoid, hardtanh, GELU... not the ReLU family);
@@ -47,6 +53,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -181,6 +188,47 @@ def _references(
     return ref, gref
 
 
+_BLOCK_INDEX = re.compile(r"^(.*?)\.?[^.]+\.\d+(?:\.|$)")
+
+
+def stacks(names: Sequence[str]) -> list[str]:
+    """The stacks of repeated blocks among module paths: the owner of each container indexed
+    by block (``model.encoder`` for ``model.encoder.layers.3.fc1``), when there are at least
+    two, none inside another; ``[]`` for a model with one stack (or none).
+
+    Examples:
+        >>> stacks(["model.encoder.layers.0.fc1", "model.decoder.layers.1.fc1", "proj_out"])
+        ['model.decoder', 'model.encoder']
+        >>> stacks(["transformer.h.0.attn", "transformer.h.1.attn", "lm_head"])
+        []
+    """
+    found = set()
+    for n in names:
+        m = _BLOCK_INDEX.match(n)
+        if m and m.group(1):
+            found.add(m.group(1))
+    if len(found) < 2 or any(a.startswith(b + ".") for a in found for b in found if a != b):
+        return []
+    return sorted(found)
+
+
+def _stack_of(name: str, stack_names: Sequence[str]) -> str | None:
+    return next((s for s in stack_names if name == s or name.startswith(s + ".")), None)
+
+
+def _stack_grad_refs(
+    rows: list[dict[str, Any]], out_start: int, names: Sequence[str]
+) -> dict[str, float]:
+    """Per stack (see :func:`stacks`), the gradient rms of its record nearest its output."""
+    refs: dict[str, float] = {}
+    for r in reversed(rows[:out_start]):
+        s = _stack_of(r.get("name", ""), names)
+        g = r.get("grad_rms")
+        if s is not None and s not in refs and _ok(g) and g > 0:
+            refs[s] = g
+    return refs
+
+
 def _steady(f: float | None, n: int, th: Thresholds, up: bool) -> bool:
     """A steady drift: per-layer factor beyond ``trend``, or, in a long group, a total change
     over the group beyond ``band`` (a slow drift of ×1.08 per layer over 50 layers is ×41)."""
@@ -199,24 +247,31 @@ def _zero_start(r: dict[str, Any]) -> bool:
 
 
 def _trend_flags(
-    rows: list[dict[str, Any]], members: list[int], ref: float | None, gref: float | None,
-    th: Thresholds, flags: list[list[str]],
+    rows: list[dict[str, Any]], members: list[int], ref: float | None,
+    grefs: list[float | None], th: Thresholds, flags: list[list[str]],
 ) -> None:  # fmt: skip
+    """Flags from one group's trends. Gradients are taken relative to their own stack's
+    reference (``grefs``, per record) before the trend is fitted, so a group that spans an
+    encoder and a decoder does not see the step between them as a decay."""
     n = len(members)
     enough = n >= th.min_layers
+
+    def rel(i: int) -> float | None:
+        g, gr = rows[i].get("grad_rms"), grefs[i]
+        return g / gr if _ok(g) and gr else None
+
     f = per_layer_factor([rows[i]["rms"] for i in members]) if enough else None
-    fg = per_layer_factor([rows[i].get("grad_rms") for i in members]) if enough else None
+    fg = per_layer_factor([rel(i) for i in members]) if enough else None
     for i in members:
         r = rows[i]
-        v, g = r["rms"], r.get("grad_rms")
+        v, g, dg = r["rms"], r.get("grad_rms"), rel(i)
         if _ok(v) and ref and not _zero_start(r):
             d = v / ref
             if v == 0 or d < 1 / th.extreme or (d < 1 / th.band and _steady(f, n, th, False)):
                 flags[i].append("vanishing")
             elif d > th.extreme or (d > th.band and _steady(f, n, th, True)):
                 flags[i].append("exploding")
-        if _ok(g) and gref and not _zero_start(r):
-            dg = g / gref
+        if dg is not None and not _zero_start(r):
             if g == 0 or dg < 1 / th.extreme or (dg < 1 / th.band and _steady(fg, n, th, True)):
                 flags[i].append("vanishing_grad")
             elif dg > th.extreme or (dg > th.band and _steady(fg, n, th, False)):
@@ -235,9 +290,22 @@ def assess(rows: list[dict[str, Any]], input_rms: float | None, th: Thresholds) 
     params = [i for i, r in enumerate(rows) if r["role"] == "param"]
     out_start = params[-1] if len(params) >= 2 else len(rows)
     ref, gref = _references(rows, input_rms, out_start)
+    names = stacks([r.get("name", "") for r in rows])
+    stack_refs = _stack_grad_refs(rows, out_start, names)
+    grefs = [stack_refs.get(_stack_of(r.get("name", ""), names) or "", gref) for r in rows]
     flags: list[list[str]] = [[] for _ in rows]
-    for members in _groups(rows[:out_start]).values():
-        _trend_flags(rows, members, ref, gref, th, flags)
+    for (_, group), members in _groups(rows[:out_start]).items():
+        if "|" in group and len(members) >= th.min_layers:
+            # a layer repeated along depth: its gradient is compared with the same layer
+            # nearest the output (q/k projections and the norms feeding them get small
+            # gradients at init by design; only a decay along depth is vanishing)
+            last = next((rows[i]["grad_rms"] for i in reversed(members)
+                         if _ok(rows[i].get("grad_rms")) and rows[i]["grad_rms"] > 0), None)
+            local = [last if last is not None and i in members else gr
+                     for i, gr in enumerate(grefs)]  # fmt: skip
+            _trend_flags(rows, members, ref, local, th, flags)
+        else:
+            _trend_flags(rows, members, ref, grefs, th, flags)
     _output_flags(rows, out_start, ref, th, flags)
     _local_flags(rows, th, flags)
     _join_units(rows)

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from initlab.errors import InitError
 from initlab.lab.experiment import ExperimentResult, Verdict
-from initlab.report.figures import png_bytes, pyplot, save_png
+from initlab.report.figures import layer_axis, png_bytes, pyplot, save_png
 
 VERDICT_STYLE = {Verdict.SUPPORTED: "green", Verdict.PARTLY: "yellow",
                  Verdict.NOT_SUPPORTED: "red"}
@@ -96,7 +96,7 @@ def _linear_variance(f: dict[str, Any], fig: Any) -> None:
         if k.startswith(f"n={widths[-1]},"):
             ax2.plot(range(len(curve)), [c / math.log(10) for c in curve], color=_C[i % 10],
                      label=k)
-    ax2.set_xlabel("layer l")
+    layer_axis(ax2, "layer l")
     ax2.set_ylabel("log₁₀ E‖x_l‖²")
     ax2.set_title(f"signal through depth (n = {widths[-1]})")
     ax2.legend(fontsize=8)
@@ -114,7 +114,7 @@ def _relu_variance(f: dict[str, Any], fig: Any) -> None:
         ax1.plot(ls, [v / d[-1] for v in d], "s--", color=colours.get(label), alpha=0.7,
                  label=f"{label} gradient E[δ_l²]")
     ax1.set_yscale("log", base=2)
-    ax1.set_xlabel("layer l")
+    layer_axis(ax1, "layer l")
     ax1.set_ylabel("relative to first (forward) / last (backward) layer")
     ax1.set_title(f"signal and gradient through a {f['activation']} MLP")
     ax1.legend(fontsize=8)

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from initlab.lab.demo import DEMO_SCHEMES, DemoCurve, DemoResult
 from initlab.report.doctor_table import STATUS_STYLE, sci
-from initlab.report.figures import pyplot, save_png
+from initlab.report.figures import layer_axis, pyplot, save_png
 
 _EDGE = 3  # layers shown at each end of the table
 
@@ -209,7 +209,7 @@ def demo_depth_figure(result: DemoResult) -> Any:
                             fontsize=7, color="grey")
             ax.set_yscale("log")
             ax.set_title(f"{act}: {title}")
-            ax.set_xlabel("layer")
+            layer_axis(ax)
             ax.grid(True, which="major", alpha=0.3)
     handles: dict[str, tuple[object, str]] = {}  # one legend for all panels, off the data
     for ax in axes.flat:

@@ -74,3 +74,22 @@ def png_bytes(fig: Any, dpi: int = 90) -> bytes:
 
 
 __all__ = ["FIGURE_SUFFIXES", "png_bytes", "pyplot", "save_png"]
+
+
+def layer_axis(ax: Any, label: str = "layer") -> None:
+    """Label ``ax``'s x axis as a layer index with whole-number ticks only (a 3-layer net gets
+    1, 2, 3, not 1.0, 1.5, 2.0...).
+
+    Examples:
+        >>> fig = pyplot().figure()
+        >>> ax = fig.add_subplot()
+        >>> _ = ax.plot([1, 2, 3], [1.0, 0.5, 0.25])
+        >>> layer_axis(ax)
+        >>> fig.canvas.draw()
+        >>> [t for t in ax.get_xticks() if 1 <= t <= 3 and t != int(t)]
+        []
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel(label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))

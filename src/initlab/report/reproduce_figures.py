@@ -24,6 +24,7 @@ from rich.table import Table
 
 from initlab.errors import InitError
 from initlab.lab.experiment import ExperimentResult, Verdict
+from initlab.report.figures import layer_axis
 
 VERDICT_COLOURS = {Verdict.SUPPORTED: "#2ca02c", Verdict.PARTLY: "#ff7f0e",
                    Verdict.NOT_SUPPORTED: "#d62728"}
@@ -70,7 +71,18 @@ def _loss_axis(ax: Any, curves: dict[str, dict[str, list[Any]]], labels: dict[st
                 ax.plot(xs[-1], fy[-1], "x", color=_c(k, i), ms=9, mew=2)
         else:
             ax.plot([], [], "x", color=_c(k, i), label=label + ": no finite loss")
+    from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator, ScalarFormatter
+
     ax.set_yscale("log")
+    lo, hi = ax.get_ylim()
+    if hi / lo < 20:  # a narrow log range: plain numbers (2.3, 2.5), not 2.3 × 10⁰
+        for axis_formatter in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            plain = ScalarFormatter()
+            plain.set_scientific(False)
+            axis_formatter(plain)
+    else:
+        ax.yaxis.set_major_formatter(LogFormatterSciNotation())
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("training step")
     ax.set_ylabel("training loss (window mean)")
     ax.set_title(title, fontsize=10)
@@ -107,7 +119,7 @@ def _exercise(r: ExperimentResult) -> Any:
         xs, ys = _finite(range(1, len(v) + 1), v)
         a3.plot(xs, ys, "o-", color=_c(k, i), label=labels.get(k, k), ms=4)
     a3.set_yscale("log")
-    a3.set_xlabel("hidden layer (input side → output side)")
+    layer_axis(a3, "hidden layer (input side → output side)")
     a3.set_ylabel("Var[∂L/∂h_l] at step 0")
     a3.set_title("back-propagated gradient variance, deep ReLU MLP", fontsize=10)
     a3.grid(True, which="both", alpha=0.3)
@@ -129,7 +141,7 @@ def _he2015(r: ExperimentResult) -> Any:
         a2.plot(xs, ys, "o-", ms=3, color=_c(k, i),
                 label=f"{labels.get(k, k)} (final accuracy {100 * acc:.0f}%)")
     a2.set_yscale("log")
-    a2.set_xlabel("layer")
+    layer_axis(a2)
     a2.set_ylabel("std of the pre-activation at init")
     a2.set_title("forward signal at init: ×1/√2 per layer (Xavier) vs ×1 (He)", fontsize=10)
     a2.grid(True, which="both", alpha=0.3)
@@ -326,11 +338,15 @@ def reproduction_figure(result: ExperimentResult) -> Any:
 
 def plot_reproduction(result: ExperimentResult, path: str | Path) -> Path:
     """Draw the reproduction's figure and save it to ``path`` (parents created); returns it."""
+    from initlab.files import atomic_output
+
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     fig = reproduction_figure(result)
-    fig.savefig(p, dpi=110)
-    _plt().close(fig)
+    try:
+        with atomic_output(p) as tmp:  # an interrupted save leaves no partial figure
+            fig.savefig(tmp, format=p.suffix[1:].lower() or "png", dpi=110)
+    finally:
+        _plt().close(fig)
     return p
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from initlab.report.figures import pyplot, save_png
+from initlab.report.figures import layer_axis, pyplot, save_png
 from initlab.theory.phase import PhaseDiagram
 from initlab.theory.simulate import Simulation
 
@@ -151,7 +151,7 @@ def propagation_figure(
             capsize=2,
             label=f"simulation (N={sim.width}, {meas.shape[0]} seed(s))",
         )
-        ax.set_xlabel("layer l")
+        layer_axis(ax, "layer l")
         ax.set_ylabel(name)
         ax.legend(fontsize=8)
     fig.suptitle(

@@ -1,5 +1,6 @@
 """Streaming seed checkpoints: the initialized weights of a model that never exists in memory
-all at once, written as sharded safetensors with a Hugging Face-style index.
+all at once, written as sharded safetensors with a Hugging Face-style index, or as a torch
+Distributed Checkpoint (``format="dcp"``, :mod:`initlab.scale.distcp`).
 
 torchtitan's "seed checkpoint" initializes the whole model on one process and saves it, so that
 every parallel layout starts from the same weights. Here the model is built on the meta device
@@ -15,11 +16,16 @@ Files (``out/``)::
     model.safetensors.index.json            {"metadata": {"total_size", "initlab": {...}},
                                              "weight_map": {name: file}}
 
-Crash safety: each file is written to a temporary name beside it
-(:func:`initlab.files.atomic_output`), fsynced and renamed; the index is written last, the same
-way. A directory without the index is not a checkpoint: an
-interrupted write never leaves one that looks complete. An existing index is removed before the
-first shard is written (``overwrite=True``).
+The same files load with ``torch.distributed.checkpoint`` through its Hugging Face reader
+(``dcp.load(state_dict, storage_reader=HuggingFaceStorageReader(out))``), on one process or on
+every rank of an FSDP2 / DTensor model (tested: tests/scale/test_distcp.py).
+
+Crash safety: every shard is written to a temporary name beside it ending in ``.part`` (not
+``.safetensors``, which readers that list the directory would pick up) and fsynced; the shards
+are renamed to their final names only when all are written, and the index is written last, the
+same way. A directory without the index is not a checkpoint: an interrupted write never leaves
+one that looks complete, nor a shard file. With ``overwrite=True`` the old index and the old
+shards are removed before the first new byte is written (no mix of old and new shards).
 
 Tied weights are stored once, under the plan's name (the smallest alias), like Hugging Face's
 ``save_pretrained``; the index lists the aliases and :func:`load_seed_checkpoint` fills them.
@@ -44,6 +50,7 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -65,6 +72,8 @@ from initlab.model.plan import InitPlan, PlanRow
 INDEX_NAME = "model.safetensors.index.json"
 #: Default largest shard file (bytes), as Hugging Face's ``max_shard_size="5GB"``.
 DEFAULT_MAX_SHARD_BYTES = 5 * 10**9
+#: What :func:`write_seed_checkpoint` writes: safetensors + index, or torch DCP.
+FORMATS = ("safetensors", "dcp")
 
 _ST_DTYPES = {
     torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
@@ -79,12 +88,14 @@ class SeedCheckpoint:
 
     Attributes:
         path: the directory.
-        files: shard file names, in order.
-        tensors: tensors stored (tied weights once).
+        files: data file names, in order (shards, or DCP's ``__0_k.distcp``).
+        tensors: tensors stored (safetensors: tied weights once; DCP: under every name).
         total_bytes: bytes of tensor data (the index's ``total_size``).
         largest_materialized_bytes: the largest tensor held whole in memory (whole-matrix
-            schemes, module defaults, copied values); streamed tensors count one block.
+            schemes, module defaults, copied values; with DCP every tensor); streamed tensors
+            count one block.
         seed: the seed.
+        format: ``"safetensors"`` or ``"dcp"``.
     """
 
     path: str
@@ -93,6 +104,7 @@ class SeedCheckpoint:
     total_bytes: int
     largest_materialized_bytes: int
     seed: int
+    format: str = "safetensors"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +114,7 @@ class SeedCheckpoint:
             "total_bytes": self.total_bytes,
             "largest_materialized_bytes": self.largest_materialized_bytes,
             "seed": self.seed,
+            "format": self.format,
         }
 
     def to_json(self) -> str:
@@ -142,8 +155,11 @@ def _parse_size(size: int | str) -> int:
         ) from None
 
 
-def _entries(model: nn.Module, plan: InitPlan) -> tuple[list[_Entry], dict[str, list[str]]]:
-    """One entry per stored tensor (state-dict order, tied names once); aliases by name."""
+def _entries(
+    model: nn.Module, plan: InitPlan, *, safetensors: bool = True
+) -> tuple[list[_Entry], dict[str, list[str]]]:
+    """One entry per stored tensor (state-dict order, tied names once); aliases by name.
+    ``safetensors``: refuse dtypes safetensors cannot store (DCP stores any)."""
     rows: dict[str, PlanRow] = {}
     for r in plan.rows:
         for n in (r.name, *r.aliases):
@@ -165,7 +181,7 @@ def _entries(model: nn.Module, plan: InitPlan) -> tuple[list[_Entry], dict[str, 
                 f"write_seed_checkpoint: {name} has shape {tuple(t.shape)} but the plan says "
                 f"{tuple(row.shape)}; rebuild the plan for this model"  # type: ignore[union-attr]
             )
-        if t.dtype not in _ST_DTYPES:
+        if safetensors and t.dtype not in _ST_DTYPES:
             raise InitError(f"write_seed_checkpoint: {name} has dtype {t.dtype}, which "
                             "safetensors cannot store")  # fmt: skip
         meta_frozen = row is not None and row.status == "frozen" and META_FROZEN in row.reason
@@ -268,6 +284,18 @@ def _check_out(path: Path, overwrite: bool) -> Path:
     return path
 
 
+def _remove_checkpoint_files(path: Path) -> None:
+    """Before a rewrite: the completion markers first (from then on the directory does not look
+    complete), then the data files of either format (so no reader mixes old and new shards)."""
+    from initlab.scale.distcp import METADATA_NAME
+
+    for marker in (INDEX_NAME, METADATA_NAME):
+        if (path / marker).exists():
+            (path / marker).unlink()
+    for old in (*path.glob("model-*-of-*.safetensors"), *path.glob("__*.distcp")):
+        old.unlink()
+
+
 def _split(entries: list[_Entry], limit: int) -> list[list[_Entry]]:
     """Entries in order, cut into shards of at most ``limit`` bytes (a larger tensor alone)."""
     if limit <= 0:
@@ -306,9 +334,12 @@ def write_seed_checkpoint(
     *,
     max_shard_size: int | str = DEFAULT_MAX_SHARD_BYTES,
     overwrite: bool = False,
+    format: str = "safetensors",
 ) -> SeedCheckpoint:
     """Write the weights ``initlab.apply_plan(model, plan, seed)`` would give, tensor by tensor,
-    as sharded safetensors + ``model.safetensors.index.json`` in the directory ``out``.
+    as sharded safetensors + ``model.safetensors.index.json`` in the directory ``out``, or with
+    ``format="dcp"`` as a torch Distributed Checkpoint (``.metadata`` + ``__0_k.distcp``;
+    :mod:`initlab.scale.distcp`).
 
     ``model`` is usually on the meta device (only names, shapes and dtypes are read); tensors
     the plan does not write are copied from the model, so they must have values (InitError
@@ -320,11 +351,15 @@ def write_seed_checkpoint(
         out: the checkpoint directory (created; must be empty unless ``overwrite``).
         seed: the seed (same seed ⇒ the same values as ``initlab.init``).
         max_shard_size: largest shard, bytes or a string such as ``"5GB"`` (a tensor larger
-            than that gets a shard of its own).
+            than that gets a shard of its own); safetensors only.
         overwrite: replace the checkpoint files already in ``out``.
+        format: ``"safetensors"`` (peak memory: one 4 MiB block per streamed tensor) or
+            ``"dcp"`` (peak memory: the largest tensor; loads with
+            ``torch.distributed.checkpoint.load``).
 
     Raises:
-        InitError: ``out`` is a file or not empty, an unparsable size, a tensor without values.
+        InitError: ``out`` is a file or not empty, an unparsable size, an unknown format, a
+            tensor without values.
 
     Examples:
         >>> import tempfile, torch, initlab
@@ -339,32 +374,42 @@ def write_seed_checkpoint(
             "write_seed_checkpoint: plan must be an InitPlan (from initlab.plan), got "
             f"{type(plan).__name__}"
         )
+    if format not in FORMATS:
+        raise InitError(
+            f"write_seed_checkpoint: format {format!r} is not one of {', '.join(FORMATS)} "
+            "(--format safetensors or --format dcp)"
+        )
     limit = _parse_size(max_shard_size)
     path = _check_out(Path(out), overwrite)
+    if format == "dcp":
+        from initlab.scale.distcp import write_dcp
+
+        entries, aliases = _entries(model, plan, safetensors=False)
+        path.mkdir(parents=True, exist_ok=True)
+        _remove_checkpoint_files(path)
+        files, count, total, largest = write_dcp(model, entries, aliases, path, seed)
+        return SeedCheckpoint(str(path), files, count, total, largest, seed, "dcp")
     entries, aliases = _entries(model, plan)
     path.mkdir(parents=True, exist_ok=True)
-    index_path = path / INDEX_NAME
-    if index_path.exists():  # from now on the directory does not look complete
-        index_path.unlink()
+    _remove_checkpoint_files(path)
     shards = _split(entries, limit)
     n = len(shards)
     files = tuple(f"model-{i + 1:05d}-of-{n:05d}.safetensors" for i in range(n))
-    for old in path.glob("model-*-of-*.safetensors"):
-        if old.name not in files:
-            old.unlink()
     defaults = _ModuleDefaults(model, seed)
     largest = 0
     meta = {"format": "pt", "initlab.seed": str(seed)}
 
-    for fname, shard in zip(files, shards, strict=True):
-
-        def fill(f: BinaryIO, shard: list[_Entry] = shard) -> None:
-            nonlocal largest
-            f.write(_header(shard, meta))
-            for e in shard:
-                largest = max(largest, _write_entry(f, e, seed, defaults))
-
-        _atomic_write(path / fname, fill)
+    # every shard under a temporary ".part" name; all renamed when the last is written (the
+    # stack's exits), or all removed on any failure
+    with contextlib.ExitStack() as stack:
+        for fname, shard in zip(files, shards, strict=True):
+            tmp = stack.enter_context(atomic_output(path / fname, suffix=".part"))
+            with open(tmp, "wb") as f:
+                f.write(_header(shard, meta))
+                for e in shard:
+                    largest = max(largest, _write_entry(f, e, seed, defaults))
+                f.flush()
+                os.fsync(f.fileno())
 
     total = sum(e.nbytes for e in entries)
     index = {
@@ -374,7 +419,7 @@ def write_seed_checkpoint(
         },
         "weight_map": {e.name: f for f, shard in zip(files, shards, strict=True) for e in shard},
     }
-    _atomic_write(index_path, lambda f: f.write(json.dumps(index, indent=2).encode()))
+    _atomic_write(path / INDEX_NAME, lambda f: f.write(json.dumps(index, indent=2).encode()))
     return SeedCheckpoint(str(path), files, len(entries), total, largest, seed)
 
 
@@ -383,7 +428,9 @@ def load_seed_checkpoint(
 ) -> list[str]:
     """Copy a checkpoint written by :func:`write_seed_checkpoint` (or any sharded safetensors
     checkpoint with an index) into ``model``, one tensor at a time; tied aliases are filled
-    too. A model on the meta device gets the tensors assigned (materialized on the CPU).
+    too. A model on the meta device gets the tensors assigned (materialized on the CPU). A
+    directory with DCP's ``.metadata`` (and no index) is loaded with
+    :func:`initlab.scale.distcp.load_dcp_checkpoint`.
 
     Returns:
         The names loaded.
@@ -402,12 +449,17 @@ def load_seed_checkpoint(
     """
     from safetensors import safe_open
 
+    from initlab.scale.distcp import METADATA_NAME, load_dcp_checkpoint
+
     root = Path(path)
     index_path = root / INDEX_NAME
+    if not index_path.is_file() and (root / METADATA_NAME).is_file():
+        return load_dcp_checkpoint(model, root, strict=strict)
     if not index_path.is_file():
         raise InitError(
-            f"load_seed_checkpoint: {root} has no {INDEX_NAME}: not a complete checkpoint (an "
-            "interrupted write leaves none); write it again with initlab init --meta --out"
+            f"load_seed_checkpoint: {root} has no {INDEX_NAME} (nor DCP's {METADATA_NAME}): not "
+            "a complete checkpoint (an interrupted write leaves none); write it again with "
+            "initlab init --meta --out"
         )
     index = json.loads(index_path.read_text())
     aliases: dict[str, list[str]] = index.get("metadata", {}).get("initlab", {}).get("aliases", {})
@@ -472,6 +524,7 @@ def _assign(
 
 __all__ = [
     "DEFAULT_MAX_SHARD_BYTES",
+    "FORMATS",
     "INDEX_NAME",
     "SeedCheckpoint",
     "load_seed_checkpoint",

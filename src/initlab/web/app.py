@@ -113,6 +113,8 @@ class ExplorerState:
     check_target: str | None = None
     check_fn: Callable[..., Any] | None = None
     max_concurrent: int = 2
+    #: where the training view's runs train (the "Your model" view runs where its model is)
+    device: Any = "cpu"
     gate: threading.BoundedSemaphore = field(init=False)
     cache: _LRU = field(default_factory=lambda: _LRU(CACHE_SIZE))
     jobs: dict[str, _Job] = field(default_factory=dict)
@@ -425,6 +427,7 @@ def train_start(request: Request, req: TrainRequest) -> dict[str, Any]:
                     width=req.width, epochs=req.epochs, lr=req.lr, optimizer=req.optimizer,
                     batch_size=req.batch_size, seed=req.seed, max_seconds=req.max_seconds,
                     on_event=job.events.put, should_stop=job.stop.is_set,
+                    device=state.device,
                 )
         except InitError as e:
             job.events.put({"type": "error", "detail": str(e)})
@@ -594,15 +597,19 @@ def create_app(
     *,
     max_concurrent: int = 2,
     warm: bool = False,
+    device: Any = "cpu",
 ) -> FastAPI:
     """The explorer app. ``model``/``example_input``: the "Your model" view's model (imported by
     the CLI from ``model_target``); ``check_fn``: a learner's function for the check page
     (from ``check_target``); ``warm``: run each view once at start-up so the first control move
-    is fast.
+    is fast; ``device``: where the training view trains (``"cpu"``, ``"cuda"``…).
 
     Raises:
-        InitError: plotly missing (the page's charts).
+        InitError: plotly missing (the page's charts), a device this machine lacks.
     """
+    from initlab.devices import resolve_device
+
+    device = resolve_device(device)
     plotly_js()
     app = FastAPI(
         title="initlab explorer",
@@ -612,7 +619,7 @@ def create_app(
         redoc_url=None,  # the spec itself stays at /openapi.json
     )
     app.state.explorer = ExplorerState(model_target, model, example_input, check_target,
-                                       check_fn, max_concurrent=max_concurrent)
+                                       check_fn, max_concurrent=max_concurrent, device=device)
     app.middleware("http")(_timing)
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(InitError, _init_error)  # type: ignore[arg-type]

@@ -2,7 +2,9 @@
 
 Every claim module defines ``NAME``, ``TITLE``, ``CLAIM`` (the texts' words), ``SOURCE`` (where
 the texts make it, and the paper that established or refuted it) and
-``run(*, quick=True, seeds=None, ...) -> ExperimentResult``. The verdict (``supported``,
+``run(*, quick=True, seeds=None, ..., device="cpu") -> ExperimentResult``. ``device`` says where
+the networks run (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``; the float64 claims refuse MPS);
+every weight and batch is drawn on the CPU's generators and then moved. The verdict (``supported``,
 ``partly``, ``not supported``) is computed from the run's effect sizes and their standard errors
 over seeds; see docs/claims.md for each experiment.
 
@@ -66,9 +68,15 @@ def claim_module(name: str) -> ModuleType:
     return importlib.import_module(f"initlab.lab.claims.{CLAIMS[name]}")
 
 
-def run_claim(name: str, *, quick: bool = True, **kwargs: Any) -> ExperimentResult:
-    """Run claim ``name`` (quick size by default); keyword arguments go to its ``run``."""
-    return claim_module(name).run(quick=quick, **kwargs)
+def run_claim(name: str, *, quick: bool = True, device: Any = "cpu",
+              **kwargs: Any) -> ExperimentResult:
+    """Run claim ``name`` (quick size by default) on ``device``; keyword arguments go to its
+    ``run``.
+
+    Raises:
+        InitError: an unknown claim, a bad argument, a device this machine lacks.
+    """
+    return claim_module(name).run(quick=quick, device=device, **kwargs)
 
 
 __all__ = ["CLAIMS", "available_claims", "claim_module", "run_claim"]

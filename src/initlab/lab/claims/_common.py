@@ -83,6 +83,45 @@ def digits() -> Split:
     return load_digits_split(seed=0)
 
 
+def resolve_device(device: Any, *, float64: str = "") -> torch.device:
+    """A claim's ``device=`` argument checked (:func:`initlab.devices.resolve_device`);
+    ``float64``: the claim's name when it computes in float64, which MPS lacks.
+
+    Examples:
+        >>> resolve_device("cpu", float64="symmetry")
+        device(type='cpu')
+    """
+    from initlab.devices import resolve_device as _resolve
+
+    dev = _resolve(device)
+    if float64 and dev.type == "mps":
+        raise InitError(f"{float64}: this claim computes in float64, which the MPS device does "
+                        "not support; use device='cpu' (or a CUDA device)")
+    return dev
+
+
+def fit(net: torch.nn.Module, data: Split, device: torch.device | None = None,
+        **kwargs: Any) -> Any:
+    """:func:`initlab.lab.train.train` on ``device``: ``net`` (built and initialized on the CPU)
+    is moved there for the training and back to the CPU afterwards, so the measurements a claim
+    makes around its training run on the CPU as before. ``device=None`` or the CPU: ``train``
+    itself, unchanged."""
+    from initlab.lab.train import train
+
+    if device is None or device.type == "cpu":
+        return train(net, data, **kwargs)
+    rec = train(net, data, device=device, **kwargs)
+    net.cpu()
+    return rec
+
+
+def to_device(device: torch.device | None, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """``tensors`` moved to ``device`` (unchanged for None or the CPU)."""
+    if device is None or device.type == "cpu":
+        return tensors
+    return tuple(t.to(device) for t in tensors)
+
+
 def generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed))
 

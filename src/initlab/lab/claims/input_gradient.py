@@ -38,14 +38,15 @@ from initlab.lab.claims._common import (
     check_positive,
     check_values,
     digits,
+    fit,
     fit_line,
     generator,
     mean,
+    resolve_device,
     seed_list,
     stderr,
 )
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
-from initlab.lab.train import train
 
 NAME = "input_gradient"
 TITLE = "Xavier × α scales the input gradient by α^{L/2}; hot inits are fragile"
@@ -103,7 +104,8 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         depths: Sequence[int] | None = None, alphas: Sequence[float] = (0.5, 0.7, 1.0, 1.4, 2.0),
         activations: Sequence[str] = ("relu", "tanh"), width: int | None = None,
         fgsm_depth: int | None = None, fgsm_samples: int | None = None, train_epochs: int = 2,
-        lr: float = 0.02, fgsm: bool = True) -> ExperimentResult:
+        lr: float = 0.02, fgsm: bool = True,
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Fit the input-gradient exponent over α and L; measure FGSM flips (module docstring).
 
     Args:
@@ -115,6 +117,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         fgsm_samples: test images attacked; train_epochs, lr: the "little training" (SGD).
         fgsm: False tests the scaling law alone (no adversarial part).
     """
+    dev = resolve_device(device)
     seeds_ = seed_list(seeds, quick, 3, 6)
     ds = tuple(check_int("depths", int(d), 2) for d in
                (depths if depths is not None else ((2, 4, 6) if quick else (2, 4, 8, 12))))
@@ -155,7 +158,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
                     net = _mlp(fgsm_depth, width, a, act, s)
                     eps_init.setdefault(act, {}).setdefault(a, []).append(_fgsm_eps(net, xa))
                     torch.manual_seed(s)
-                    train(net, data, epochs=train_epochs, lr=lr, seed=s)
+                    fit(net, data, dev, epochs=train_epochs, lr=lr, seed=s)
                     eps_trained.setdefault(act, {}).setdefault(a, []).append(_fgsm_eps(net, xa))
     effects: list[Effect] = []
     checks: list[bool] = []

@@ -40,14 +40,15 @@ from initlab.lab.claims._common import (
     check_int,
     check_positive,
     digits,
+    fit,
     generator,
     mean,
+    resolve_device,
     seed_list,
     stderr,
 )
 from initlab.lab.data import Split
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
-from initlab.lab.train import train
 
 NAME = "input_scale"
 TITLE = "Un-normalized inputs blow up the first updates; the critical scale is computable"
@@ -90,7 +91,8 @@ def _scaled(data: Split, s: float) -> Split:
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         width: int | None = None, depth: int = 4, max_scale: float | None = None,
         epochs: int | None = None, lr: float = 0.05, preprocess: str = "none"
-        ) -> ExperimentResult:
+        ,
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Sweep the input scale; compare the computed critical scale with the measured one.
 
     Args:
@@ -100,6 +102,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
             inputs re-standardized with the training split's std before the network, the
             remedy the texts recommend, under which nothing should blow up).
     """
+    dev = resolve_device(device)
     seeds_ = seed_list(seeds, quick, 3, 6)
     width = check_int("width", width if width is not None else (64 if quick else 128), 2)
     depth = check_int("depth", depth, 2)
@@ -130,7 +133,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
                 net = _mlp(depth, width, seed)
                 r_by_s.setdefault(s, []).append(
                     _first_step(net, data.x_train[:64], data.y_train[:64], lr))
-                rec = train(net, data, epochs=epochs, lr=lr, seed=seed, momentum=0.0)
+                rec = fit(net, data, dev, epochs=epochs, lr=lr, seed=seed, momentum=0.0)
                 a = 0.0 if rec.diverged else rec.final_test_accuracy
                 accs.append(a)
                 acc_by_s.setdefault(s, []).append(a)

@@ -33,7 +33,9 @@ from initlab.lab.claims._common import (
     fit_line,
     generator,
     mean,
+    resolve_device,
     seed_list,
+    to_device,
 )
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
 
@@ -51,8 +53,8 @@ ACTIVATIONS = {"linear": lambda h: h, "relu": torch.relu, "tanh": torch.tanh}
 
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         widths: Sequence[int] | None = None, variances: Sequence[float] = (0.5, 1.0, 2.0),
-        depth: int | None = None, batch: int = 256, activation: str = "linear"
-        ) -> ExperimentResult:
+        depth: int | None = None, batch: int = 256, activation: str = "linear",
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Measure the per-layer factor of E‖x‖² against n·σ² (see the module docstring).
 
     Args:
@@ -62,6 +64,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         activation: ``"linear"`` (the claim's setting) or ``"relu"``/``"tanh"`` after each layer
             (the control: the formula then does not hold, and the verdict must say so).
     """
+    dev = resolve_device(device, float64="linear_variance")
     seeds_ = seed_list(seeds, quick, 4, 10)
     widths_ = tuple(check_int("widths", int(w), 1) for w in
                     (widths if widths is not None else ((16, 64, 128) if quick else
@@ -85,10 +88,12 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
                 for s in seeds_:
                     g = generator(s)
                     x = torch.randn(batch, n, generator=g, dtype=torch.float64)
+                    (x,) = to_device(dev, x)  # drawn on the CPU: the same numbers everywhere
                     q = [float(x.pow(2).sum(1).mean())]
                     ratios = []
                     for _ in range(depth):
                         w = torch.randn(n, n, generator=g, dtype=torch.float64) * math.sqrt(v / n)
+                        (w,) = to_device(dev, w)
                         x = phi(x @ w.t())
                         q.append(float(x.pow(2).sum(1).mean()))
                         ratios.append(q[-1] / q[-2] if q[-2] > 0 else math.nan)

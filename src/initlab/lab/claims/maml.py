@@ -39,8 +39,10 @@ from initlab.lab.claims._common import (
     differs,
     generator,
     mean,
+    resolve_device,
     seed_list,
     stderr,
+    to_device,
 )
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
 
@@ -94,9 +96,10 @@ def _stats(p: dict[str, torch.Tensor], xg: torch.Tensor) -> tuple[list[float], f
 
 
 def _meta_train(fam: tuple[float, float, float, float], width: int, seed: int, iterations: int,
-                meta_batch: int, shots: int, inner_lr: float, meta_lr: float
+                meta_batch: int, shots: int, inner_lr: float, meta_lr: float,
+                device: torch.device | None = None
                 ) -> tuple[list[float], float, list[float], float, list[float]]:
-    g = generator(seed)
+    g = generator(seed)  # weights and tasks are drawn on the CPU, then moved to ``device``
     net = nn.Sequential(nn.Linear(1, width), nn.Tanh(), nn.Linear(width, width), nn.Tanh(),
                         nn.Linear(width, 1))
     with torch.no_grad():
@@ -105,8 +108,10 @@ def _meta_train(fam: tuple[float, float, float, float], width: int, seed: int, i
                 fo, fi = m.weight.shape
                 m.weight.copy_(torch.randn(fo, fi, generator=g) * math.sqrt(2 / (fi + fo)))
                 m.bias.zero_()
+    if device is not None:
+        net.to(device)
     params = {k: v.detach().clone() for k, v in net.named_parameters()}
-    xg = torch.linspace(-5, 5, 256)[:, None]
+    (xg,) = to_device(device, torch.linspace(-5, 5, 256)[:, None])
     v0, s0 = _stats(params, xg)
 
     def loss(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -126,7 +131,7 @@ def _meta_train(fam: tuple[float, float, float, float], width: int, seed: int, i
     gt = generator(seed + 30_000)
     curve = []
     for it in range(iterations):
-        batch = _tasks(fam, gt, meta_batch, shots)
+        batch = to_device(device, *_tasks(fam, gt, meta_batch, shots))
         detached = {k: v.detach() for k, v in leaves.items()}
         mg = meta_grad(detached, *batch)
         for k, v in leaves.items():
@@ -142,7 +147,8 @@ def _meta_train(fam: tuple[float, float, float, float], width: int, seed: int, i
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         width: int = 40, iterations: int | None = None, meta_batch: int = 8, shots: int = 10,
         inner_lr: float = 0.01, meta_lr: float = 1e-3, steep: Sequence[float] = STEEP,
-        flat: Sequence[float] = FLAT) -> ExperimentResult:
+        flat: Sequence[float] = FLAT,
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Meta-train on a steep and a flat sine family; compare the learned initializations.
 
     Args:
@@ -152,6 +158,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         steep, flat: (A_min, A_max, ω_min, ω_max) of the two families (swap them for the
             control).
     """
+    dev = resolve_device(device)
     seeds_ = seed_list(seeds, quick, 3, 5)
     width = check_int("width", width, 1)
     iters = check_int("iterations", iterations if iterations is not None
@@ -171,7 +178,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         for f, fam in fams.items():
             for s in seeds_:
                 v0, s0, v1, s1, curve = _meta_train(fam, width, s, iters, meta_batch, shots,
-                                                    inner_lr, meta_lr)
+                                                    inner_lr, meta_lr, dev)
                 layer = [b / a for a, b in zip(v0, v1, strict=True)]
                 per_layer[f].append(layer)
                 ratio[f].append(mean(layer))

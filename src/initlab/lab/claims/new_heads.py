@@ -41,14 +41,15 @@ from initlab.lab.claims._common import (
     check_positive,
     differs,
     digits,
+    fit,
     generator,
     mean,
+    resolve_device,
     seed_list,
     stderr,
 )
 from initlab.lab.data import Split
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
-from initlab.lab.train import train
 
 NAME = "new_heads"
 TITLE = "New heads (transfer, multi-task): initialize by own fan-in"
@@ -117,15 +118,18 @@ class _MultiHead(nn.Module):
         return self.a(h), self.b(h)
 
 
-def _multitask(model: _MultiHead, data: Split, w: float, epochs: int, lr: float, seed: int
-               ) -> tuple[float, float]:
-    g = generator(seed + 70_000)
+def _multitask(model: _MultiHead, data: Split, w: float, epochs: int, lr: float, seed: int,
+               device: torch.device | None = None) -> tuple[float, float]:
+    g = generator(seed + 70_000)  # the batch order is drawn on the CPU on every device
+    if device is not None and device.type != "cpu":
+        model.to(device)
+        data = data.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     n = data.x_train.shape[0]
     for _ in range(epochs):
         perm = torch.randperm(n, generator=g)
         for i in range(0, n, 64):
-            idx = perm[i:i + 64]
+            idx = perm[i:i + 64].to(data.x_train.device)
             la, lb = model(data.x_train[idx])
             y = data.y_train[idx]
             loss = F.cross_entropy(la, y) + w * F.cross_entropy(lb, y % 2)
@@ -142,7 +146,8 @@ def _multitask(model: _MultiHead, data: Split, w: float, epochs: int, lr: float,
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         width: int | None = None, pretrain_epochs: int | None = None,
         epochs: int | None = None, lr: float = 0.02, loss_weight: float = 10.0,
-        fanin_gain: float = 1.0) -> ExperimentResult:
+        fanin_gain: float = 1.0,
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Compare head starts in transfer and multi-task learning (see the module docstring).
 
     Args:
@@ -151,6 +156,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         fanin_gain: multiplier of the Xavier head's std (1: the claim; e.g. 10 makes the
             "fan-in" head a badly scaled one: the control).
     """
+    dev = resolve_device(device)
     seeds_ = seed_list(seeds, quick, 4, 8)
     width = check_int("width", width if width is not None else (64 if quick else 128), 2)
     pre = check_int("pretrain_epochs", pretrain_epochs if pretrain_epochs is not None
@@ -173,13 +179,13 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
             pre_head = nn.Linear(width, 5)
             _xavier(pre_head, g)
             torch.manual_seed(s)
-            train(nn.Sequential(trunk, pre_head), old, epochs=pre, lr=lr, seed=s)
+            fit(nn.Sequential(trunk, pre_head), old, dev, epochs=pre, lr=lr, seed=s)
             state = {k: v.clone() for k, v in trunk.state_dict().items()}
             for p in trunk.parameters():
                 p.requires_grad_(False)
             for start in starts:
                 head = _head(width, 5, start, fanin_gain, generator(s + 2))
-                rec = train(nn.Sequential(trunk, head), new, epochs=epochs, lr=lr, seed=s)
+                rec = fit(nn.Sequential(trunk, head), new, dev, epochs=epochs, lr=lr, seed=s)
                 first[start].append(rec.test_accuracy[0])
                 final[start].append(rec.final_test_accuracy)
             for arm in mt:
@@ -192,7 +198,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
                 # step lr/√w: the weighted loss's gradient is up to w× larger (w = 10 with lr
                 # diverges on some seeds), so both arms train at a stable, equal step
                 acc_a, acc_b = _multitask(_MultiHead(tr, a, b), data, loss_weight, epochs,
-                                          lr / math.sqrt(max(loss_weight, 1.0)), s)
+                                          lr / math.sqrt(max(loss_weight, 1.0)), s, dev)
                 mt[arm]["digit"].append(acc_a)
                 mt[arm]["parity"].append(acc_b)
                 mt[arm]["mean"].append((acc_a + acc_b) / 2)

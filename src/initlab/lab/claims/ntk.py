@@ -38,13 +38,14 @@ from initlab.lab.claims._common import (
     check_int,
     check_positive,
     digits,
+    fit,
     generator,
     mean,
+    resolve_device,
     seed_list,
     stderr,
 )
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
-from initlab.lab.train import train
 from initlab.probe import ntk_condition
 
 NAME = "ntk"
@@ -113,7 +114,8 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         width: int | None = None, depth: int | None = None, ntk_samples: int | None = None,
         saturating_var: float = 16.0, vanishing_var: float = 0.05, lr: float = 0.02,
-        epochs: int = 1) -> ExperimentResult:
+        epochs: int = 1,
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Measure NTK conditioning per start and its relation to early training speed.
 
     Args:
@@ -122,6 +124,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
             them ordinary LeCun starts: the control).
         lr, epochs: the SGD run that measures early speed (momentum 0.9, batches of 64).
     """
+    dev = resolve_device(device)
     seeds_ = seed_list(seeds, quick, 3, 6)
     width = check_int("width", width if width is not None else (64 if quick else 128), 2)
     depth = check_int("depth", depth if depth is not None else (6 if quick else 10), 2)
@@ -153,7 +156,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
                 spectra.setdefault(label, []).append(
                     [e / spec.trace for e in spec.eigenvalues] if spec.trace > 0 else [])
                 torch.manual_seed(s)
-                rec = train(net, data, epochs=epochs, lr=lr, seed=s)
+                rec = fit(net, data, dev, epochs=epochs, lr=lr, seed=s)
                 losses = [v_ for v_ in rec.step_loss if math.isfinite(v_)]
                 end = mean(losses[-5:]) if losses else math.inf
                 sp = 1 - end / rec.step_loss[0] if not rec.diverged else -1.0

@@ -35,6 +35,7 @@ from initlab.lab.claims._common import (
     differs,
     generator,
     mean,
+    resolve_device,
     seed_list,
     stderr,
 )
@@ -69,10 +70,12 @@ def _net(arms: int, width: int, start: str, bias: float, large_std: float, seed:
     return net
 
 
-def _play(net: nn.Sequential, mu: torch.Tensor, steps: int, lr: float, seed: int
-          ) -> tuple[int, float, float, list[float]]:
-    g = generator(seed + 50_000)
-    x = torch.ones(4)
+def _play(net: nn.Sequential, mu: torch.Tensor, steps: int, lr: float, seed: int,
+          device: torch.device | None = None) -> tuple[int, float, float, list[float]]:
+    g = generator(seed + 50_000)  # the rewards' noise is drawn on the CPU on every device
+    if device is not None:
+        net.to(device)
+    x = torch.ones(4, device=device)
     opt = torch.optim.SGD(net.parameters(), lr=lr)
     k = mu.numel()
     best = float(mu.max())
@@ -100,7 +103,8 @@ def _play(net: nn.Sequential, mu: torch.Tensor, steps: int, lr: float, seed: int
 
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None, arms: int = 10,
         steps: int | None = None, width: int = 32, optimistic_bias: float = 5.0,
-        large_std: float = 1.0, lr: float = 0.05) -> ExperimentResult:
+        large_std: float = 1.0, lr: float = 0.05,
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Play the bandit greedily from the three starts (see the module docstring).
 
     Args:
@@ -109,6 +113,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None, arms: i
             the control).
         large_std: weight std of the large-weights start; lr: SGD step on (Q(a) − r)².
     """
+    dev = resolve_device(device)
     seeds_ = seed_list(seeds, quick, 10, 30)
     arms = check_int("arms", arms, 2)
     steps = check_int("steps", steps if steps is not None else (300 if quick else 1000), 1)
@@ -129,7 +134,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None, arms: i
             mu = torch.randn(arms, generator=generator(seed + 90_000))
             for start in STARTS:
                 net = _net(arms, width, start, float(optimistic_bias), large_std, seed)
-                n, reg, opt, curve = _play(net, mu, steps, lr, seed)
+                n, reg, opt, curve = _play(net, mu, steps, lr, seed, dev)
                 tried[start].append(n)
                 regret[start].append(reg)
                 optimal[start].append(opt)

@@ -38,8 +38,10 @@ from initlab.lab.claims._common import (
     fit_line,
     generator,
     mean,
+    resolve_device,
     seed_list,
     stderr,
+    to_device,
 )
 from initlab.lab.experiment import Effect, ExperimentResult, Verdict, verdict_from_checks
 
@@ -122,7 +124,8 @@ def verdict_from_gradients(speeds: Sequence[float], grads: Sequence[Sequence[flo
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         width: int | None = None, depth: int | None = None,
         speeds: Sequence[float] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
-        n_residual: int | None = None, n_initial: int | None = None) -> ExperimentResult:
+        n_residual: int | None = None, n_initial: int | None = None,
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Measure a He-initialized PINN's initial gradient magnitude over wave speeds c.
 
     Args:
@@ -130,6 +133,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         speeds: wave speeds c (> 0, at least two different values).
         n_residual, n_initial: collocation points (quick: 512, 128).
     """
+    dev = resolve_device(device, float64="pinn")
     seeds_ = seed_list(seeds, quick, 4, 10)
     width = check_int("width", width if width is not None else (32 if quick else 64), 1)
     depth = check_int("depth", depth if depth is not None else (4 if quick else 6), 1)
@@ -151,7 +155,10 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
             xt = torch.stack([torch.rand(n_res, generator=g, dtype=torch.float64) * 2 - 1,
                               torch.rand(n_res, generator=g, dtype=torch.float64)], 1)
             x0 = torch.rand(n_ic, generator=g, dtype=torch.float64) * 2 - 1
-            net = _mlp(depth, width, s)
+            net = _mlp(depth, width, s)  # drawn on the CPU, measured on the device
+            if dev.type != "cpu":
+                net.to(dev)
+                xt, x0 = to_device(dev, xt, x0)
             for i, c in enumerate(cs):
                 a, b, r = _measure(net, c, xt, x0)
                 grads[i].append(a)

@@ -28,7 +28,14 @@ from collections.abc import Sequence
 import torch
 
 from initlab.errors import InitError
-from initlab.lab.claims._common import Timer, check_int, generator, seed_list
+from initlab.lab.claims._common import (
+    Timer,
+    check_int,
+    generator,
+    resolve_device,
+    seed_list,
+    to_device,
+)
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
 
 NAME = "relu_variance"
@@ -44,19 +51,20 @@ REL_TOL = 0.05
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "linear": lambda h: h}
 
 
-def _factors(width: int, depth: int, var: float, batch: int, seed: int, phi
-             ) -> tuple[float, float, list[float], list[float]]:
-    g = generator(seed)
-    x = torch.randn(batch, width, generator=g, dtype=torch.float64)
+def _factors(width: int, depth: int, var: float, batch: int, seed: int, phi,
+             device: torch.device | None = None) -> tuple[float, float, list[float], list[float]]:
+    g = generator(seed)  # every draw on the CPU, then moved: the same numbers on every device
+    (x,) = to_device(device, torch.randn(batch, width, generator=g, dtype=torch.float64))
     pre: list[torch.Tensor] = []
     h = x
     for _ in range(depth):
         w = torch.randn(width, width, generator=g, dtype=torch.float64) * math.sqrt(var)
+        (w,) = to_device(device, w)
         z = (h @ w.t()).requires_grad_() if not pre else h @ w.t()
         z.retain_grad()
         pre.append(z)
         h = phi(z)
-    r = torch.randn(h.shape, generator=g, dtype=torch.float64)
+    (r,) = to_device(device, torch.randn(h.shape, generator=g, dtype=torch.float64))
     (h * r).sum().backward()
     q = [float(z.detach().pow(2).mean()) for z in pre]
     d = [float(z.grad.pow(2).mean()) for z in pre]  # type: ignore[union-attr]
@@ -67,7 +75,8 @@ def _factors(width: int, depth: int, var: float, batch: int, seed: int, phi
 
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         width: int | None = None, depth: int | None = None, batch: int = 256,
-        activation: str = "relu") -> ExperimentResult:
+        activation: str = "relu",
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Measure Xavier's and He's per-layer factors on a ReLU MLP (see the module docstring).
 
     Args:
@@ -75,6 +84,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         activation: ``"relu"`` (the claim) or ``"tanh"``/``"linear"``: the control where the
             factors are not 1/2 and 1, so the verdict must change.
     """
+    dev = resolve_device(device, float64="relu_variance")
     seeds_ = seed_list(seeds, quick, 4, 10)
     width = check_int("width", width if width is not None else (128 if quick else 512), 2)
     depth = check_int("depth", depth if depth is not None else (10 if quick else 30), 3)
@@ -90,7 +100,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         for label, (var, target) in schemes.items():
             fw, bw, qs, ds = [], [], [], []
             for s in seeds_:
-                f, b, q, d = _factors(width, depth, var, batch, s, phi)
+                f, b, q, d = _factors(width, depth, var, batch, s, phi, dev)
                 fw.append(f)
                 bw.append(b)
                 qs.append(q)

@@ -40,6 +40,7 @@ from initlab.lab.claims._common import (
     fit_line,
     generator,
     mean,
+    resolve_device,
     seed_list,
     stderr,
 )
@@ -102,10 +103,16 @@ def _jacobian_curve(rnn: nn.RNN, horizon: int, seed: int, noise: float) -> list[
     return out
 
 
-def _recall(rnn: nn.RNN, length: int, seed: int, steps: int, noise: float, lr: float) -> float:
+def _recall(rnn: nn.RNN, length: int, seed: int, steps: int, noise: float, lr: float,
+            device: torch.device | None = None) -> float:
+    """Recall accuracy after training on ``device`` (the weights and every batch are drawn on
+    the CPU, then moved)."""
     g = generator(seed + 20_000)
     torch.manual_seed(seed)  # the readout's default init
     head = nn.Linear(rnn.hidden_size, 1)
+    if device is not None:
+        rnn.to(device)
+        head.to(device)
     params = list(rnn.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=lr)
 
@@ -113,7 +120,7 @@ def _recall(rnn: nn.RNN, length: int, seed: int, steps: int, noise: float, lr: f
         bit = torch.randint(0, 2, (b,), generator=g).float() * 2 - 1
         x = torch.randn(b, length, 1, generator=g) * noise
         x[:, 0, 0] = bit
-        return x, (bit > 0).float()
+        return x.to(device or "cpu"), (bit > 0).float().to(device or "cpu")
 
     for _ in range(steps):
         x, y = batch(64)
@@ -134,8 +141,8 @@ def _recall(rnn: nn.RNN, length: int, seed: int, steps: int, noise: float, lr: f
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         hidden: int | None = None, lengths: Sequence[int] | None = None,
         steps: int | None = None, horizon: int | None = None, small_gain: float = 0.5,
-        large_gain: float = 3.0, input_noise: float = 0.1, lr: float = 1e-3
-        ) -> ExperimentResult:
+        large_gain: float = 3.0, input_noise: float = 0.1, lr: float = 1e-3,
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Measure memory at init (‖∂h_t/∂h_0‖) and after training (recall) per recurrent init.
 
     Args:
@@ -145,6 +152,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         input_noise: std of the distractor inputs after the bit (large values overwrite any
             memory: the control where no init preserves it).
     """
+    dev = resolve_device(device)
     seeds_ = seed_list(seeds, quick, 3, 5)
     n = check_int("hidden", hidden if hidden is not None else (32 if quick else 64), 2)
     lens = tuple(check_int("lengths", int(t), 1) for t in
@@ -169,7 +177,8 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
                 lam.setdefault(label, []).append(
                     fit_line(list(range(start + 1, horizon + 1)), c[start:])[0])
                 for length in lens:
-                    a = _recall(_make(kind, gain, n, s), length, s, steps, input_noise, lr)
+                    a = _recall(_make(kind, gain, n, s), length, s, steps, input_noise, lr,
+                                dev)
                     acc.setdefault(label, {}).setdefault(length, []).append(a)
             curves[label] = [mean(col) / math.log(10) for col in zip(*cs, strict=True)]
     t_max = max(lens)

@@ -35,8 +35,10 @@ from initlab.lab.claims._common import (
     digits,
     generator,
     mean,
+    resolve_device,
     seed_list,
     stderr,
+    to_device,
 )
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
 
@@ -63,9 +65,10 @@ def _spread(w: torch.Tensor) -> float:
 
 
 def _train_one(x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor, yt: torch.Tensor, width: int,
-               eps: float | None, seed: int, steps: int, lr: float, record_every: int
-               ) -> tuple[list[float], float, float]:
-    """Returns (spread over steps, final test accuracy, final train loss). ``eps=None``: Xavier."""
+               eps: float | None, seed: int, steps: int, lr: float, record_every: int,
+               device: torch.device | None = None) -> tuple[list[float], float, float]:
+    """Returns (spread over steps, final test accuracy, final train loss). ``eps=None``: Xavier.
+    The weights are drawn on the CPU and trained on ``device`` (where ``x`` is)."""
     g = generator(seed)
     d_in, k = x.shape[1], 10
     s1, s2 = math.sqrt(2 / (d_in + width)), math.sqrt(2 / (width + k))
@@ -79,6 +82,7 @@ def _train_one(x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor, yt: torch.Ten
         w2 += eps * s2 * torch.randn(k, width, generator=g, dtype=torch.float64)
     b1 = torch.zeros(width, dtype=torch.float64)
     b2 = torch.zeros(k, dtype=torch.float64)
+    w1, w2, b1, b2 = to_device(device, w1, w2, b1, b2)
     params = [w1.requires_grad_(), b1.requires_grad_(), w2.requires_grad_(), b2.requires_grad_()]
     spread = [_spread(w1.detach())]
     loss = torch.tensor(math.nan)
@@ -99,8 +103,8 @@ def _train_one(x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor, yt: torch.Ten
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         width: int | None = None, steps: int | None = None,
         epsilons: Sequence[float] = (0.0, 1e-8, 1e-6, 1e-4, 1e-2, 1.0),
-        lr: float = 0.5, accuracy_margin: float = 0.03, base: str = "constant"
-        ) -> ExperimentResult:
+        lr: float = 0.5, accuracy_margin: float = 0.03, base: str = "constant",
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Run the symmetry experiment (see the module docstring).
 
     Args:
@@ -116,6 +120,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
     Raises:
         InitError: bad sizes, no ε = 0 or no positive ε, unknown ``base``.
     """
+    dev = resolve_device(device, float64="symmetry")
     seeds_ = seed_list(seeds, quick, 3, 5)
     width = check_int("width", width if width is not None else (16 if quick else 64), 2)
     steps = check_int("steps", steps if steps is not None else (150 if quick else 600), 1)
@@ -130,6 +135,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
     data = digits()
     x, y = data.x_train.double(), data.y_train
     xt, yt = data.x_test.double(), data.y_test
+    x, y, xt, yt = to_device(dev, x, y, xt, yt)
     record_every = max(1, steps // 30)
     with Timer() as t:
         curves: dict[str, list[list[float]]] = {}
@@ -138,11 +144,12 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         for e in eps:
             for s in seeds_:
                 init_eps = None if (base == "random" and e == 0.0) else e
-                sp, a, _ = _train_one(x, y, xt, yt, width, init_eps, s, steps, lr, record_every)
+                sp, a, _ = _train_one(x, y, xt, yt, width, init_eps, s, steps, lr, record_every,
+                                      dev)
                 curves.setdefault(repr(e), []).append(sp)
                 final_spread.setdefault(e, []).append(sp[-1])
                 acc.setdefault(e, []).append(a)
-        base_acc = [_train_one(x, y, xt, yt, width, None, s, steps, lr, record_every)[1]
+        base_acc = [_train_one(x, y, xt, yt, width, None, s, steps, lr, record_every, dev)[1]
                     for s in seeds_]
     e_min = min(e for e in eps if e > 0)
     sp0 = final_spread[0.0]

@@ -38,13 +38,14 @@ from initlab.lab.claims._common import (
     check_int,
     check_positive,
     digits,
+    fit,
     mean,
+    resolve_device,
     seed_list,
     stderr,
 )
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
 from initlab.lab.starts import apply_start
-from initlab.lab.train import train
 
 NAME = "zero_gamma"
 TITLE = "Zero-γ residual blocks: identity at init, undiminished gradient"
@@ -109,7 +110,8 @@ def _at_init(net: ResidualMLP, x: torch.Tensor, y: torch.Tensor) -> tuple[float,
 
 def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         blocks: int | None = None, width: int | None = None, epochs: int | None = None,
-        lr: float = 0.05, zero_value: float = 0.0) -> ExperimentResult:
+        lr: float = 0.05, zero_value: float = 0.0,
+        device: str | torch.device = "cpu") -> ExperimentResult:
     """Compare zero-γ and standard residual MLPs at init and in training (module docstring).
 
     Args:
@@ -117,6 +119,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
         epochs: training epochs per run (quick: 4); lr: SGD step (momentum 0.9).
         zero_value: the γ the "zero-γ" arm gets (1.0 makes it the standard arm: the control).
     """
+    where = resolve_device(device)
     seeds_ = seed_list(seeds, quick, 3, 5)
     blocks = check_int("blocks", blocks if blocks is not None else (8 if quick else 16), 1)
     width = check_int("width", width if width is not None else (32 if quick else 64), 2)
@@ -142,7 +145,7 @@ def run(*, quick: bool = True, seeds: int | Sequence[int] | None = None,
                 dev.setdefault(arm, []).append(d)
                 ratio.setdefault(arm, []).append(r)
                 torch.manual_seed(s)
-                rec = train(net, data, epochs=epochs, lr=lr, seed=s, batch_size=90)
+                rec = fit(net, data, where, epochs=epochs, lr=lr, seed=s, batch_size=90)
                 loss.setdefault(arm, []).append(rec.final_train_loss)
                 acc.setdefault(arm, []).append(rec.final_test_accuracy)
                 curves.setdefault(arm, []).append(list(rec.step_loss))

@@ -6,7 +6,9 @@ over seeds), the series its figure draws (``initlab.report.reproduce_figures``) 
 **computed from the run** that says whether the paper's qualitative claim held here.
 ``quick=True`` is a scaled-down preset that runs in well under a minute on two CPU cores; the
 full preset is closer to the paper. Any field of the module's ``Settings`` can be overridden
-(``steps=50``, ``seeds=1``, ``depth=…``), which is how the tests run them tiny.
+(``steps=50``, ``seeds=1``, ``depth=…``), which is how the tests run them tiny. ``device=``
+(``"cpu"``, ``"cuda"``…) says where the models train; they are built and initialized on the CPU,
+so the weights are the same on every device, and ``device="cpu"`` is the default.
 
 Reproductions (name: paper → claim tested):
 
@@ -63,11 +65,13 @@ class Reproduction:
         """The preset's settings (``QUICK`` or ``FULL``) as a dict."""
         return dataclasses.asdict(self._mod().QUICK if quick else self._mod().FULL)
 
-    def run(self, *, quick: bool = False, **overrides: Any) -> ExperimentResult:
-        """Run it (``quick``: the scaled-down preset) with settings ``overrides``."""
+    def run(self, *, quick: bool = False, device: Any = "cpu",
+            **overrides: Any) -> ExperimentResult:
+        """Run it (``quick``: the scaled-down preset) on ``device`` with settings
+        ``overrides``."""
         if not isinstance(quick, bool):
             raise InitError(f"reproduce {self.name}: quick must be True or False, got {quick!r}")
-        return self._mod().run(quick=quick, **overrides)
+        return self._mod().run(quick=quick, device=device, **overrides)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "source": self.source,
@@ -95,15 +99,18 @@ def get_reproduction(name: str) -> Reproduction:
     return _load(name.strip().lower())
 
 
-def run_reproduction(name: str, *, quick: bool = False, **overrides: Any) -> ExperimentResult:
+def run_reproduction(name: str, *, quick: bool = False, device: Any = "cpu",
+                     **overrides: Any) -> ExperimentResult:
     """Run the reproduction ``name`` and return its :class:`ExperimentResult`.
 
     Args:
         name: one of :data:`NAMES`.
         quick: the scaled-down preset (seconds to a minute on two cores).
+        device: where the models train (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``);
+            InitError for a device this machine lacks.
         **overrides: fields of that reproduction's ``Settings`` (unknown ones: InitError).
     """
-    return get_reproduction(name).run(quick=quick, **overrides)
+    return get_reproduction(name).run(quick=quick, device=device, **overrides)
 
 
 __all__ = ["NAMES", "Reproduction", "available_reproductions", "get_reproduction",

@@ -163,14 +163,26 @@ def gaussian_fill_(model: nn.Module, sigma_w2: float, sigma_b2: float, seed: int
 
 # ---------------------------------------------------------------------------- training ------
 def train_steps(model: nn.Module, data: Split, steps: int, lr: float, *, batch_size: int = 64,
-                seed: int = 0, optimizer: str = "sgd", momentum: float = 0.9) -> Any:
-    """``initlab.lab.train.train`` for at least ``steps`` SGD steps (whole epochs)."""
+                seed: int = 0, optimizer: str = "sgd", momentum: float = 0.9,
+                device: torch.device | str | None = None) -> Any:
+    """``initlab.lab.train.train`` for at least ``steps`` SGD steps (whole epochs), on
+    ``device`` (None: where the model is)."""
     from initlab.lab.train import train
 
     per_epoch = math.ceil(data.x_train.shape[0] / batch_size)
     epochs = max(1, math.ceil(steps / per_epoch))
     return train(model, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                 optimizer=optimizer, momentum=momentum)
+                 optimizer=optimizer, momentum=momentum, device=device)
+
+
+def resolve_device(device: Any) -> torch.device:
+    """The reproductions' ``device=`` argument checked (:func:`initlab.devices.resolve_device`).
+
+    Every reproduction builds and initializes its models on the CPU (the same weights on every
+    device) and trains them on ``device``; the step-0 measurements stay on the CPU."""
+    from initlab.devices import resolve_device as _resolve
+
+    return _resolve(device)
 
 
 def curve(values: Sequence[float], points: int = 100) -> dict[str, list[float]]:
@@ -224,6 +236,7 @@ __all__ = [
     "mean",
     "mean_curves",
     "mlp",
+    "resolve_device",
     "resolve_settings",
     "run_seeds",
     "seeds_of",

@@ -83,14 +83,18 @@ def gradient_variance(start: str, depth: int, width: int, x: torch.Tensor, y: to
     return [float(o.grad.var()) for o in outs]
 
 
-def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
+def run(*, quick: bool = False, device: str | torch.device = "cpu",
+        **overrides: Any) -> ExperimentResult:
     """Train the MLP once per start and seed; measure step-0 gradient variance per layer.
 
     Args:
         quick: the scaled-down preset (``QUICK``) instead of ``FULL``.
+        device: where the models train (built and initialized on the CPU, then moved; the
+            step-0 gradient variances are measured on the CPU).
         **overrides: any field of :class:`Settings` (e.g. ``steps=50, seeds=1``).
     """
     s = C.resolve_settings(NAME, quick, (QUICK, FULL), overrides)
+    dev = C.resolve_device(device)
     t = C.Timer()
     data = C.load_split(s.dataset, 0, s.n_train)
     chance = 1.0 / data.num_classes
@@ -102,7 +106,8 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
         for seed in C.seeds_of(s.seeds):
             model = C.mlp(s.depth, s.width, data.num_features, data.num_classes, nn.ReLU)
             C.apply_start(model, start, seed)
-            r = C.train_steps(model, data, s.steps, s.lr, batch_size=s.batch_size, seed=seed)
+            r = C.train_steps(model, data, s.steps, s.lr, batch_size=s.batch_size, seed=seed,
+                              device=dev)
             acc.setdefault(start, []).append(r.final_test_accuracy)
             loss.setdefault(start, []).append(r.final_train_loss)
             diverged.setdefault(start, []).append(r.diverged)

@@ -129,13 +129,18 @@ def _layer_means(model: nn.Module, acts: list[nn.Module], x: torch.Tensor) -> li
     return outs
 
 
-def saturation(s: Settings, data: Any, seed: int) -> list[list[float]]:
+def saturation(s: Settings, data: Any, seed: int, device: torch.device | None = None
+               ) -> list[list[float]]:
     """Mean activation of every hidden layer on 300 test images every ``fig2_every`` steps of
-    plain SGD from the standard init (their Fig. 2): rows are time, columns layers."""
+    plain SGD from the standard init (their Fig. 2): rows are time, columns layers. The model
+    is initialized on the CPU and trained on ``device`` (the batches are drawn on the CPU)."""
     act = _activation(s.fig2_activation)
     torch.manual_seed(seed)
     model = glorot_fill_(C.mlp(s.fig2_depth, s.fig2_width, data.num_features, 10, act),
                          "standard", seed)
+    if device is not None:
+        model.to(device)
+        data = data.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=s.fig2_lr)
     acts = [m for m in model.modules() if isinstance(m, act)]
     g = torch.Generator().manual_seed(seed)
@@ -147,6 +152,7 @@ def saturation(s: Settings, data: Any, seed: int) -> list[list[float]]:
         if step == s.fig2_steps:
             break
         idx = torch.randint(0, data.x_train.shape[0], (s.fig2_batch_size,), generator=g)
+        idx = idx.to(data.x_train.device)
         loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -154,9 +160,11 @@ def saturation(s: Settings, data: Any, seed: int) -> list[list[float]]:
     return rows
 
 
-def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
+def run(*, quick: bool = False, device: str | torch.device = "cpu",
+        **overrides: Any) -> ExperimentResult:
     """Histograms per layer at step 0 for both inits; sigmoid layer means during training."""
     s = C.resolve_settings(NAME, quick, (QUICK, FULL), overrides)
+    dev = C.resolve_device(device)
     _activation(s.fig2_activation)
     t = C.Timer()
     data = C.load_split("digits", 0)
@@ -189,7 +197,7 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
                                     note="last / first hidden layer, step 0") for k in INITS}
     e_bwd = {k: Effect.from_samples(f"log2 gradient std ratio[{k}]", bwd[k],
                                     note="first / last hidden layer, step 0") for k in INITS}
-    sat = [saturation(s, data, seed) for seed in C.seeds_of(s.seeds)]
+    sat = [saturation(s, data, seed, dev) for seed in C.seeds_of(s.seeds)]
     top_drop = [r[0][-1] - min(row[-1] for row in r) for r in sat]
     first_move = [max(abs(row[0] - r[0][0]) for row in r) for r in sat]
     e_top = Effect.from_samples("top-layer mean drop", top_drop,

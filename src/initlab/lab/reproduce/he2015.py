@@ -77,9 +77,11 @@ def plateau_length(losses: list[float], chance_loss: float, window: int = 20) ->
     return float(len(losses))
 
 
-def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
+def run(*, quick: bool = False, device: str | torch.device = "cpu",
+        **overrides: Any) -> ExperimentResult:
     """Train the deep ReLU MLP from ``baseline`` (Xavier) and ``proposed`` (He) starts."""
     s = C.resolve_settings(NAME, quick, (QUICK, FULL), overrides)
+    dev = C.resolve_device(device)
     t = C.Timer()
     data = C.load_split(s.dataset, 0)
     chance = 1.0 / data.num_classes
@@ -94,7 +96,8 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
             model = C.mlp(s.depth, s.width, data.num_features, data.num_classes, nn.ReLU)
             C.apply_start(model, start, seed)
             stds[start].append(forward_std(model, data.x_train[:256]))
-            r = C.train_steps(model, data, s.steps, s.lr, batch_size=s.batch_size, seed=seed)
+            r = C.train_steps(model, data, s.steps, s.lr, batch_size=s.batch_size, seed=seed,
+                              device=dev)
             acc[start].append(r.final_test_accuracy)
             loss[start].append(r.final_train_loss)
             curves[start].append(C.curve(r.step_loss[: s.steps], 100))

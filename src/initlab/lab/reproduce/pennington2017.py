@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import nn
 
 from initlab.lab.experiment import Effect, ExperimentResult, verdict_from_checks
@@ -88,11 +89,13 @@ def steps_to(losses: list[float], threshold: float, window: int, budget: int) ->
     return math.inf
 
 
-def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
+def run(*, quick: bool = False, device: str | torch.device = "cpu",
+        **overrides: Any) -> ExperimentResult:
     """Jacobian spectra and training speed, orthogonal vs Gaussian, at the tanh critical point."""
     from initlab.theory import critical_init, jacobian_moments, simulate
 
     s = C.resolve_settings(NAME, quick, (QUICK, FULL), overrides)
+    dev = C.resolve_device(device)
     t = C.Timer()
     ci = critical_init("tanh", q_star=s.q_star)
     jd = sorted(set(s.jacobian_depths))
@@ -121,7 +124,7 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
                 model = C.mlp(depth, s.width, data.num_features, data.num_classes, nn.Tanh)
                 C.gaussian_fill_(model, ci.sigma_w2, ci.sigma_b2, seed, weights=w)
                 r = C.train_steps(model, data, s.steps, s.lr, batch_size=s.batch_size,
-                                  seed=seed)
+                                  seed=seed, device=dev)
                 losses = list(r.step_loss)
                 hit[w].setdefault(depth, []).append(
                     steps_to(losses, s.loss_threshold, s.window, s.steps))

@@ -93,13 +93,16 @@ def _product(ws: list[torch.Tensor]) -> torch.Tensor:
     return p
 
 
-def learn(kind: str, s: Settings, a: torch.Tensor, depth: int, seed: int
-          ) -> tuple[float, list[float], list[float]]:
+def learn(kind: str, s: Settings, a: torch.Tensor, depth: int, seed: int,
+          device: torch.device | None = None) -> tuple[float, list[float], list[float]]:
     """(steps to threshold or inf, loss curve, squared singular values of the initial
-    product W_L…W_1)."""
+    product W_L…W_1). The layers are drawn on the CPU and trained on ``device``."""
     ws = layers(kind, s.n, depth, seed)
     with torch.no_grad():
         sv2 = (torch.linalg.svdvals(_product(ws).double()) ** 2).tolist()
+    if device is not None and device.type != "cpu":
+        ws = [w.detach().to(device).requires_grad_() for w in ws]
+        a = a.to(device)
     opt = torch.optim.SGD(ws, lr=s.lr0 / depth)
     losses: list[float] = []
     hit = math.inf
@@ -120,9 +123,11 @@ def learn(kind: str, s: Settings, a: torch.Tensor, depth: int, seed: int
     return hit, losses, sv2
 
 
-def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
+def run(*, quick: bool = False, device: str | torch.device = "cpu",
+        **overrides: Any) -> ExperimentResult:
     """Learning time of the deep linear net per depth, orthogonal vs Gaussian layers."""
     s = C.resolve_settings(NAME, quick, (QUICK, FULL), overrides)
+    dev = C.resolve_device(device)
     t = C.Timer()
     a = target(s.n)
     depths = sorted(set(s.depths))
@@ -132,7 +137,7 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
     for kind in INITS:
         for depth in depths:
             for seed in C.seeds_of(s.seeds):
-                hit, losses, sv2 = learn(kind, s, a, depth, seed)
+                hit, losses, sv2 = learn(kind, s, a, depth, seed, dev)
                 hits[kind].setdefault(depth, []).append(hit)
                 if seed == 0:
                     curves[kind][depth] = C.curve(losses, 150)

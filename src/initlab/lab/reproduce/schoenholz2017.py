@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 from torch import nn
 
 from initlab.errors import InitError
@@ -67,11 +68,13 @@ def xi_c(sigma_w2: float, sigma_b2: float) -> float:
     return float(MeanField("tanh", sigma_w2, sigma_b2).xi_c)
 
 
-def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
+def run(*, quick: bool = False, device: str | torch.device = "cpu",
+        **overrides: Any) -> ExperimentResult:
     """Train a tanh MLP at every (σ_w², depth) of the grid; compare with L = 6ξ_c."""
     from initlab.theory import critical_sigma_w2
 
     s = C.resolve_settings(NAME, quick, (QUICK, FULL), overrides)
+    dev = C.resolve_device(device)
     ws = [CRITICAL if w == "critical" else w for w in s.sigma_w2]
     if any(isinstance(w, str) or (w != CRITICAL and (not math.isfinite(w) or w <= 0))
            for w in ws):
@@ -91,7 +94,7 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
                 model = C.mlp(depth, s.width, data.num_features, data.num_classes, nn.Tanh)
                 C.gaussian_fill_(model, w2, s.sigma_b2, seed)
                 r = C.train_steps(model, data, s.steps, s.lr, batch_size=s.batch_size,
-                                  seed=seed)
+                                  seed=seed, device=dev)
                 accs.append(r.final_test_accuracy)
             a = C.mean(accs)
             cells.append({"sigma_w2": w2, "depth": depth, "accuracy": a, "accuracies": accs,

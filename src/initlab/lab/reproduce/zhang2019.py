@@ -101,9 +101,11 @@ def output_std(model: nn.Module, x: torch.Tensor) -> float:
     return float(model.blocks(F.relu(model.stem(x))).std())
 
 
-def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
+def run(*, quick: bool = False, device: str | torch.device = "cpu",
+        **overrides: Any) -> ExperimentResult:
     """Train the residual MLP from the baseline (He) and each proposed start."""
     s = C.resolve_settings(NAME, quick, (QUICK, FULL), overrides)
+    dev = C.resolve_device(device)
     t = C.Timer()
     data = C.load_split("digits", 0)
     chance = 1.0 / data.num_classes
@@ -118,7 +120,8 @@ def run(*, quick: bool = False, **overrides: Any) -> ExperimentResult:
             model = ResidualMLP(data.num_features, s.width, s.blocks, data.num_classes)
             C.apply_start(model, start, seed, example_input=x0[:8])
             stream[start].append(output_std(model, x0))
-            r = C.train_steps(model, data, s.steps, s.lr, batch_size=s.batch_size, seed=seed)
+            r = C.train_steps(model, data, s.steps, s.lr, batch_size=s.batch_size, seed=seed,
+                              device=dev)
             acc[start].append(r.final_test_accuracy)
             diverged[start].append(r.diverged)
             curves[start].append(C.curve(r.step_loss[: s.steps], 100))
