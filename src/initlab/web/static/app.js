@@ -190,7 +190,7 @@ let phaseMapFor = null;
 async function updatePhase() {
   const p = views.phase.params();
   if (phaseMapFor !== p.activation) {
-    const m = await api("phase-map", "/api/phase/map?" + qs({activation: p.activation}));
+    const m = await api("phase-map", "/api/phase/map?" + qs({activation: p.activation, correlation: false}));
     phaseMapFor = p.activation;
     const chi = m.chi1.map((row) => row.map((v) => (v === null ? null : Math.log10(v))));
     Plotly.react("phase-map", [
