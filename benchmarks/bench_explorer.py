@@ -167,8 +167,9 @@ def _phase_rows(base: str, n: int) -> list[tuple[str, float, float, float, float
     for new_act, p in _phase_moves(n):
         w = c = t = 0.0
         if new_act:
+            # what the page asks for (the old page, without the parameter, got the full map)
             a, b, r = _get(base + "/api/phase/map?" + urllib.parse.urlencode(
-                {"activation": p["activation"]}))
+                {"activation": p["activation"], "correlation": "false"}))
             w, c, t = w + a, c + b, t + r
         a, b, r = _get(base + "/api/phase/point?" + urllib.parse.urlencode(p))
         moves["activation" if new_act else "point"].append((w + a, c + b, t + r))
