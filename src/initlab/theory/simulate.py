@@ -25,14 +25,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from initlab.errors import InitError
 from initlab.theory.jacobian import Weights, _check_depth, _check_weights
 from initlab.theory.meanfield import ActivationLike, MeanField, _activation, check_variance
+
+if TYPE_CHECKING:  # torch loads when a simulation runs: the rest of theory/ is NumPy only
+    import torch
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Simulation:
 
 
 def _haar(n: int, gen: torch.Generator) -> torch.Tensor:
+    import torch
+
     a = torch.randn(n, n, generator=gen, dtype=torch.float64)
     q, r = torch.linalg.qr(a)
     return q * torch.sign(torch.diagonal(r))
@@ -128,6 +132,8 @@ def simulate(
         >>> abs(float(sim.c_mean[1]) - 1 / math.pi) < 0.05  # c₁ = 1/π (Cho & Saul 2009)
         True
     """
+    import torch
+
     where = "simulate"
     act = _activation(activation, where)
     w2 = check_variance("sigma_w2", sigma_w2, where)
