@@ -132,8 +132,6 @@ def simulate(
         >>> abs(float(sim.c_mean[1]) - 1 / math.pi) < 0.05  # c₁ = 1/π (Cho & Saul 2009)
         True
     """
-    import torch
-
     where = "simulate"
     act = _activation(activation, where)
     w2 = check_variance("sigma_w2", sigma_w2, where)
@@ -157,6 +155,8 @@ def simulate(
             )
         q, c = _conditional(act, w2, b2, int(width), L, int(seed), q0, float(c0), int(n_seeds))
         return Simulation(act.name, w2, b2, int(width), L, int(seed), wk, q0, float(c0), q, c)
+    import torch  # the matrix networks only: the conditional draw is NumPy
+
     n = int(width)
     sw, sb = math.sqrt(w2), math.sqrt(b2)
     qs = np.empty((n_seeds, L + 1))
