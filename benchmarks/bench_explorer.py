@@ -1,4 +1,4 @@
-"""Responsiveness of the explorer: server time per control move in views 1–3 (target p95 < 150 ms).
+"""Responsiveness of the explorer: server time per control move in views 1–4 (target p95 < 150 ms).
 
 Starts ``initlab explore`` as a user would (a uvicorn subprocess on a free port, ``--no-open``),
 then plays control moves the way a learner drags a slider or flips a menu: every move is a
@@ -7,12 +7,16 @@ request with parameters the server has not seen (no cache hit), and the server's
 time and as the server process's CPU time: one torch thread computes a move, so on an idle
 machine wall ≈ CPU, while on a shared, loaded machine the wall time also counts waiting for a
 core. Per view: p50 and p95 over the moves, and p95 CPU / 150 ms (≤ 1 meets the target).
+View 4 (phase diagram) counts what the page requests for a move: a slider or a click on the map
+is one ``/api/phase/point``; a new activation is ``/api/phase/map`` + ``/api/phase/point`` (their
+times are added).
 Side by side, the same first view computed the way a learner without the explorer would get
 it: a fresh ``python -m initlab doctor`` process on the same network (import + build + init +
 doctor), whose time is what one "move" costs there.
 
     python benchmarks/bench_explorer.py             # default sizes (width 128, depth 20, batch 64)
     python benchmarks/bench_explorer.py --quick     # a few moves per view (smoke run)
+    python benchmarks/bench_explorer.py --src /tmp/old/src   # the same moves on another checkout
 """
 
 from __future__ import annotations
@@ -55,6 +59,34 @@ def _get(url: str) -> tuple[float, float, float]:
 def _p95(values: list[float]) -> float:
     v = sorted(values)
     return v[min(len(v) - 1, round(0.95 * (len(v) - 1)))]
+
+
+ACTIVATIONS = ("relu", "gelu", "sigmoid", "linear", "leaky_relu", "elu", "selu", "silu",
+               "softplus", "mish")  # the page's menu after its default (tanh)
+
+
+def _phase_moves(n: int) -> list[tuple[bool, dict[str, object]]]:
+    """View 4: (new activation?, the page's point request) — sliders, clicks, the menu."""
+    p: dict[str, object] = {"activation": "tanh", "sigma_w2": 1.5, "sigma_b2": 0.05, "depth": 30}
+    out = []
+    for i in range(n):
+        p = dict(p)
+        k = i % 5
+        new_act = False
+        if k == 0:
+            p["activation"] = ACTIVATIONS[(i // 5) % len(ACTIVATIONS)]
+            new_act = True
+        elif k == 1:
+            p["sigma_w2"] = round(0.5 + (0.37 * i) % 3.5, 2)  # the σ_w² slider
+        elif k == 2:
+            p["sigma_b2"] = round((0.035 * i) % 0.3, 3)  # the σ_b² slider
+        elif k == 3:
+            p["depth"] = 5 * (1 + (7 * i) % 40)  # the depth slider: 5 … 200
+        else:  # a click on the map
+            p["sigma_w2"] = round(0.5 + (1.13 * i) % 3.5, 3)
+            p["sigma_b2"] = round((0.071 * i) % 0.3, 3)
+        out.append((new_act, p))
+    return out
 
 
 def _moves(view: str, n: int) -> list[dict[str, object]]:
@@ -122,15 +154,45 @@ def _cli_seconds() -> float:
         return time.perf_counter() - t0
 
 
+SRC = ROOT / "src"
+
+
 def _env() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(SRC)}
+
+
+def _phase_rows(base: str, n: int) -> list[tuple[str, float, float, float, float, float]]:
+    """View 4's moves: all of them, then sliders/clicks and activation changes apart."""
+    moves: dict[str, list[tuple[float, float, float]]] = {"point": [], "activation": []}
+    for new_act, p in _phase_moves(n):
+        w = c = t = 0.0
+        if new_act:
+            # what the page asks for (the old page, without the parameter, got the full map)
+            a, b, r = _get(base + "/api/phase/map?" + urllib.parse.urlencode(
+                {"activation": p["activation"], "correlation": "false"}))
+            w, c, t = w + a, c + b, t + r
+        a, b, r = _get(base + "/api/phase/point?" + urllib.parse.urlencode(p))
+        moves["activation" if new_act else "point"].append((w + a, c + b, t + r))
+    out = []
+    for label, ms in (("4 phase: every move", moves["point"] + moves["activation"]),
+                      ("4 phase: slider or click (point)", moves["point"]),
+                      ("4 phase: new activation (map + point)", moves["activation"])):
+        if not ms:
+            continue
+        wall, cpu, total = ([m[j] for m in ms] for j in range(3))
+        out.append((label, statistics.median(wall), _p95(wall), statistics.median(cpu),
+                    _p95(cpu), statistics.median(total)))
+    return out
 
 
 def main() -> None:
+    global SRC
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5 moves per view")
     ap.add_argument("--moves", type=int, default=40, help="control moves per view")
+    ap.add_argument("--src", type=Path, default=SRC, help="the initlab source tree to serve")
     args = ap.parse_args()
+    SRC = args.src.resolve()
     n = 5 if args.quick else args.moves
     port = _free_port()
     t0 = time.perf_counter()
@@ -164,6 +226,7 @@ def main() -> None:
                 total.append(t)
             rows.append((view, statistics.median(wall), _p95(wall), statistics.median(cpu),
                          _p95(cpu), statistics.median(total)))
+        rows += _phase_rows(base, n)
         cached = _get(base + "/api/signal")[0]  # the default position again: a cache hit
         cli = _cli_seconds()
         print(f"\n| view | p50 wall ms | p95 wall ms | p50 CPU ms | p95 CPU ms | p50 round trip ms "

@@ -174,3 +174,23 @@ def test_json_of_a_result(tmp_path):
     r = run_sweep(f"depth=1 {TINY}", tmp_path / "j.sqlite")
     d = json.loads(r.to_json())
     assert d["schema"] == "initlab.sweep/1" and d["complete"] is True
+
+
+def test_ray_unreachable_address_is_refused_at_once(tmp_path):
+    """A Ray address nobody listens on: ``ray.init`` would retry for minutes; the sweep names
+    the address within the 5 s connection timeout and writes no store."""
+    pytest.importorskip("ray")
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens on it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = time.monotonic()
+    with pytest.raises(InitError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
+        run_sweep(f"depth=1 {TINY}", tmp_path / "r.sqlite", backend="ray",
+                  address=f"127.0.0.1:{port}")  # fmt: skip
+    assert time.monotonic() - start < 30  # generous on a loaded machine; ray.init took > 120 s
+    assert not (tmp_path / "r.sqlite").exists()
+    with pytest.raises(InitError, match="is not HOST:PORT"):
+        run_sweep(f"depth=1 {TINY}", tmp_path / "r.sqlite", backend="ray", address="nowhere")

@@ -181,3 +181,48 @@ def test_functional_relu6_and_custom_linear() -> None:
 
     s = discover(nn.Sequential(Custom(), nn.Linear(8, 2)), torch.randn(2, 4))
     assert s.layers["0"].kind == "linear" and s.layers["0"].activation == "relu6"
+
+
+class _LoopMoE(nn.Module):
+    """Experts as two (E, ·, ·) weights, top-1 routing, a Python loop over experts and
+    ``index_add_`` to put tokens back (the older Hugging Face Mixtral layout)."""
+
+    def __init__(self, d: int = 16, h: int = 32, experts: int = 4, squash: bool = False) -> None:
+        super().__init__()
+        self.router = nn.Linear(d, experts, bias=False)
+        self.w_in = nn.Parameter(torch.randn(experts, h, d) * 0.1)
+        self.w_out = nn.Parameter(torch.randn(experts, d, h) * 0.1)
+        self.squash = squash
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w, top = self.router(x).softmax(-1).topk(1, dim=-1)
+        out = torch.zeros_like(x)
+        for e in range(self.w_in.shape[0]):
+            idx = (top[:, 0] == e).nonzero().flatten()
+            y = torch.relu(x[idx] @ self.w_in[e].T) @ self.w_out[e].T
+            out.index_add_(0, idx, y * w[idx])
+        return torch.tanh(out) if self.squash else out
+
+
+class _MoENet(nn.Module):
+    def __init__(self, squash: bool = False) -> None:
+        super().__init__()
+        self.norms = nn.ModuleList(nn.LayerNorm(16) for _ in range(3))
+        self.moes = nn.ModuleList(_LoopMoE(squash=squash) for _ in range(3))
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for norm, moe in zip(self.norms, self.moes, strict=True):
+            x = x + moe(norm(x))
+        return self.head(x)
+
+
+def test_mixture_of_experts_block_ends_a_residual_branch() -> None:
+    """Routing weights multiplied in and tokens put back with ``index_add_`` still end the
+    branch at the experts' output weight (read once per expert in the loop); a tanh after the
+    combination is not a combination, so that branch has no linear end."""
+    x = torch.randn(64, 16, generator=torch.Generator().manual_seed(0))
+    st = discover(_MoENet(), x)
+    assert st.residual_ends == ("moes.0.w_out", "moes.1.w_out", "moes.2.w_out")
+    assert st.layers["moes.0.w_out"].branch_layers[-1] == "moes.0.w_out"
+    assert discover(_MoENet(squash=True), x).residual_ends == ()

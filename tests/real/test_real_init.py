@@ -266,3 +266,15 @@ def test_gpt2_conv1d_orthogonal_per_qkv_block() -> None:
     fc = r.model.transformer.h[0].mlp.c_fc.weight.detach()  # (32, 128): x @ W an isometry
     g = plan["transformer.h.0.mlp.c_fc.weight"].gain
     assert torch.allclose(fc @ fc.T, g * g * torch.eye(32), atol=1e-4)
+
+
+def test_mixtral_moe_block_is_a_residual_branch_like_llamas_mlp() -> None:
+    """Mixtral's sparse MoE block (router, fused experts, ``_grouped_mm``, routing weights,
+    top-k sum) ends a residual branch at ``experts.down_proj``, as Llama's MLP does at
+    ``down_proj``: 2 branches per layer, each end × 1/√(2·L) (Radford et al. 2019)."""
+    plans = {n: initlab.plan(build(n).model, build(n).example) for n in ("mixtral", "llama")}
+    mix, lla = plans["mixtral"], plans["llama"]
+    assert mix["model.layers.0.mlp.experts.down_proj"].std == pytest.approx(
+        lla["model.layers.0.mlp.down_proj.weight"].std, rel=1e-12)  # fmt: skip
+    assert mix["model.layers.0.self_attn.o_proj.weight"].gain == pytest.approx(0.5)  # 1/√4
+    assert "ends a residual branch" not in mix["model.layers.0.mlp.experts.gate_up_proj"].reason

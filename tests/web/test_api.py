@@ -57,6 +57,10 @@ def test_weights_view_the_seeds_exercise(client):
 def test_phase_views(client):
     m = client.get("/api/phase/map", params={"activation": "tanh", "n_w": 10, "n_b": 6}).json()
     assert len(m["chi1"]) == 6 and len(m["chi1"][0]) == 10
+    fast = client.get("/api/phase/map", params={"activation": "tanh", "n_w": 10, "n_b": 6,
+                                                "correlation": "false"}).json()
+    assert fast["chi1"] == m["chi1"] and fast["critical_sigma_w2"] == m["critical_sigma_w2"]
+    assert m["c_star"][0][-1] is not None and fast["c_star"][0][-1] is None  # chaotic corner
     p = client.get("/api/phase/point", params={"activation": "tanh", "sigma_w2": 2.5,
                                                "sigma_b2": 0.05, "depth": 10,
                                                "width": 64}).json()

@@ -8,6 +8,10 @@ E[φ(√q z)^k], E[φ'(√q z)^2] by quadrature (closed forms for the ReLU famil
 Look one up with :func:`get_activation` (a name, an :class:`Activation`, or any callable) and add
 your own with :func:`register_activation`.
 
+The registry, the moments and the gains need NumPy only: torch (and SciPy) load on the first call
+that needs them (a torch function of an activation, a module to match, a torch callable to
+wrap), so ``initlab scale`` and ``initlab gain`` start without paying for torch.
+
 Examples:
     >>> from initlab.core.activations import get_activation
     >>> act = get_activation("leaky_relu", negative_slope=0.2)
@@ -20,15 +24,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from scipy import special
 
 from initlab.core.gaussian import gaussian_expectation
+from initlab.core.lazy_torch import is_module, is_tensor
 from initlab.errors import InitError
+
+if TYPE_CHECKING:
+    import torch
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
@@ -77,7 +83,7 @@ class Activation:
     @property
     def module_type(self) -> type[torch.nn.Module] | None:
         """The torch module class of this activation (``nn.GELU``), or None."""
-        return next((c for c, n in ACTIVATION_MODULES.items() if n == self.base_name), None)
+        return next((c for c, n in _module_tables()[0].items() if n == self.base_name), None)
 
     @property
     def glu_product(self) -> str:
@@ -108,7 +114,7 @@ class Activation:
         return _TEXTBOOK.get(self.base_name, "he")
 
     def __call__(self, x: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
-        if isinstance(x, torch.Tensor):
+        if is_tensor(x):
             return self.torch_fn(x)
         return self.fn(np.asarray(x, dtype=np.float64))
 
@@ -151,8 +157,24 @@ class Activation:
 
 
 # ---------------------------------------------------------------- the built-in activations ---
+@cache
+def _functional() -> Any:
+    """``torch.nn.functional``, imported by the first call of a built-in's ``torch_fn``."""
+    import torch.nn.functional
+
+    return torch.nn.functional
+
+
+@cache
+def _special() -> Any:
+    """``scipy.special`` (expit, ndtr, erf), imported by the first activation that needs it."""
+    from scipy import special
+
+    return special
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return special.expit(x)
+    return _special().expit(x)
 
 
 def _phi_pdf(x: np.ndarray) -> np.ndarray:
@@ -160,7 +182,7 @@ def _phi_pdf(x: np.ndarray) -> np.ndarray:
 
 
 def _phi_cdf(x: np.ndarray) -> np.ndarray:
-    return special.ndtr(x)
+    return _special().ndtr(x)
 
 
 def _make_linear() -> Activation:
@@ -180,7 +202,11 @@ def _make_leaky(name: str, slope: float, params: dict[str, Any]) -> Activation:
         fn=lambda x: np.where(x > 0, x, slope * x),
         d1=lambda x: np.where(x > 0, 1.0, slope),
         d2=lambda x: np.zeros_like(x),
-        torch_fn=(lambda x: F.relu(x)) if slope == 0 else (lambda x: F.leaky_relu(x, slope)),
+        torch_fn=(
+            (lambda x: _functional().relu(x))
+            if slope == 0
+            else (lambda x: _functional().leaky_relu(x, slope))
+        ),
         kinks=(0.0,),
         params=params,
         homogeneous=True,
@@ -216,7 +242,7 @@ def _elu_like(name: str, alpha: float, scale: float, celu: bool, params: dict) -
             return np.exp(np.minimum(x, 0) / alpha) / alpha
 
         def tfn(x: torch.Tensor) -> torch.Tensor:
-            return F.celu(x, alpha)
+            return _functional().celu(x, alpha)
     else:
 
         def neg(x: np.ndarray) -> np.ndarray:
@@ -231,11 +257,11 @@ def _elu_like(name: str, alpha: float, scale: float, celu: bool, params: dict) -
         if scale == SELU_SCALE and alpha == SELU_ALPHA:
 
             def tfn(x: torch.Tensor) -> torch.Tensor:
-                return F.selu(x)
+                return _functional().selu(x)
         else:
 
             def tfn(x: torch.Tensor) -> torch.Tensor:
-                return scale * F.elu(x, alpha)
+                return scale * _functional().elu(x, alpha)
 
     return Activation(
         name,
@@ -273,7 +299,7 @@ def _gelu(approximate: str = "none", **kw: Any) -> Activation:
             fn=lambda x: x * _phi_cdf(x),
             d1=lambda x: _phi_cdf(x) + x * _phi_pdf(x),
             d2=lambda x: (2.0 - x * x) * _phi_pdf(x),
-            torch_fn=lambda x: F.gelu(x),
+            torch_fn=lambda x: _functional().gelu(x),
             params={"approximate": "none"},
         )
     if approximate == "tanh":
@@ -303,7 +329,7 @@ def _gelu(approximate: str = "none", **kw: Any) -> Activation:
             fn=fn,
             d1=d1,
             d2=d2,
-            torch_fn=lambda x: F.gelu(x, approximate="tanh"),
+            torch_fn=lambda x: _functional().gelu(x, approximate="tanh"),
             params={"approximate": "tanh"},
         )
     raise InitError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
@@ -327,7 +353,9 @@ def _silu(beta: float = 1.0, **kw: Any) -> Activation:
         fn=lambda x: x * _sigmoid(b * x),
         d1=d1,
         d2=d2,
-        torch_fn=(lambda x: F.silu(x)) if b == 1.0 else (lambda x: x * torch.sigmoid(b * x)),
+        torch_fn=(
+            (lambda x: _functional().silu(x)) if b == 1.0 else (lambda x: x * (b * x).sigmoid())
+        ),
         params={} if b == 1.0 else {"beta": b},
     )
 
@@ -343,7 +371,7 @@ def _softplus(beta: float = 1.0, **kw: Any) -> Activation:
         fn=lambda x: np.logaddexp(0.0, b * x) / b,
         d1=lambda x: _sigmoid(b * x),
         d2=lambda x: b * _sigmoid(b * x) * (1 - _sigmoid(b * x)),
-        torch_fn=lambda x: F.softplus(x, beta=b),
+        torch_fn=lambda x: _functional().softplus(x, beta=b),
         params={"beta": b},
     )
 
@@ -365,7 +393,11 @@ def _mish(**kw: Any) -> Activation:
         return 2 * sech2 * s + x * (-2 * t * sech2 * s * s + sech2 * s * (1 - s))
 
     return Activation(
-        "mish", fn=lambda x: x * np.tanh(sp(x)), d1=d1, d2=d2, torch_fn=lambda x: F.mish(x)
+        "mish",
+        fn=lambda x: x * np.tanh(sp(x)),
+        d1=d1,
+        d2=d2,
+        torch_fn=lambda x: _functional().mish(x),
     )
 
 
@@ -380,7 +412,7 @@ def _sigmoid_act(**kw: Any) -> Activation:
         s = _sigmoid(x)
         return s * (1 - s) * (1 - 2 * s)
 
-    return Activation("sigmoid", fn=_sigmoid, d1=d1, d2=d2, torch_fn=torch.sigmoid)
+    return Activation("sigmoid", fn=_sigmoid, d1=d1, d2=d2, torch_fn=lambda x: x.sigmoid())
 
 
 def _tanh(**kw: Any) -> Activation:
@@ -390,7 +422,7 @@ def _tanh(**kw: Any) -> Activation:
         fn=np.tanh,
         d1=lambda x: 1.0 - np.tanh(x) ** 2,
         d2=lambda x: -2.0 * np.tanh(x) * (1.0 - np.tanh(x) ** 2),
-        torch_fn=torch.tanh,
+        torch_fn=lambda x: x.tanh(),
     )
 
 
@@ -401,10 +433,10 @@ def _erf(**kw: Any) -> Activation:
     c = 2.0 / math.sqrt(math.pi)
     return Activation(
         "erf",
-        fn=special.erf,
+        fn=lambda x: _special().erf(x),
         d1=lambda x: c * np.exp(-x * x),
         d2=lambda x: -2.0 * c * x * np.exp(-x * x),
-        torch_fn=torch.erf,
+        torch_fn=lambda x: x.erf(),
     )
 
 
@@ -418,7 +450,7 @@ def _hardtanh(min_val: float = -1.0, max_val: float = 1.0, **kw: Any) -> Activat
         fn=lambda x: np.clip(x, lo, hi),
         d1=lambda x: ((x > lo) & (x < hi)).astype(np.float64),
         d2=lambda x: np.zeros_like(x),
-        torch_fn=lambda x: F.hardtanh(x, lo, hi),
+        torch_fn=lambda x: _functional().hardtanh(x, lo, hi),
         kinks=(lo, hi),
         params={"min_val": lo, "max_val": hi},
     )
@@ -431,7 +463,7 @@ def _relu6(**kw: Any) -> Activation:
         fn=lambda x: np.clip(x, 0.0, 6.0),
         d1=lambda x: ((x > 0) & (x < 6)).astype(np.float64),
         d2=lambda x: np.zeros_like(x),
-        torch_fn=F.relu6,
+        torch_fn=lambda x: _functional().relu6(x),
         kinks=(0.0, 6.0),
     )
 
@@ -443,7 +475,7 @@ def _softsign(**kw: Any) -> Activation:
         fn=lambda x: x / (1 + np.abs(x)),
         d1=lambda x: 1.0 / (1 + np.abs(x)) ** 2,
         d2=lambda x: -2.0 * np.sign(x) / (1 + np.abs(x)) ** 3,
-        torch_fn=F.softsign,
+        torch_fn=lambda x: _functional().softsign(x),
         kinks=(0.0,),
     )
 
@@ -455,7 +487,7 @@ def _hardswish(**kw: Any) -> Activation:
         fn=lambda x: x * np.clip(x + 3, 0, 6) / 6,
         d1=lambda x: np.where(x <= -3, 0.0, np.where(x >= 3, 1.0, (2 * x + 3) / 6)),
         d2=lambda x: np.where((x > -3) & (x < 3), 1.0 / 3.0, 0.0),
-        torch_fn=F.hardswish,
+        torch_fn=lambda x: _functional().hardswish(x),
         kinks=(-3.0, 3.0),
     )
 
@@ -467,7 +499,7 @@ def _hardsigmoid(**kw: Any) -> Activation:
         fn=lambda x: np.clip(x / 6 + 0.5, 0, 1),
         d1=lambda x: np.where((x > -3) & (x < 3), 1.0 / 6.0, 0.0),
         d2=lambda x: np.zeros_like(x),
-        torch_fn=F.hardsigmoid,
+        torch_fn=lambda x: _functional().hardsigmoid(x),
         kinks=(-3.0, 3.0),
     )
 
@@ -635,6 +667,8 @@ def from_callable(
         >>> round(act.second_moment(1.0), 6)
         0.394294
     """
+    import torch  # probing for a torch function needs a tensor
+
     if isinstance(fn, torch.nn.Module):
         module = fn
         fn = module.forward
@@ -702,28 +736,43 @@ def from_callable(
     return Activation(label, fn=np_fn, d1=f1, d2=f2, torch_fn=torch_fn, kinks=tuple(kinks))
 
 
-#: The torch module class of each built-in activation (the one module → name table; the doctor
-#: taps these modules, the plan reads the activation after a layer from them).
-ACTIVATION_MODULES: dict[type[torch.nn.Module], str] = {
-    torch.nn.ReLU: "relu",
-    torch.nn.ReLU6: "relu6",
-    torch.nn.LeakyReLU: "leaky_relu",
-    torch.nn.PReLU: "prelu",
-    torch.nn.ELU: "elu",
-    torch.nn.SELU: "selu",
-    torch.nn.CELU: "celu",
-    torch.nn.GELU: "gelu",
-    torch.nn.SiLU: "silu",
-    torch.nn.Mish: "mish",
-    torch.nn.Softplus: "softplus",
-    torch.nn.Sigmoid: "sigmoid",
-    torch.nn.Tanh: "tanh",
-    torch.nn.Hardtanh: "hardtanh",
-    torch.nn.Softsign: "softsign",
-    torch.nn.Hardswish: "hardswish",
-    torch.nn.Hardsigmoid: "hardsigmoid",
-}
-_MODULE_NAMES = {**ACTIVATION_MODULES, torch.nn.Identity: "linear"}
+@cache
+def _module_tables() -> tuple[dict[type[torch.nn.Module], str], dict[type[torch.nn.Module], str]]:
+    """(:data:`ACTIVATION_MODULES`, the same with ``nn.Identity`` → ``"linear"``), built on first
+    use: importing torch is what the registry's users without modules must not pay for."""
+    from torch import nn
+
+    modules: dict[type[nn.Module], str] = {
+        nn.ReLU: "relu",
+        nn.ReLU6: "relu6",
+        nn.LeakyReLU: "leaky_relu",
+        nn.PReLU: "prelu",
+        nn.ELU: "elu",
+        nn.SELU: "selu",
+        nn.CELU: "celu",
+        nn.GELU: "gelu",
+        nn.SiLU: "silu",
+        nn.Mish: "mish",
+        nn.Softplus: "softplus",
+        nn.Sigmoid: "sigmoid",
+        nn.Tanh: "tanh",
+        nn.Hardtanh: "hardtanh",
+        nn.Softsign: "softsign",
+        nn.Hardswish: "hardswish",
+        nn.Hardsigmoid: "hardsigmoid",
+    }
+    return modules, {**modules, nn.Identity: "linear"}
+
+
+def __getattr__(name: str) -> Any:
+    """``ACTIVATION_MODULES``: the torch module class of each built-in activation (the one
+    module → name table; the doctor taps these modules, the plan reads the activation after a
+    layer from them). Built, with torch, on first access (PEP 562), then a plain attribute."""
+    if name == "ACTIVATION_MODULES":
+        value = globals()[name] = _module_tables()[0]
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Gate activation → name of its gated product φ(a)·b (Shazeer 2020, "GLU Variants").
 GLU_PRODUCTS: dict[str, str] = {"silu": "swiglu", "gelu": "geglu", "relu": "reglu",
@@ -751,7 +800,9 @@ def glu_product_name(gate: str) -> str:
 
 
 def _from_module(m: torch.nn.Module) -> Activation:
-    for cls, name in _MODULE_NAMES.items():
+    import torch
+
+    for cls, name in _module_tables()[1].items():
         if type(m) is cls:
             if isinstance(m, torch.nn.LeakyReLU):
                 return get_activation(name, negative_slope=m.negative_slope)
@@ -792,7 +843,7 @@ def get_activation(activation: str | Activation | Callable[..., Any], **params: 
                 f"activation {activation.name!r} is already built; pass parameters with its name"
             )
         return activation
-    if isinstance(activation, torch.nn.Module) and not params:
+    if is_module(activation) and not params:
         return _from_module(activation)
     if isinstance(activation, str):
         key = _normalize(activation)
@@ -844,7 +895,7 @@ def describe_activations() -> dict[str, str]:
 
 
 __all__ = [
-    "ACTIVATION_MODULES",
+    "ACTIVATION_MODULES",  # noqa: F822  (module __getattr__: built with torch on first access)
     "GLU_PRODUCTS",
     "SELU_ALPHA",
     "SELU_SCALE",

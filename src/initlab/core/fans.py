@@ -19,12 +19,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
-from torch import nn
-
+from initlab.core.lazy_torch import is_tensor
 from initlab.errors import InitError
+
+if TYPE_CHECKING:  # torch loads when a module's fans are asked for (fans_of), not at import
+    import torch
+    from torch import nn
 
 Layout = Literal["auto", "linear", "conv", "conv_transpose", "embedding", "bilinear"]
 _LAYOUTS = ("auto", "linear", "conv", "conv_transpose", "embedding", "bilinear")
@@ -94,7 +96,7 @@ class Fans:
 
 
 def _shape_of(t: torch.Tensor | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(t, torch.Tensor):
+    if is_tensor(t):
         return tuple(t.shape)
     try:
         return tuple(int(s) for s in t)
@@ -243,9 +245,6 @@ def _fans_from_axes(
     )
 
 
-_RNN_GATES = {nn.LSTM: 4, nn.GRU: 3, nn.RNN: 1, nn.LSTMCell: 4, nn.GRUCell: 3, nn.RNNCell: 1}
-
-
 def fans_of(module: nn.Module, name: str = "weight") -> Fans:
     """Fans of a module's parameter, with the layout read off the module type.
 
@@ -259,6 +258,9 @@ def fans_of(module: nn.Module, name: str = "weight") -> Fans:
         >>> fans_of(nn.LSTM(10, 20), "weight_ih_l0")
         Fans(fan_in=10, fan_out=20, blocks=4)
     """
+    import torch
+    from torch import nn
+
     param = getattr(module, name, None)
     if not isinstance(param, torch.Tensor):
         raise InitError(
@@ -275,7 +277,8 @@ def fans_of(module: nn.Module, name: str = "weight") -> Fans:
         return fans(param, "bilinear")
     if isinstance(module, nn.MultiheadAttention) and name == "in_proj_weight":
         return fans(param, blocks=3)
-    for cls, gates in _RNN_GATES.items():
+    rnn_gates = {nn.LSTM: 4, nn.GRU: 3, nn.RNN: 1, nn.LSTMCell: 4, nn.GRUCell: 3, nn.RNNCell: 1}
+    for cls, gates in rnn_gates.items():
         if isinstance(module, cls) and name.startswith(("weight_ih", "weight_hh")):
             return fans(param, blocks=gates)
     if param.dim() < 2:

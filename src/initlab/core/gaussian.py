@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -35,14 +36,26 @@ _GL_NODES = 48
 
 @cache
 def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
-    x, w = np.polynomial.hermite.hermgauss(n)
+    with _one_blas_thread():
+        x, w = np.polynomial.hermite.hermgauss(n)
     # E[f(z)] = (1/√π) Σ w_i f(√2 x_i)
     return np.sqrt(2.0) * x, w / np.sqrt(np.pi)
 
 
 @cache
 def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.polynomial.legendre.leggauss(n)
+    with _one_blas_thread():
+        return np.polynomial.legendre.leggauss(n)
+
+
+def _one_blas_thread() -> Any:
+    """The nodes are eigenvalues of an n × n matrix (n ≤ 300): on one BLAS thread that takes
+    ~25 ms for the whole ladder, while OpenBLAS's threads, spinning against other processes on a
+    busy machine, took 1.2–1.8 s (the first moment of ``initlab scale --activation tanh``;
+    benchmarks/RESULTS.md, start-up). The nodes are the same, bit for bit."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
 
 
 def _gh(f: Callable[[np.ndarray], np.ndarray], sq: np.ndarray, n: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from initlab.core.formulas import _ndtr, truncated_std
 from initlab.errors import InitError
 
 
@@ -60,27 +61,6 @@ def uniform_fill(
 ) -> torch.Tensor:
     with torch.no_grad():
         return tensor.uniform_(a, b, generator=generator)
-
-
-def _ndtr(x: float) -> float:
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
-def truncated_std(alpha: float, beta: float) -> float:
-    """Standard deviation of N(0, 1) truncated to [alpha, beta] (closed form).
-
-    Var = 1 + (α φ(α) − β φ(β))/Z − ((φ(α) − φ(β))/Z)², Z = Φ(β) − Φ(α). For ±2:
-    0.8796256610342398 (the constant in JAX's ``variance_scaling``).
-    """
-
-    def pdf(x: float) -> float:
-        return 0.0 if math.isinf(x) else math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-
-    z = _ndtr(beta) - _ndtr(alpha)
-    a_term = 0.0 if math.isinf(alpha) else alpha * pdf(alpha)
-    b_term = 0.0 if math.isinf(beta) else beta * pdf(beta)
-    m = (pdf(alpha) - pdf(beta)) / z
-    return math.sqrt(1.0 + (a_term - b_term) / z - m * m)
 
 
 # float32 numbers just inside (-1, 1) and above 0: keep the inverse CDFs finite when a bound is

@@ -18,9 +18,8 @@ from typing import Any
 
 from initlab.core.activations import Activation, get_activation
 from initlab.core.fans import Fans
+from initlab.core.formulas import PRESETS, scheme_std, truncated_std, uniform_bound
 from initlab.core.gains import gain
-from initlab.core.samplers import truncated_std
-from initlab.core.schemes import PRESETS, scheme_std, uniform_bound
 from initlab.errors import InitError
 
 
@@ -55,8 +54,8 @@ def _row(scheme: str, formula: str, std: float, source: str) -> SchemeScale:
 
 
 def _preset(name: str, g: float, f: Fans, formula: str, mode: str | None = None) -> SchemeScale:
-    """A row of a :data:`~initlab.core.schemes.PRESETS` entry: its std from
-    :func:`~initlab.core.schemes.scheme_std`, the formula every initializer uses."""
+    """A row of a :data:`~initlab.core.formulas.PRESETS` entry: its std from
+    :func:`~initlab.core.formulas.scheme_std`, the formula every initializer uses."""
     p = PRESETS[name]
     m = mode or p.mode
     source = p.source if m == p.mode else f"{p.source.split(',')[0]}, eq. 14 (backward)"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -27,6 +26,8 @@ import torch
 from initlab.core import gains as _gains
 from initlab.core.activations import Activation
 from initlab.core.fans import Fans, fans
+from initlab.core.formulas import PRESETS, Mode, scheme_std, uniform_bound
+from initlab.core.formulas import Preset as Preset  # re-exported: it lived here
 from initlab.core.gains import TORCH_NONLINEARITIES, calculate_gain
 from initlab.core.samplers import (
     ORTHOGONAL_METHODS,
@@ -42,9 +43,7 @@ from initlab.core.samplers import (
 )
 from initlab.errors import InitError
 
-Mode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
 Distribution = Literal["normal", "truncated_normal", "uniform"]
-_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 _DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
 Generator = torch.Generator | None
 
@@ -256,72 +255,6 @@ def _resolve_fans(
         return fans(tensor, **layout)
     except InitError as e:
         raise InitError(f"{fn}: {e}") from None
-
-
-def scheme_std(gain: float, mode: str, f: Fans, fn: str = "scheme_std") -> float:
-    """std = gain / √n, n the fan ``mode`` names (fan_avg: gain·√(2/(fan_in + fan_out))).
-
-    The one std formula of every variance-scaling scheme: the core initializers, the plan
-    (:mod:`initlab.model.specs`) and :func:`initlab.core.scales.scheme_scales` all call it.
-    Written exactly as ``torch.nn.init`` writes it, so the presets match torch bit for bit.
-
-    Raises:
-        InitError: unknown mode, or a fan of 0 (a dimension of size 0).
-
-    Examples:
-        >>> round(scheme_std(2 ** 0.5, "fan_in", Fans(1024, 512)) ** 2, 7)  # He: 2/1024
-        0.0019531
-    """
-    if mode not in _MODES:
-        raise InitError(f"{fn}: mode must be one of {', '.join(_MODES)}, got {mode!r}")
-    n = f.of(mode)
-    if n <= 0:
-        raise InitError(f"{fn}: {mode} is {n} (a dimension of size 0?); the std is undefined")
-    if mode == "fan_avg":
-        return gain * math.sqrt(2.0 / float(f.fan_in + f.fan_out))
-    return gain / math.sqrt(n)
-
-
-def uniform_bound(std: float) -> float:
-    """b = √3·std: U(−b, b) has variance b²/3 = std².
-
-    Examples:
-        >>> round(uniform_bound(0.0361), 4)
-        0.0625
-    """
-    return math.sqrt(3.0) * std
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A named variance-scaling scheme: ``std = gain / √fan(mode)``, as data.
-
-    Attributes:
-        name: short name (``"xavier"``, ``"he"``, ``"lecun"``).
-        mode: the fan that divides the variance.
-        activation_gain: True when the gain is the variance gain 1/√E[φ(z)²] of the activation
-            after the layer (He), False when it is 1 (Xavier, LeCun) unless given.
-        source: the paper and equation.
-
-    Examples:
-        >>> PRESETS["he"].mode, PRESETS["xavier"].mode
-        ('fan_in', 'fan_avg')
-    """
-
-    name: str
-    mode: Mode
-    activation_gain: bool
-    source: str
-
-
-#: The presets of :func:`variance_scaling_` (JAX's ``glorot``/``he``/``lecun``), by name. The
-#: core functions (``xavier_*``, ``he_*``, ``lecun_*``), the plan's schemes and
-#: :func:`initlab.core.scales.scheme_scales` read their mode from here.
-PRESETS: dict[str, Preset] = {
-    "xavier": Preset("xavier", "fan_avg", False, "Glorot & Bengio 2010, eq. 12 and 16"),
-    "he": Preset("he", "fan_in", True, "He et al. 2015, eq. 10 (g² = 1/E[φ(z)²])"),
-    "lecun": Preset("lecun", "fan_in", False, "LeCun et al. 1998, Efficient BackProp §4.6"),
-}
 
 
 def _draw(

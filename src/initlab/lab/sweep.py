@@ -514,6 +514,8 @@ def run_sweep(
     if backend == "ray" and dev.type != "cpu":
         raise InitError(f"sweep: device={str(dev)!r} with backend 'ray' is not supported (Ray "
                         "tasks are scheduled on CPUs here); use device='cpu' or the local backend")
+    if backend == "ray" and address is not None:
+        _check_reachable(address)  # before the store exists: a refused sweep leaves no file
     t0 = time.perf_counter()
     configs = g.configs()
     items = [(run_id(c), c) for c in configs]
@@ -566,6 +568,35 @@ def _run_pool(todo: list[tuple[Any, ...]], workers: int,
         raise
     finally:
         pool.join()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Refuse a Ray address whose host does not accept a TCP connection within ``timeout``
+    seconds: ``ray.init`` itself retries an unreachable head for minutes, printing warnings.
+    ``"auto"`` (a cluster found from this machine's Ray files) is left to Ray.
+
+    Examples:
+        >>> _check_reachable("auto")
+        >>> _check_reachable("no-port")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        initlab.errors.InitError: sweep: --address 'no-port' is not HOST:PORT, ...
+    """
+    import socket
+
+    if address == "auto":
+        return
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise InitError(f"sweep: --address {address!r} is not HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise InitError(
+            f"sweep: cannot reach the Ray cluster at {address} ({e.strerror or e}); is its head "
+            "running (`ray start --head` prints the address)? Without --address, --backend ray "
+            "starts a local instance"
+        ) from None
 
 
 def _run_ray(todo: list[tuple[Any, ...]], address: str | None,

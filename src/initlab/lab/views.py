@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from initlab.core.activations import get_activation
+from initlab.core.activations import Activation, get_activation
 from initlab.core.scales import scheme_scales
 from initlab.core.schemes import variance_scaling_
 from initlab.errors import InitError
@@ -468,6 +468,13 @@ def phase_point(
 ) -> PhasePoint:
     """q*, χ₁, ξ_c and the phase at (σ_w², σ_b²), with the depth profile (theory + simulation).
 
+    Interactive speed (a few ms; the explorer's view 4): the fixed point comes from
+    :func:`initlab.theory.phase_diagram` on this one point (the activation's quadrature tables
+    are cached across calls; agreement with :class:`~initlab.theory.MeanField` ≤ 1e-8), the
+    theory profile from :func:`initlab.theory.series_trajectory` (≤ 1e-8 from
+    ``MeanField.trajectory``) and the measured one from :func:`initlab.theory.simulate` with
+    ``method="conditional"`` (the same random networks' law, O(width) per layer).
+
     Raises:
         InitError: an unknown activation, a variance or size out of range.
 
@@ -476,7 +483,9 @@ def phase_point(
         >>> p.phase, round(p.xi_c, 3)
         ('chaotic', 11.796)
     """
-    from initlab.theory import MeanField, simulate
+    from initlab.theory import MeanField, phase_diagram, series_trajectory, simulate
+    from initlab.theory.meanfield import no_fixed_point_message
+    from initlab.theory.phase import length_chain
 
     where = "phase_point"
     sigma_w2 = _check_float(where, "sigma_w2", sigma_w2, 0.0, 100.0)
@@ -486,25 +495,31 @@ def phase_point(
     c0 = _check_float(where, "c0", c0, -1.0, 1.0)
     act = get_activation(activation)
     note = ""
-    try:
-        mf = MeanField(act, sigma_w2, sigma_b2)
-        d = mf.to_dict()
-        phase = mf.phase
-        q, c = mf.trajectory(depth, q0=1.0, c0=c0)
-    except InitError as e:
-        d = {}
+    d: dict[str, Any] = {}
+    pd = phase_diagram(act, [sigma_w2], [sigma_b2])
+    if int(pd.phase[0, 0]) >= 0:
+        d = {k: _finite(float(getattr(pd, k)[0, 0])) for k in
+             ("q_star", "c_star", "chi1", "xi_q", "xi_c", "trainable_depth")}
+        phase = str(pd.phase_names[0, 0])
+    elif kernels.leaky_slope(act) is None and _diverges(act, sigma_w2, sigma_b2):
         phase = "no fixed point"
-        note = str(e)
-        mf0 = MeanField(act, 0.0, 0.0)  # only for the maps' kernels
-        qs, cs = [1.0], [c0]
-        for _ in range(depth):
-            qn = sigma_w2 * float(mf0.act.second_moment(qs[-1])) + sigma_b2
-            qs.append(qn if math.isfinite(qn) else math.inf)
-            cs.append(math.nan)
-        q, c = np.array(qs), np.array(cs)
+        note = no_fixed_point_message(act, sigma_w2, sigma_b2, "MeanField")
+    else:  # q* above the tables' 1e4: MeanField looks up to 1e8, or says why there is none
+        try:
+            d = MeanField(act, sigma_w2, sigma_b2).to_dict()
+            phase = d["phase"]
+        except InitError as e:
+            phase = "no fixed point"
+            note = str(e)
+    if d:
+        q, c = series_trajectory(act, sigma_w2, sigma_b2, depth, q0=1.0, c0=c0)
+    else:  # q^l grows without bound: its curve, and no correlation map to speak of
+        q = length_chain(act, sigma_w2, sigma_b2, depth, q0=1.0)
+        c = np.full(depth + 1, np.nan)
+        c[0] = c0
     with np.errstate(all="ignore"):
         sim = simulate(act, sigma_w2, sigma_b2, width=width, depth=depth, seed=seed, c0=c0,
-                       n_seeds=4)
+                       n_seeds=4, method="conditional")
 
     def lst(a: Any) -> tuple[float, ...]:
         return tuple(float(v) for v in np.asarray(a, dtype=np.float64))
@@ -517,9 +532,23 @@ def phase_point(
     )
 
 
-def phase_map(activation: str = "tanh", n_w: int = 80, n_b: int = 50) -> dict[str, Any]:
+def _diverges(act: Activation, sigma_w2: float, sigma_b2: float) -> bool:
+    """Whether the length map from q = 1e4 keeps growing up to ``Q_MAX`` (no fixed point where
+    :class:`~initlab.theory.MeanField` looks): g(q) = σ_w² M(q) + σ_b² − q > 0 on a geometric
+    grid of ratio 1.5 (MeanField's own scan), in one vectorized quadrature."""
+    from initlab.theory.meanfield import Q_MAX
+
+    q = np.geomspace(1e4, Q_MAX, 24)
+    g = sigma_w2 * np.asarray(act.second_moment(q), dtype=np.float64) + sigma_b2 - q
+    return bool(np.all(np.isfinite(g) & (g > 0)))
+
+
+def phase_map(
+    activation: str = "tanh", n_w: int = 80, n_b: int = 50, correlation: bool = True
+) -> dict[str, Any]:
     """The phase diagram on σ_w² ∈ [0.5, 4] × σ_b² ∈ [0, 0.3] as a dict for the page
-    (:func:`initlab.theory.phase_diagram`: χ₁, ξ_c, phase codes, the critical line).
+    (:func:`initlab.theory.phase_diagram`: χ₁, ξ_c, phase codes, the critical line;
+    ``correlation=False``: without c*, χ_c, ξ_c — what the page draws, faster).
 
     Examples:
         >>> d = phase_map("tanh", 10, 5)
@@ -530,7 +559,8 @@ def phase_map(activation: str = "tanh", n_w: int = 80, n_b: int = 50) -> dict[st
 
     n_w = _check_int("phase_map", "n_w", n_w, 2, 200)
     n_b = _check_int("phase_map", "n_b", n_b, 2, 200)
-    pd = phase_diagram(activation, np.linspace(0.5, 4.0, n_w), np.linspace(0.0, 0.3, n_b))
+    pd = phase_diagram(activation, np.linspace(0.5, 4.0, n_w), np.linspace(0.0, 0.3, n_b),
+                       correlation=correlation)
     return pd.to_dict()
 
 

@@ -25,11 +25,13 @@ from __future__ import annotations
 import hashlib
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from initlab.errors import InitError
 from initlab.model.own_init import META_FROZEN, check_initialized, run_own_init
@@ -42,7 +44,7 @@ from initlab.model.plan import (
     under_pretrained,
 )
 from initlab.model.policies import Policy
-from initlab.model.specs import draw, takes_generator
+from initlab.model.specs import core_fn, draw, takes_generator
 from initlab.model.structure import unwrap
 
 #: Elements per independently seeded block of an elementwise scheme (2^20).
@@ -135,9 +137,9 @@ def apply_plan(
         if row.call[0] == "reset_parameters" and not t.is_meta:
             own.setdefault(row.module, []).append(row.name)
     run_own_init(model, own, seed)
-    for row, t in todo:
-        if row.call[0] != "reset_parameters":
-            write(t, row, seed)
+    # every row's Python work first, then the fills back to back (see _job)
+    jobs = [_job(t, row, seed) for row, t in todo if row.call[0] != "reset_parameters"]
+    _run_jobs(jobs)
     return plan
 
 
@@ -184,9 +186,29 @@ def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
         >>> torch.equal(w, write(torch.empty(4, 4), row, seed=0))  # values from (seed, name)
         True
     """
+    _run_jobs([_job(t, row, seed)])
+    return t
+
+
+#: One row's writes: (generator, [(fill, block, arguments, seed) per block], what to run after
+#: the blocks). Block: ``g.manual_seed(seed)``, then ``fill(block, *arguments, generator=g)``.
+_Job = tuple[torch.Generator | None, list[tuple[Any, torch.Tensor, tuple[Any, ...], int]],
+             Callable[[], None] | None]  # fmt: skip
+
+
+def _job(t: torch.Tensor, row: PlanRow, seed: int) -> _Job:
+    """Everything :func:`write` does before drawing: after a fill of megabytes the CPU caches
+    are cold and Python run between two fills costs ~5× its usual time (measured: ~80 µs a
+    block through the initializer's checks, 2 % of a 1B-parameter init), so views, seeds and
+    the fill to repeat are prepared first and :func:`_run_jobs` only re-seeds and fills.
+
+    Elementwise rows of a contiguous tensor: block i is ``fn(block_i, **kwargs, generator=g)``
+    with ``g`` seeded by ``stable_seed(seed, name, i)``; when ``fn`` (an initlab.core
+    initializer) does nothing but one ``normal_``/``uniform_`` fill of the block, that fill
+    is called directly (:func:`_recorded_fill`). Other rows run the initializer as a whole."""
     name = row.call[0]
     if name == "keep" or t.is_meta or t.numel() == 0:
-        return t
+        return None, [], None
     dtensor = dtensor_type()
     if dtensor is not None and isinstance(t, dtensor):
         raise InitError(
@@ -194,24 +216,123 @@ def write(t: torch.Tensor, row: PlanRow, seed: int) -> torch.Tensor:
             "give initlab's per-name values; use initlab.scale.apply_plan_sharded(model, plan, "
             "seed) on every rank"
         )
+    if not (row.elementwise and takes_generator(name)) or not t.is_contiguous():
+        return None, [], lambda: _write_whole(t, row, seed)
+    flat = t.detach().view(-1)
+    n = flat.numel()
+    fn, kwargs = core_fn(name), row.call[1]
+    # one generator re-seeded per block: manual_seed resets its whole state (engine and cached
+    # normal sample on CPU, seed and offset on CUDA), so each block draws what a fresh
+    # generator_for(seed, name, i) would, without building a generator per block
+    g = torch.Generator(device=t.device)
+    fills: dict[int, tuple[Any, tuple[Any, ...]]] = {}  # block size → (fill, arguments)
+    blocks = []
+    for i, start in enumerate(range(0, n, BLOCK)):
+        block = flat[start : start + BLOCK]
+        size = block.numel()
+        if size not in fills:  # the initializer's path depends on the block's size only
+            fills[size] = _recorded_fill(fn, block, kwargs, g) or (partial(fn, **kwargs), ())
+        fill, args = fills[size]
+        blocks.append((fill, block, args, stable_seed(seed, row.name, i)))
+    zero = row.zero_rows
+    return g, blocks, (lambda: _zero_rows(t, zero)) if zero else None
+
+
+def _run_jobs(jobs: Sequence[_Job]) -> None:
     with torch.no_grad():
-        if row.elementwise and takes_generator(name):
-            _blocked(t, row.call, seed, row.name)
+        for g, blocks, after in jobs:
+            for fill, block, args, s in blocks:
+                g.manual_seed(s)  # type: ignore[union-attr]
+                fill(block, *args, generator=g)
+            if after is not None:
+                after()
+
+
+def _zero_rows(t: torch.Tensor, rows: Sequence[int]) -> None:
+    for r in rows:
+        t[r].zero_()
+
+
+def _write_whole(t: torch.Tensor, row: PlanRow, seed: int) -> None:
+    """A row not written block by block from a prepared job: a whole-tensor initializer
+    (orthogonal, constants) or an elementwise row of a non-contiguous tensor (drawn into a
+    contiguous buffer block by block, then copied)."""
+    with torch.no_grad():
+        if row.elementwise and takes_generator(row.call[0]):
+            n = t.numel()
+            flat = torch.empty(n, dtype=t.dtype, device=t.device)
+            for i, start in enumerate(range(0, n, BLOCK)):
+                draw(row.call, flat[start : start + BLOCK],
+                     generator_for(seed, row.name, i, t.device))  # fmt: skip
+            t.detach().copy_(flat.view(t.shape))
         else:
             draw(row.call, t, generator_for(seed, row.name, 0, t.device))
-        for r in row.zero_rows:
-            t[r].zero_()
-    return t
+        _zero_rows(t, row.zero_rows)
 
 
-def _blocked(t: torch.Tensor, call: tuple[str, dict[str, Any]], seed: int, name: str) -> None:
-    n = t.numel()
-    flat = t.detach().view(-1) if t.is_contiguous() else torch.empty(
-        n, dtype=t.dtype, device=t.device)  # fmt: skip
-    for i, start in enumerate(range(0, n, BLOCK)):
-        draw(call, flat[start : start + BLOCK], generator_for(seed, name, i, t.device))
-    if not t.is_contiguous():
-        t.detach().copy_(flat.view(t.shape))
+#: Torch calls an initializer may make on a block without its result depending on anything but
+#: the block's shape, dtype and device (never its offset, strides or values).
+_QUERIES = frozenset({"is_floating_point", "is_complex", "numel", "dim", "size",
+                      "_set_grad_enabled"})  # fmt: skip
+_PROPERTIES = frozenset({"is_meta", "dtype", "device", "shape", "ndim", "is_cuda", "layout",
+                         "requires_grad"})  # fmt: skip
+_FILLS = frozenset({"normal_", "uniform_"})
+
+
+class _NotOneFill(Exception):
+    """The initializer made a torch call other than shape queries and one fill."""
+
+
+class _FillRecorder(TorchFunctionMode):
+    """Runs shape/dtype queries, records the first ``normal_``/``uniform_`` of the block with
+    the generator instead of running it, and stops the initializer at any other call."""
+
+    def __init__(self, block: torch.Tensor, g: torch.Generator) -> None:
+        super().__init__()
+        self.block, self.g = block, g
+        self.fill: tuple[Any, tuple[Any, ...]] | None = None
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        kwargs = kwargs or {}
+        fname = getattr(func, "__name__", "")
+        if fname in _QUERIES or (
+            fname == "__get__"
+            and getattr(getattr(func, "__self__", None), "__name__", "") in _PROPERTIES
+        ):
+            return func(*args, **kwargs)
+        if (
+            self.fill is None
+            and fname in _FILLS
+            and getattr(func, "__objclass__", None) is torch._C.TensorBase
+            and args
+            and args[0] is self.block
+            and all(type(a) in (int, float) for a in args[1:])
+            and kwargs.keys() == {"generator"}
+            and kwargs["generator"] is self.g
+        ):
+            self.fill = (func, tuple(args[1:]))
+            return self.block  # what the fill returns; nothing is drawn here
+        raise _NotOneFill
+
+
+def _recorded_fill(
+    fn: Any, block: torch.Tensor, kwargs: dict[str, Any], g: torch.Generator
+) -> tuple[Any, tuple[Any, ...]] | None:
+    """The one torch fill ``fn(block, **kwargs, generator=g)`` makes, ``(Tensor.normal_,
+    (mean, std))`` or ``(Tensor.uniform_, (a, b))``, when that fill is all it does besides
+    shape/dtype queries; found by a dry run that draws nothing. The same call with the same
+    arguments then draws exactly what ``fn`` would on this block and on every other block of
+    the same size, dtype and device (an initlab.core initializer is a function of those, its
+    arguments and the generator). None when ``fn`` does anything else (truncated normal's
+    redraws): the caller then calls ``fn`` itself. ``fn``'s own errors (an integer tensor)
+    propagate."""
+    rec = _FillRecorder(block, g)
+    try:
+        with rec:
+            fn(block, **kwargs, generator=g)
+    except _NotOneFill:
+        return None
+    return rec.fill
 
 
 def write_block(out: torch.Tensor, row: PlanRow, seed: int, index: int) -> torch.Tensor:

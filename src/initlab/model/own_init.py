@@ -51,14 +51,29 @@ def _hf_root(model: nn.Module) -> nn.Module | None:
     return None
 
 
-def own_init_method(model: nn.Module, module_name: str) -> str | None:
+def own_init_method(
+    model: nn.Module,
+    module_name: str,
+    *,
+    modules: Mapping[str, nn.Module] | None = None,
+    hf: bool | None = None,
+) -> str | None:
     """How module ``module_name``'s own initialization can be re-run: ``"reset_parameters"``,
-    ``"_init_weights"`` (the Hugging Face model's), or None."""
-    try:
-        m = model.get_submodule(module_name) if module_name else model
-    except AttributeError:
-        return None
-    if _hf_root(model) is not None:
+    ``"_init_weights"`` (the Hugging Face model's), or None.
+
+    ``modules`` (``dict(model.named_modules())``) and ``hf`` (whether the model has a Hugging
+    Face ``_init_weights`` root) save a walk of the model per call when asking for every
+    parameter (the planner does)."""
+    if modules is not None:
+        m = modules.get(module_name)
+        if m is None:
+            return None
+    else:
+        try:
+            m = model.get_submodule(module_name) if module_name else model
+        except AttributeError:
+            return None
+    if (_hf_root(model) is not None) if hf is None else hf:
         return "_init_weights"
     if callable(getattr(m, "reset_parameters", None)):
         return "reset_parameters"

@@ -30,7 +30,7 @@ from torch import nn
 from initlab.core.fans import Fans, fans, fans_of
 from initlab.errors import InitError
 from initlab.model import specs as S
-from initlab.model.own_init import META_FROZEN, UNINITIALIZED, own_init_method
+from initlab.model.own_init import META_FROZEN, UNINITIALIZED, _hf_root, own_init_method
 from initlab.model.policies import (
     ModelContext,
     ParamContext,
@@ -542,6 +542,7 @@ class _Walk:
     mctx: ModelContext
     skip: Sequence[Any]
     overwrite: bool
+    hf: bool  # the model has a Hugging Face _init_weights root (own_init_method)
 
     def owner_of(self, name: str) -> tuple[str, str, nn.Module]:
         """(module path, local name, owner) of a parameter; MHA's out_proj belongs to the MHA."""
@@ -584,7 +585,7 @@ def _walk(
         options=dict(pol.options),
     )
     w = _Walk(st, dict(model.named_modules()), groups, tensors, branch_of,
-              get_policy(pol.name), mctx, skip, overwrite)  # fmt: skip
+              get_policy(pol.name), mctx, skip, overwrite, _hf_root(model) is not None)  # fmt: skip
     tied = any(_tied_use(names, infos, w.owner_of) for names in groups.values())
     return replace(w, mctx=replace(mctx, tied_embedding=tied))
 
@@ -719,7 +720,7 @@ def _param_row(w: _Walk, names: list[str], p: torch.Tensor) -> PlanRow:
     scheme, reason = w.policy_fn(ctx, w.mctx)
     dflt = torch_default(ctx)
     model = w.modules[""]
-    how = own_init_method(model, ctx.module_name)
+    how = own_init_method(model, ctx.module_name, modules=w.modules, hf=w.hf)
     default_scheme = dflt[0] if dflt else (Scheme("module_default") if how else None)
     if scheme.kind == "default":
         scheme, reason = _default_or_keep(default_scheme, reason, p, how)

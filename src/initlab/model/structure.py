@@ -71,6 +71,13 @@ _PARAM_OPS = {
 }
 _OUTPUT_OPS = frozenset({"softmax", "log_softmax", *_ACT_OPS})
 _ADD = frozenset({"add"})
+#: Ops by which a mixture-of-experts block combines its experts' outputs: routing weights
+#: multiplied in, top-k slots summed, tokens put back in order (index_add, scatter, getitem).
+_COMBINE = frozenset({
+    "mul", "sum", "getitem", "index_add", "index_add_", "scatter_add", "scatter_add_",
+    "index_put", "index_put_", "view", "reshape", "flatten", "unflatten", "permute",
+    "transpose", "contiguous", "squeeze", "unsqueeze", "to", "float", "type_as",
+})  # fmt: skip
 _SCALE = frozenset({"mul", "div", "truediv"})
 _MATMUL = frozenset({"matmul", "bmm", "einsum", "baddbmm"})
 _NORM_TYPES: tuple[type[nn.Module], ...] = (
@@ -561,6 +568,11 @@ class _Analysis:
     def _residual_pair(self, x: int, y: int) -> tuple[Node, int, list[str]] | None:
         """(branch's last layer, fork value, norms passed) if ``x + y`` closes a branch."""
         src, _, norms = self.backward_source(x)
+        if src is not None and not self.weight_layer(src):
+            expert = self._combined_expert(x)
+            if expert is not None:  # a mixture-of-experts block ends the branch
+                _, y_root, _ = self.backward_source(y)
+                return (expert, y_root, norms) if self.is_ancestor(y_root, expert.inputs) else None
         if src is None or not self.weight_layer(src) or self.kinds.get(src.module) == "embedding":
             return None
         ssrc, y_root, _ = self.backward_source(y)
@@ -574,6 +586,30 @@ class _Analysis:
             self.facts[ssrc.module].setdefault("shortcut", True)
             return src, s_root, norms
         return None
+
+    def _combined_expert(self, v: int, max_depth: int = 12) -> Node | None:
+        """The one expert layer behind ``v`` when ``v`` is a mixture-of-experts combination
+        (routing weights multiplied in, top-k slots summed, tokens put back: :data:`_COMBINE`
+        ops only), e.g. Mixtral's fused ``experts.down_proj`` read by ``_grouped_mm``; None when
+        the ops on the way are anything else or lead to more than one layer."""
+        found: dict[str, Node] = {}  # by module: a loop over experts reads one weight E times
+        stack, seen = [(v, 0)], set()
+        while stack:
+            u, d = stack.pop()
+            pi = self.g.producer.get(u)
+            if pi is None or pi in seen or d > max_depth:
+                continue
+            seen.add(pi)
+            p = self.node(pi)
+            if self.weight_layer(p):
+                if p.module not in found or p.index > found[p.module].index:
+                    found[p.module] = p
+            elif p.func in _COMBINE:
+                stack.extend((w, d + 1) for w in p.inputs if w not in self.g.param_values)
+        if len(found) != 1:
+            return None
+        (node,) = found.values()
+        return node if node.module in self.facts and node.outputs else None
 
     def _mark_residual_end(self, layer: Node, fork: int, norms: list[str], ends: list[str]) -> None:
         f = self.facts[layer.module]

@@ -29,7 +29,7 @@ from initlab.theory.jacobian import (
     jacobian_moments,
 )
 from initlab.theory.meanfield import CRITICAL_TOL, MeanField, depth_scale
-from initlab.theory.phase import PHASE_CODES, PhaseDiagram, phase_diagram
+from initlab.theory.phase import PHASE_CODES, PhaseDiagram, phase_diagram, series_trajectory
 from initlab.theory.simulate import Simulation, simulate
 
 __all__ = [
@@ -49,5 +49,6 @@ __all__ = [
     "dynamical_isometry_report",
     "jacobian_moments",
     "phase_diagram",
+    "series_trajectory",
     "simulate",
 ]

@@ -68,6 +68,14 @@ def _activation(activation: ActivationLike, where: str) -> Activation:
     return act
 
 
+def no_fixed_point_message(act: Activation, sigma_w2: float, sigma_b2: float, where: str) -> str:
+    """Why a smooth activation's length map has no fixed point (it grows past ``Q_MAX``)."""
+    return (
+        f"{where}: {act.name} at sigma_w2={sigma_w2:g}, sigma_b2={sigma_b2:g} has no "
+        f"fixed point q* below {Q_MAX:g}: the length map diverges; lower sigma_w2"
+    )
+
+
 def solve_q_star(
     act: Activation, sigma_w2: float, sigma_b2: float, q0: float = 1.0, where: str = "MeanField"
 ) -> float:
@@ -109,12 +117,10 @@ def solve_q_star(
         lo = q0
         while True:
             hi = lo * ratio
-            if hi > Q_MAX or not math.isfinite(g(hi)):
-                raise InitError(
-                    f"{where}: {act.name} at sigma_w2={sigma_w2:g}, sigma_b2={sigma_b2:g} has no "
-                    f"fixed point q* below {Q_MAX:g}: the length map diverges; lower sigma_w2"
-                )
-            if g(hi) <= 0:
+            g_hi = g(hi) if hi <= Q_MAX else math.nan
+            if not math.isfinite(g_hi):
+                raise InitError(no_fixed_point_message(act, sigma_w2, sigma_b2, where))
+            if g_hi <= 0:
                 break
             lo = hi
     else:

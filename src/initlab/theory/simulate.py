@@ -6,6 +6,14 @@ and correlation c⁰ (set exactly). Per layer we record q^l = |h^l|²/N (mean of
 and c^l = ⟨h₁^l, h₂^l⟩/(|h₁^l||h₂^l|); optionally the singular values of the Jacobian
 J = ∂φ(h^L)/∂φ(h^0) = Π_l D^l W^l, D^l = diag φ'(h^l), of the first input.
 
+``method="conditional"`` draws the same random process in O(N) per layer instead of O(N²): W^l
+is independent of everything before it and meets the two inputs only through
+W^l [φ(h₁^{l−1}), φ(h₂^{l−1})], whose N rows are i.i.d. N(0, σ_w²/N · G) given the previous
+layer (G the 2 × 2 Gram matrix of φ(h₁^{l−1}), φ(h₂^{l−1})). Drawing each row from that law
+(a 2 × 2 Cholesky factor times two standard normals) gives exactly the joint law of the
+recorded (q^l, c^l) of the matrix networks, without forming W^l (Gaussian weights only, no
+Jacobian; the random numbers differ, so single runs differ, their law does not).
+
 Examples:
     >>> sim = simulate("tanh", 2.5, 0.05, width=256, depth=3, seed=0)
     >>> sim.q.shape, sim.c.shape
@@ -17,14 +25,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from initlab.errors import InitError
 from initlab.theory.jacobian import Weights, _check_depth, _check_weights
 from initlab.theory.meanfield import ActivationLike, MeanField, _activation, check_variance
+
+if TYPE_CHECKING:  # torch loads when a simulation runs: the rest of theory/ is NumPy only
+    import torch
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,8 @@ class Simulation:
 
 
 def _haar(n: int, gen: torch.Generator) -> torch.Tensor:
+    import torch
+
     a = torch.randn(n, n, generator=gen, dtype=torch.float64)
     q, r = torch.linalg.qr(a)
     return q * torch.sign(torch.diagonal(r))
@@ -98,6 +110,7 @@ def simulate(
     n_seeds: int = 1,
     weights: Weights = "gaussian",
     jacobian: bool = False,
+    method: str = "matrices",
 ) -> Simulation:
     """Propagate two inputs through ``n_seeds`` random networks and measure q^l, c^l.
 
@@ -110,6 +123,9 @@ def simulate(
         n_seeds: independent networks (their spread estimates the finite-width error).
         weights: ``"gaussian"`` or ``"orthogonal"`` (σ_w times a Haar orthogonal matrix).
         jacobian: also return the singular values of J = ∂φ(h^L)/∂φ(h^0) (O(L N³)).
+        method: ``"matrices"`` (draw every W^l, O(L N²)) or ``"conditional"`` (draw each
+            layer's pre-activations from their exact law given the previous layer, O(L N); one
+            NumPy generator seeded with ``seed`` draws all ``n_seeds`` networks at once).
 
     Examples:
         >>> sim = simulate("relu", 2.0, 0.0, width=512, depth=1, seed=0, c0=0.0, n_seeds=4)
@@ -129,6 +145,18 @@ def simulate(
         raise InitError(f"{where}: n_seeds must be an integer ≥ 1, got {n_seeds!r}")
     if not -1.0 <= c0 <= 1.0:
         raise InitError(f"{where}: c0 must be a correlation in [-1, 1], got {c0!r}")
+    if method not in ("matrices", "conditional"):
+        raise InitError(f"{where}: method must be 'matrices' or 'conditional', got {method!r}")
+    if method == "conditional":
+        if wk != "gaussian" or jacobian:
+            raise InitError(
+                f"{where}: method='conditional' draws Gaussian weights without forming them; "
+                "use method='matrices' for orthogonal weights or the Jacobian"
+            )
+        q, c = _conditional(act, w2, b2, int(width), L, int(seed), q0, float(c0), int(n_seeds))
+        return Simulation(act.name, w2, b2, int(width), L, int(seed), wk, q0, float(c0), q, c)
+    import torch  # the matrix networks only: the conditional draw is NumPy
+
     n = int(width)
     sw, sb = math.sqrt(w2), math.sqrt(b2)
     qs = np.empty((n_seeds, L + 1))
@@ -158,6 +186,38 @@ def simulate(
         if jac is not None and svs is not None:
             svs[s] = torch.linalg.svdvals(jac).numpy()
     return Simulation(act.name, w2, b2, n, L, int(seed), wk, q0, float(c0), qs, cs, svs)
+
+
+def _conditional(act, w2, b2, n, depth, seed, q0, c0, n_seeds):  # type: ignore[no-untyped-def]
+    """``simulate(method="conditional")``: all networks at once, (S, N) arrays per input."""
+    rng = np.random.default_rng(seed)
+    sw, sb = math.sqrt(w2), math.sqrt(b2)
+    qs = np.empty((n_seeds, depth + 1))
+    cs = np.empty((n_seeds, depth + 1))
+    qs[:, 0], cs[:, 0] = q0, c0
+    # two inputs of variance q0 and correlation c0 exactly (an orthonormal pair, as "matrices")
+    e, _ = np.linalg.qr(rng.standard_normal((n_seeds, n, 2)))
+    scale = math.sqrt(q0 * n)
+    h1 = e[..., 0] * scale
+    h2 = (c0 * e[..., 0] + math.sqrt(max(1.0 - c0 * c0, 0.0)) * e[..., 1]) * scale
+    with np.errstate(all="ignore"):
+        for layer in range(1, depth + 1):
+            x1, x2 = act.fn(h1), act.fn(h2)
+            g11 = np.einsum("sn,sn->s", x1, x1)[:, None]
+            g22 = np.einsum("sn,sn->s", x2, x2)[:, None]
+            g12 = np.einsum("sn,sn->s", x1, x2)[:, None]
+            a = np.sqrt(g11)
+            l21 = np.where(a > 0, g12 / np.where(a > 0, a, 1.0), 0.0)
+            l22 = np.sqrt(np.maximum(g22 - l21 * l21, 0.0))
+            z = rng.standard_normal((2, n_seeds, n)) * (sw / math.sqrt(n))
+            b = rng.standard_normal((n_seeds, n)) * sb
+            h1 = a * z[0] + b
+            h2 = l21 * z[0] + l22 * z[1] + b
+            s1 = np.einsum("sn,sn->s", h1, h1)
+            s2 = np.einsum("sn,sn->s", h2, h2)
+            qs[:, layer] = 0.5 * (s1 + s2) / n
+            cs[:, layer] = np.einsum("sn,sn->s", h1, h2) / np.sqrt(s1 * s2)
+    return qs, cs
 
 
 __all__ = ["Simulation", "simulate"]

@@ -366,13 +366,16 @@ def phase_map_route(request: Request,
     activation: str = "tanh",
     n_w: Annotated[int, Query(ge=2, le=200)] = 80,
     n_b: Annotated[int, Query(ge=2, le=200)] = 50,
+    correlation: bool = True,
 ) -> dict[str, Any]:
-    """View 4: the phase diagram (χ₁, ξ_c, phase codes, critical line) on a grid."""
+    """View 4: the phase diagram (χ₁, ξ_c, phase codes, critical line) on a grid;
+    ``correlation=false`` leaves out c*, χ_c, ξ_c (the page draws χ₁ and the critical line)."""
     state: ExplorerState = request.app.state.explorer
     from initlab.lab.views import phase_map
 
     act = _check_activation(activation)
-    return _compute(state, ("phase_map", act, n_w, n_b), lambda: phase_map(act, n_w, n_b))
+    return _compute(state, ("phase_map", act, n_w, n_b, correlation),
+                    lambda: phase_map(act, n_w, n_b, correlation))
 
 
 @router.get("/api/phase/point")
@@ -588,6 +591,16 @@ def health() -> dict[str, Any]:
     return {"ok": True, "time": time.time()}
 
 
+def _warm_phase_tables() -> None:
+    """Build the phase view's per-activation quadrature tables (kept across requests by
+    :mod:`initlab.theory.phase`) for every activation of the menu, so that choosing one costs
+    only its grid (≈ 0.1 s each, once)."""
+    from initlab.theory.phase import warm_tables
+
+    for name in _activation_names():
+        warm_tables(name)
+
+
 def create_app(
     model_target: str | None = None,
     model: Any = None,
@@ -631,6 +644,7 @@ def create_app(
         signal(req)
         weights(req)
         phase_point_route(req)
+        _warm_phase_tables()
     return app
 
 

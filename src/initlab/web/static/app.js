@@ -190,7 +190,7 @@ let phaseMapFor = null;
 async function updatePhase() {
   const p = views.phase.params();
   if (phaseMapFor !== p.activation) {
-    const m = await api("phase-map", "/api/phase/map?" + qs({activation: p.activation}));
+    const m = await api("phase-map", "/api/phase/map?" + qs({activation: p.activation, correlation: false}));
     phaseMapFor = p.activation;
     const chi = m.chi1.map((row) => row.map((v) => (v === null ? null : Math.log10(v))));
     Plotly.react("phase-map", [
@@ -198,7 +198,8 @@ async function updatePhase() {
        colorbar: {title: "log₁₀ χ₁", len: 0.8}, hovertemplate: "σ_w²=%{x:.3f}<br>σ_b²=%{y:.3f}<br>log₁₀χ₁=%{z:.3f}<extra></extra>"},
       {x: m.critical_sigma_w2, y: m.sigma_b2, mode: "lines", name: "critical line χ₁ = 1", line: {color: "#111", dash: "dash"}},
       {x: [Number(p.sigma_w2)], y: [Number(p.sigma_b2)], mode: "markers", name: "chosen point", marker: {size: 12, color: "#f59e0b", line: {color: "#000", width: 1}}},
-    ], {...LAYOUT, title: {text: `${m.activation}: ordered (blue) · chaotic (red) — click a point`, font: {size: 13}},
+    ], {...LAYOUT, title: {text: `${m.activation}: ordered (blue) · chaotic (red)<br>${m.phase.some((r) => r.includes(-1)) ? "white: no fixed point · " : ""}click a point`, font: {size: 13}, x: 0.01, xanchor: "left"},
+      margin: {...LAYOUT.margin, t: 50},
       xaxis: {title: "σ_w²"}, yaxis: {title: "σ_b²"}, showlegend: false}, PLOT);
     $("phase-map").on("plotly_click", (ev) => {
       const pt = ev.points[0];
