@@ -186,13 +186,18 @@ def _replacement_pool(
     generator: torch.Generator | None,
     like: torch.Tensor,
 ) -> torch.Tensor:
-    """At least ``n`` values of N(mean, std²) restricted to ``bounds`` with probability
-    1 − 1e-9, drawn as N(mean, std²) with the values outside dropped (the number inside is
-    binomial; the draw allows for 6 of its standard deviations)."""
-    extra = n * (1.0 - mass) / mass
-    size = int(n + extra + 6.0 * math.sqrt(n * (1.0 - mass) / mass**2 + 1.0)) + 16
+    """Values of N(mean, std²) restricted to ``bounds``, drawn as N(mean, std²) with the values
+    outside dropped: n + 6√(n + 1) of them on average. ``n`` is the expected number of values a
+    fill must replace; the number it really needs is binomial with variance ≤ n, and so is the
+    number this keeps (variance ≤ n(1 − mass)/mass), so the pool covers the need except with
+    probability ~1e-9 (6 standard deviations of the difference); the rare shortfall is drawn
+    afterwards."""
+    size = int((n + 6.0 * math.sqrt(n + 1.0)) / mass) + 16
     cand = torch.empty(size, dtype=like.dtype, device=like.device)
     cand.normal_(mean, std, generator=generator)
+    if cand.device.type == "cpu" and cand.dtype in (torch.float32, torch.float64):
+        c = cand.numpy()  # NumPy's compress: ~6× torch's boolean indexing on CPU
+        return torch.from_numpy(c[(c >= bounds[0]) & (c <= bounds[1])])
     return cand[(cand >= bounds[0]).logical_and_(cand <= bounds[1])]
 
 
@@ -296,7 +301,7 @@ def _redraw_fill(
     pool = _replacement_pool(int(n * (1.0 - mass)), mass, mean, std, (lo, hi), generator, flat)
     replace = _Replacer(flat, lo, hi, mean, pool, step)
     spans = [(s, min(s + step, n)) for s in range(0, n, step)]
-    if replace.on_numpy and len(spans) > 2 and torch.get_num_threads() > 1:
+    if replace.on_numpy and len(spans) >= 8 and torch.get_num_threads() > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=1) as scanner:
