@@ -69,7 +69,7 @@ _F32_ONE_BELOW = 1.0 - 2.0**-24
 _F32_TINY = 2.0**-126
 _SQRT2 = math.sqrt(2.0)
 # Windows holding at least this much normal mass are drawn as N(μ, σ²) with the few values that
-# fall outside redrawn: at ±2σ (95.4 %) that is 4.6 % redrawn, ~1.1× one normal_ (see below).
+# fall outside redrawn: at ±2σ (95.4 %) that is 4.6 % redrawn, 1.1–1.3× one normal_ (see below).
 _REDRAW_MIN_MASS = 0.8
 # Windows holding at least this much (and less than the above) are sampled through erfinv.
 _ERFINV_MIN_MASS = 0.25
@@ -93,9 +93,10 @@ def truncated_normal_fill(
 
     * mass Φ(β) − Φ(α) ≥ 0.8 (±2σ holds 95.4 %): ``normal_(μ, σ)``, then the values outside
       [a, b] are redrawn from N(μ, σ²) until none is left (a rejection sampler: exact, and its
-      cost is one ``normal_`` plus a scan and (1 − mass)/mass redraws, ~1.1× ``normal_``). On CPU
-      the scan runs in NumPy on the tensor's own memory: torch's ``nonzero`` costs a third of a
-      ``normal_``, NumPy's ``flatnonzero`` on a mostly-false mask a hundredth.
+      cost is one ``normal_`` plus a scan and (1 − mass)/mass redraws: 1.24–1.27× ``normal_`` on
+      one thread, 1.08–1.22× with two (the scan runs beside the draws) on 16M–64M floats,
+      benchmarks/RESULTS.md). On CPU the scan runs in NumPy on the tensor's own memory
+      (:class:`_Replacer`).
     * mass ≥ 1/4: x = μ + σ√2·erfinv(u), u ~ U(2Φ(α) − 1, 2Φ(β) − 1) (inverse CDF, one uniform
       per element; ~1.5× ``normal_``).
     * the whole window ≥ 4σ from the mean on one side (far tails, where Φ(−α) underflows:
