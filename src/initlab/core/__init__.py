@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 # ``fans`` names both a submodule and its function: bind the function now (fans.py is small and
 # torch-free), or the first ``import initlab.core.fans`` would leave the module under this name.
 from initlab.core.fans import fans
+from initlab.core.scheme_names import SCHEME_NAMES
 
 # submodule → the public names it gives this package (``tests/core/test_lazy_core.py`` checks
 # that they are each module's ``__all__``, or the part of it this package exported before)
@@ -36,54 +37,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "fans": ("Fans", "_calculate_correct_fan", "_calculate_fan_in_and_fan_out", "fans", "fans_of"),
     "gains": ("calculate_gain", "gain"),
     "scales": ("SchemeScale", "scheme_scales"),
-    "schemes": (
-        "_no_grad_fill_",
-        "_no_grad_normal_",
-        "_no_grad_trunc_normal_",
-        "_no_grad_uniform_",
-        "_no_grad_zero_",
-        "constant",
-        "constant_",
-        "delta_orthogonal_",
-        "depth_scaled_std",
-        "dirac",
-        "dirac_",
-        "eye",
-        "eye_",
-        "fixup_scale",
-        "gate_constant_",
-        "glorot_normal_",
-        "glorot_uniform_",
-        "gpt_normal_",
-        "he_normal_",
-        "he_uniform_",
-        "identity_",
-        "kaiming_normal",
-        "kaiming_normal_",
-        "kaiming_uniform",
-        "kaiming_uniform_",
-        "lecun_normal_",
-        "lecun_uniform_",
-        "normal",
-        "normal_",
-        "ones_",
-        "orthogonal",
-        "orthogonal_",
-        "small_random_",
-        "sparse",
-        "sparse_",
-        "t_fixup_scale",
-        "trunc_normal_",
-        "truncated_normal_",
-        "uniform",
-        "uniform_",
-        "variance_scaling_",
-        "xavier_normal",
-        "xavier_normal_",
-        "xavier_uniform",
-        "xavier_uniform_",
-        "zeros_",
-    ),
+    "schemes": SCHEME_NAMES,
 }
 # name → submodule it is read from
 _LAZY: dict[str, str] = {name: mod for mod, names in _EXPORTS.items() for name in names}

@@ -41,6 +41,7 @@ from initlab.core.samplers import (
     truncated_std,
     uniform_fill,
 )
+from initlab.core.scheme_names import SCHEME_NAMES
 from initlab.errors import InitError
 
 Distribution = Literal["normal", "truncated_normal", "uniform"]
@@ -1049,51 +1050,4 @@ orthogonal = _deprecated(orthogonal_)
 sparse = _deprecated(sparse_)
 
 
-__all__ = [
-    "_no_grad_fill_",
-    "_no_grad_normal_",
-    "_no_grad_trunc_normal_",
-    "_no_grad_uniform_",
-    "_no_grad_zero_",
-    "constant",
-    "constant_",
-    "delta_orthogonal_",
-    "depth_scaled_std",
-    "dirac",
-    "dirac_",
-    "eye",
-    "eye_",
-    "fixup_scale",
-    "gate_constant_",
-    "glorot_normal_",
-    "glorot_uniform_",
-    "gpt_normal_",
-    "he_normal_",
-    "he_uniform_",
-    "identity_",
-    "kaiming_normal",
-    "kaiming_normal_",
-    "kaiming_uniform",
-    "kaiming_uniform_",
-    "lecun_normal_",
-    "lecun_uniform_",
-    "normal",
-    "normal_",
-    "ones_",
-    "orthogonal",
-    "orthogonal_",
-    "small_random_",
-    "sparse",
-    "sparse_",
-    "t_fixup_scale",
-    "trunc_normal_",
-    "truncated_normal_",
-    "uniform",
-    "uniform_",
-    "variance_scaling_",
-    "xavier_normal",
-    "xavier_normal_",
-    "xavier_uniform",
-    "xavier_uniform_",
-    "zeros_",
-]
+__all__ = list(SCHEME_NAMES)
