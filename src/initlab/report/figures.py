@@ -92,4 +92,4 @@ def layer_axis(ax: Any, label: str = "layer") -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.set_xlabel(label)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
