@@ -201,3 +201,23 @@ def test_redraw_route_same_values_with_one_or_two_threads(monkeypatch, dtype: to
         torch.set_num_threads(before)
     assert torch.equal(out[0], out[1])
     assert out[1].abs().max().item() <= 2.0
+
+
+def test_window_without_a_representable_value_is_refused():
+    """[1 + 1e-8, 1 + 5e-8] holds no float32 value (float32 steps by 1.2e-7 near 1): refused with
+    the reason (it used to spin forever redrawing, every candidate rejected); float64 has values
+    there and samples them. A bound past float32's range is ±inf there, without a warning."""
+    from initlab.errors import InitError
+
+    with pytest.raises(InitError, match="no float32 value lies in"):
+        initlab.trunc_normal_(torch.empty(4), 1 + 3e-8, 1e-8, 1 + 1e-8, 1 + 5e-8)
+    w = initlab.trunc_normal_(torch.empty(4, dtype=torch.float64), 1 + 3e-8, 1e-8, 1 + 1e-8,
+                              1 + 5e-8)  # fmt: skip
+    assert ((w >= 1 + 1e-8) & (w <= 1 + 5e-8)).all()
+    import sys
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w = initlab.trunc_normal_(torch.empty(1000), 0.0, 1.0, -sys.float_info.max, 2.0)
+    assert w.max().item() <= 2.0

@@ -185,7 +185,7 @@ def test_functional_relu6_and_custom_linear() -> None:
 
 class _LoopMoE(nn.Module):
     """Experts as two (E, ·, ·) weights, top-1 routing, a Python loop over experts and
-    ``index_add_`` to put tokens back (the older Hugging Face Mixtral layout)."""
+    ``index_add_`` to put tokens back."""
 
     def __init__(self, d: int = 16, h: int = 32, experts: int = 4, squash: bool = False) -> None:
         super().__init__()
@@ -226,3 +226,56 @@ def test_mixture_of_experts_block_ends_a_residual_branch() -> None:
     assert st.residual_ends == ("moes.0.w_out", "moes.1.w_out", "moes.2.w_out")
     assert st.layers["moes.0.w_out"].branch_layers[-1] == "moes.0.w_out"
     assert discover(_MoENet(squash=True), x).residual_ends == ()
+
+
+class _Expert(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.w1, self.w2 = nn.Linear(16, 32), nn.Linear(32, 16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.w2(torch.relu(self.w1(x)))
+
+
+class _ListMoE(nn.Module):
+    """Experts as a ``ModuleList`` of MLPs (the layout of Hugging Face's older Mixtral and of
+    Qwen2-MoE), top-1 routing, ``index_add_``."""
+
+    def __init__(self, experts: int = 8) -> None:
+        super().__init__()
+        self.gate = nn.Linear(16, experts, bias=False)
+        self.experts = nn.ModuleList(_Expert() for _ in range(experts))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w, top = self.gate(x).softmax(-1).topk(1, dim=-1)
+        out = torch.zeros_like(x)
+        for e, expert in enumerate(self.experts):
+            idx = (top[:, 0] == e).nonzero().flatten()
+            out.index_add_(0, idx, expert(x[idx]) * w[idx])
+        return out
+
+
+def test_module_list_experts_end_one_branch_together() -> None:
+    """Each expert's output layer ends the branch (each gets the branch-end scaling), and the
+    branch counts once: 3 MoE blocks are 3 residual branches, not 24."""
+    import initlab
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.norms = nn.ModuleList(nn.LayerNorm(16) for _ in range(3))
+            self.moes = nn.ModuleList(_ListMoE() for _ in range(3))
+            self.head = nn.Linear(16, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            for norm, moe in zip(self.norms, self.moes, strict=True):
+                x = x + moe(norm(x))
+            return self.head(x)
+
+    x = torch.randn(128, 16, generator=torch.Generator().manual_seed(0))
+    st = discover(Net(), x)
+    assert len(st.residual_ends) == 3
+    assert all(st.layers[f"moes.1.experts.{e}.w2"].residual_end for e in range(8))
+    assert not st.layers["moes.1.experts.0.w1"].residual_end
+    plan = initlab.plan(Net(), x)
+    assert all("× 1/√3" in plan[f"moes.0.experts.{e}.w2.weight"].reason for e in range(8))

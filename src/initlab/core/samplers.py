@@ -122,6 +122,13 @@ def truncated_normal_fill(
         if half or not tensor.is_contiguous():
             work_dtype = torch.float32 if half else tensor.dtype
             work = torch.empty(tensor.shape, dtype=work_dtype, device=tensor.device)
+        first, last = _inward(a, b, work.dtype)
+        if first > last:
+            raise InitError(
+                f"truncated normal: no {str(work.dtype).removeprefix('torch.')} value lies in "
+                f"[{a!r}, {b!r}] (the window is narrower than the spacing of floats there); "
+                "widen the bounds or sample in float64"
+            )
         if hi - lo >= _REDRAW_MIN_MASS:  # drawn at scale, every value already in [a, b]
             _redraw_fill(work.view(-1), mean, std, a, b, hi - lo, generator)
             if work is not tensor:
@@ -170,7 +177,8 @@ def _inward(a: float, b: float, dtype: torch.dtype) -> tuple[float, float]:
     import numpy as np
 
     np_dtype = np.float64 if dtype == torch.float64 else np.float32
-    lo, hi = np_dtype(a), np_dtype(b)
+    with np.errstate(over="ignore"):  # a bound past the dtype's range is ±inf there
+        lo, hi = np_dtype(a), np_dtype(b)
     if np.isfinite(lo) and float(lo) < a:
         lo = np.nextafter(lo, np_dtype(np.inf))
     if np.isfinite(hi) and float(hi) > b:

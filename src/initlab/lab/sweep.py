@@ -514,8 +514,13 @@ def run_sweep(
     if backend == "ray" and dev.type != "cpu":
         raise InitError(f"sweep: device={str(dev)!r} with backend 'ray' is not supported (Ray "
                         "tasks are scheduled on CPUs here); use device='cpu' or the local backend")
-    if backend == "ray" and address is not None:
-        _check_reachable(address)  # before the store exists: a refused sweep leaves no file
+    if backend == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise InitError("sweep: --backend ray needs Ray: pip install 'initlab[cluster]'")
+        if address is not None:
+            _check_reachable(address)  # before the store exists: a refused sweep leaves no file
     t0 = time.perf_counter()
     configs = g.configs()
     items = [(run_id(c), c) for c in configs]
@@ -573,7 +578,8 @@ def _run_pool(todo: list[tuple[Any, ...]], workers: int,
 def _check_reachable(address: str, timeout: float = 5.0) -> None:
     """Refuse a Ray address whose host does not accept a TCP connection within ``timeout``
     seconds: ``ray.init`` itself retries an unreachable head for minutes, printing warnings.
-    ``"auto"`` (a cluster found from this machine's Ray files) is left to Ray.
+    ``"auto"`` (a cluster found from this machine's Ray files) and ``"local"`` (a new local
+    instance) are left to Ray.
 
     Examples:
         >>> _check_reachable("auto")
@@ -583,12 +589,14 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
     """
     import socket
 
-    if address == "auto":
+    if address in ("auto", "local"):  # Ray finds (auto) or starts (local) a cluster itself
         return
     hostport = address.removeprefix("ray://")
     host, sep, port = hostport.rpartition(":")
     if not sep or not host or not port.isdigit():
-        raise InitError(f"sweep: --address {address!r} is not HOST:PORT, ray://HOST:PORT or auto")
+        raise InitError(
+            f"sweep: --address {address!r} is not HOST:PORT, ray://HOST:PORT, auto or local"
+        )
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
     except OSError as e:

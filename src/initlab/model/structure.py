@@ -17,6 +17,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ _PARAM_OPS = {
 }
 _OUTPUT_OPS = frozenset({"softmax", "log_softmax", *_ACT_OPS})
 _ADD = frozenset({"add"})
+#: A block index in a module path (``experts.3.w2`` → ``experts.#.w2``).
+_BLOCK_INDEX = re.compile(r"\.\d+(?=\.|$)")
 #: Ops by which a mixture-of-experts block combines its experts' outputs: routing weights
 #: multiplied in, top-k slots summed, tokens put back in order (index_add, scatter, getitem).
 _COMBINE = frozenset({
@@ -262,6 +265,8 @@ class _Analysis:
         self.recognized: dict[str, str] = {}
         self.layouts: dict[str, WeightUse] = {}
         self.evidence: dict[str, list[str]] = {}
+        # node index of a MoE branch end → the other experts' output layers of that branch
+        self._sibling_ends: dict[int, list[Node]] = {}
         first_ops = self._first_ops()
         self._collapse(first_ops)
         self._absorb_functional_norms()
@@ -587,11 +592,13 @@ class _Analysis:
             return src, s_root, norms
         return None
 
-    def _combined_expert(self, v: int, max_depth: int = 12) -> Node | None:
-        """The one expert layer behind ``v`` when ``v`` is a mixture-of-experts combination
+    def _combined_expert(self, v: int, max_depth: int = 64) -> Node | None:
+        """The expert output layer behind ``v`` when ``v`` is a mixture-of-experts combination
         (routing weights multiplied in, top-k slots summed, tokens put back: :data:`_COMBINE`
-        ops only), e.g. Mixtral's fused ``experts.down_proj`` read by ``_grouped_mm``; None when
-        the ops on the way are anything else or lead to more than one layer."""
+        ops only), e.g. Mixtral's fused ``experts.down_proj`` read by ``_grouped_mm``, or one
+        of ``experts.#.w2`` (a ``ModuleList`` of expert MLPs: the others are kept in
+        ``_sibling_ends``); None when the ops on the way are anything else or lead to layers
+        that are not one weight or siblings of one list."""
         found: dict[str, Node] = {}  # by module: a loop over experts reads one weight E times
         stack, seen = [(v, 0)], set()
         while stack:
@@ -606,23 +613,33 @@ class _Analysis:
                     found[p.module] = p
             elif p.func in _COMBINE:
                 stack.extend((w, d + 1) for w in p.inputs if w not in self.g.param_values)
-        if len(found) != 1:
+        nodes = sorted(found.values(), key=lambda n: n.index)
+        if not nodes or len({_BLOCK_INDEX.sub(".#", n.module) for n in nodes}) != 1:
             return None
-        (node,) = found.values()
-        return node if node.module in self.facts and node.outputs else None
+        if len(nodes) > 1 and len({n.module for n in nodes}) != len(nodes):
+            return None
+        if any(n.module not in self.facts or not n.outputs for n in nodes):
+            return None
+        last = nodes[-1]
+        self._sibling_ends[last.index] = nodes[:-1]
+        return last
 
     def _mark_residual_end(self, layer: Node, fork: int, norms: list[str], ends: list[str]) -> None:
-        f = self.facts[layer.module]
-        if f.get("residual_end"):
+        """Mark ``layer`` as ending the branch that forks at ``fork`` (and the other experts of
+        a ``ModuleList`` MoE with it: they end the same branch, counted once in ``ends``)."""
+        if self.facts[layer.module].get("residual_end"):
             return
-        f["residual_end"] = True
-        f["branch_norm"] = norms[-1] if norms else None
-        bits = self.anc.get(layer.outputs[0], 0) & ~self.anc.get(fork, 0)
-        names = {b: m for m, b in self.bit.items()}
-        members = [names[i] for i in range(len(self.bit)) if bits >> i & 1]
-        members.sort(key=lambda m: self.first[m].index)
-        f["branch_layers"] = tuple(members)
-        f["evidence"].append("output added to its branch input")
+        for node in (layer, *self._sibling_ends.pop(layer.index, [])):
+            f = self.facts[node.module]
+            f["residual_end"] = True
+            f["branch_norm"] = norms[-1] if norms else None
+            bits = self.anc.get(node.outputs[0], 0) & ~self.anc.get(fork, 0)
+            names = {b: m for m, b in self.bit.items()}
+            members = [names[i] for i in range(len(self.bit)) if bits >> i & 1]
+            members.sort(key=lambda m: self.first[m].index)
+            f["branch_layers"] = tuple(members)
+            f["evidence"].append("output added to its branch input"
+                                 if node is layer else "an expert ending the same branch")
         ends.append(layer.module)
 
     def _find_outputs(self) -> None:
