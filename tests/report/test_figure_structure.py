@@ -148,6 +148,15 @@ def test_compare_figure_diverged_run_does_not_stretch_the_loss_axis() -> None:
     for ax in fig.axes[2:]:
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert all(float(t).is_integer() for t in ticks)
+    # a finite run that leaves the clipped loss axis says so in the legend (He here explodes to
+    # ~1e30 without a NaN), and the x label says the axis is clipped
+    top = ax_loss.get_ylim()[1]
+    legend = ax_loss.get_legend_handles_labels()[1]
+    exploded = [s.label for s in result.summaries if not s.diverged and any(
+        max(r.step_loss) > top for r in result.runs if r.config.get("start") == s.start)]
+    assert exploded and all(any(lab.startswith(e) and "above the axis" in lab for lab in legend)
+                            for e in exploded), legend  # fmt: skip
+    assert "clipped" in ax_loss.get_xlabel()
     # after training, a start's missing layers are explained, not silently skipped by its line
     after = " ".join(t.get_text() for t in fig.axes[3].texts)
     for s in result.summaries:

@@ -74,21 +74,20 @@ def _loss_band(runs: Any) -> tuple[list[int], list[float], list[float], list[flo
 
 def _clip_loss_axis(ax: Any, result: ComparisonResult) -> float:
     """A diverging (or exploding) run would squash every other curve into a line: the axis
-    stops at 100× the highest first-step loss, and the figure says so. Returns the top."""
+    stops at 100× the highest first-step loss (the x label says so). Returns the top."""
     first = [v[0] for v in (_finite_prefix(r.step_loss) for r in result.runs) if v]
     peak = max((v for r in result.runs for v in _finite_prefix(r.step_loss)), default=0.0)
     if not first or not (peak > 100 * max(first) or any(r.diverged for r in result.runs)):
         return math.inf
     top = 100 * max(first)
     ax.set_ylim(top=top)
-    ax.text(0.99, 0.98, f"clipped at 100× the first loss ({top:.3g})", ha="right", va="top",
-            fontsize=8, transform=ax.transAxes, color="#555")
     return top
 
 
 def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
                 classification: bool) -> None:
     crosses: list[tuple[int, float, str]] = []
+    curves: list[tuple[Any, list[int], list[float], str]] = []  # (line, xs, mean, colour)
     for start in result.starts:
         runs = [r for r in result.runs if r.config.get("start") == start.name]
         if not runs:
@@ -97,7 +96,9 @@ def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
         n_div = sum(r.diverged for r in runs)
         label = start.label + (f" ({n_div}/{len(runs)} diverged)" if n_div else "")
         if xs:
-            ax_loss.plot(xs, mean, color=col[start.name], lw=1.4, label=label)
+            (line,) = ax_loss.plot(xs, mean, color=col[start.name], lw=1.4, label=label)
+            if not n_div:  # a diverged run's curve ends in an ✕ instead
+                curves.append((line, xs, mean, col[start.name]))
             if len(runs) > 1:
                 ax_loss.fill_between(xs, lo, hi, color=col[start.name], alpha=0.2, lw=0)
             for r in runs:
@@ -111,7 +112,14 @@ def _loss_panel(ax_loss: Any, result: ComparisonResult, col: dict[str, str],
     top = _clip_loss_axis(ax_loss, result)
     for k, y, c in crosses:  # where a diverged run's loss stopped being finite
         ax_loss.plot(k, min(y, top / 1.5), "x", color=c, ms=9, mew=2)
-    ax_loss.set_xlabel("step (mini-batch)")
+    for line, xs, mean, c in curves:  # a finite curve that leaves the clipped axis: say where
+        above = next((i for i, v in enumerate(mean) if v > top), None)
+        if above is not None:
+            ax_loss.plot(xs[above], top / 2, "^", color=c, ms=8)
+            line.set_label(f"{line.get_label()} (above the axis from step {xs[above]}, "
+                           f"max {max(mean):.2g})")
+    ax_loss.set_xlabel("step (mini-batch)" + (f"; loss axis clipped at 100× the first loss "
+                                              f"({top:.3g})" if math.isfinite(top) else ""))
     ax_loss.set_ylabel("training loss" + (" (cross-entropy)" if classification else " (MSE)"))
     seeds = len(result.seeds)
     ax_loss.set_title(f"training loss, {SMOOTH}-step average"
